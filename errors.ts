@@ -1,0 +1,184 @@
+/**
+ * Typed errors thrown by the server and the client.
+ *
+ * @module
+ */
+
+/**
+ * An operation did not complete within its time limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { TimeoutError } from "./errors.ts";
+ * const error = new TimeoutError("no response within 100 ms", 100);
+ * error.timeout; // 100
+ * ```
+ */
+export class TimeoutError extends Error {
+  /** The limit that ran out, in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What timed out.
+   * @param timeout The limit, in milliseconds.
+   */
+  constructor(message: string, timeout: number) {
+    super(message);
+    this.name = "TimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * The server accepted the TCP connection but did not answer the `ping`
+ * handshake in time: it is most likely serving another client (one client at
+ * a time), or it is not a oneline server.
+ *
+ * @example Usage
+ * ```ts
+ * import { ServerBusyError, TimeoutError } from "./errors.ts";
+ * new ServerBusyError("127.0.0.1:5001", 2000) instanceof TimeoutError; // true
+ * ```
+ */
+export class ServerBusyError extends TimeoutError {
+  /**
+   * Creates the error.
+   *
+   * @param address The server's address, as `host:port`.
+   * @param timeout The handshake limit, in milliseconds.
+   */
+  constructor(address: string, timeout: number) {
+    super(
+      `server at ${address} accepted the connection but did not answer ping within ${timeout} ms: ` +
+        "it is probably busy with another client (it serves one at a time)",
+      timeout,
+    );
+    this.name = "ServerBusyError";
+  }
+}
+
+/**
+ * The connection is closed: the peer closed it, it was reset, or it was
+ * closed locally.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectionClosedError } from "./errors.ts";
+ * throw new ConnectionClosedError("the server closed the connection");
+ * ```
+ */
+export class ConnectionClosedError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was closed, and by whom.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+/**
+ * The client could not open a connection: refused, unreachable, or not
+ * established within its time limit.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectError } from "./errors.ts";
+ * new ConnectError("127.0.0.1:5001", "connection refused").address; // "127.0.0.1:5001"
+ * ```
+ */
+export class ConnectError extends Error {
+  /** The address that could not be reached. */
+  readonly address: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param address The address, as `host:port` or a socket path.
+   * @param reason Why it failed.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(address: string, reason: string, options?: ErrorOptions) {
+    super(`cannot connect to ${address}: ${reason}`, options);
+    this.name = "ConnectError";
+    this.address = address;
+  }
+}
+
+/**
+ * The peer broke the protocol, such as answering `ping` with something other
+ * than `pong`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ProtocolError } from "./errors.ts";
+ * throw new ProtocolError('expected "pong", got "hello"');
+ * ```
+ */
+export class ProtocolError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was expected and what came.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+/**
+ * A handler tried to send a response after it had finished. The protocol
+ * forbids responses that no command asked for.
+ *
+ * @example Usage
+ * ```ts
+ * import { UnsolicitedResponseError } from "./errors.ts";
+ * throw new UnsolicitedResponseError("late");
+ * ```
+ */
+export class UnsolicitedResponseError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param line The response that was refused.
+   */
+  constructor(line: string) {
+    super(
+      `response ${
+        JSON.stringify(line)
+      } refused: its handler has finished, and the protocol forbids unsolicited responses`,
+    );
+    this.name = "UnsolicitedResponseError";
+  }
+}
+
+/**
+ * The server could not listen because its address is already in use.
+ *
+ * @example Usage
+ * ```ts
+ * import { AddressInUseError } from "./errors.ts";
+ * new AddressInUseError("127.0.0.1:5001").address; // "127.0.0.1:5001"
+ * ```
+ */
+export class AddressInUseError extends Error {
+  /** The address that is taken, as `host:port`. */
+  readonly address: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param address The address that is taken, as `host:port`.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(address: string, options?: ErrorOptions) {
+    super(`cannot listen on ${address}: address already in use`, options);
+    this.name = "AddressInUseError";
+    this.address = address;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The server's output buffer: response lines encoded back to back, so all
+ * responses of one read go out in one write.
+ *
+ * @module
+ */
+
+const INITIAL_BYTES = 16 * 1024;
+// A buffer grown past this by one big batch is dropped after use, so one
+// large response does not pin its memory for the rest of the connection.
+const KEEP_BYTES = 1024 * 1024;
+const LF = 0x0a;
+const encoder = new TextEncoder();
+
+/**
+ * Encoded response lines waiting to be written.
+ *
+ * @example Usage
+ * ```ts
+ * import { ResponseBuffer } from "./response_buffer.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const buffer = new ResponseBuffer();
+ * buffer.appendLine("pong");
+ * buffer.appendLine("ack");
+ * assert.equal(new TextDecoder().decode(buffer.take()), "pong\nack\n");
+ * assert.equal(buffer.length, 0);
+ * ```
+ */
+export class ResponseBuffer {
+  #bytes = new Uint8Array(INITIAL_BYTES);
+  #length = 0;
+
+  /**
+   * Bytes waiting to be written.
+   *
+   * @returns The byte count.
+   */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Appends one line and its LF. The caller has checked that `text` holds
+   * no CR or LF.
+   *
+   * @param text The line.
+   */
+  appendLine(text: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+    this.#reserve(text.length * 3 + 1);
+    const { written } = encoder.encodeInto(text, this.#bytes.subarray(this.#length));
+    this.#length += written;
+    this.#bytes[this.#length++] = LF;
+  }
+
+  /**
+   * Appends bytes that are already encoded and framed.
+   *
+   * @param bytes The bytes, LF included.
+   */
+  appendBytes(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#bytes.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  /**
+   * Takes everything buffered and empties the buffer. The returned view is
+   * valid until the next append: write it out first.
+   *
+   * @returns The buffered bytes.
+   */
+  take(): Uint8Array {
+    const taken = this.#bytes.subarray(0, this.#length);
+    this.#length = 0;
+    if (this.#bytes.length > KEEP_BYTES) this.#bytes = new Uint8Array(INITIAL_BYTES);
+    return taken;
+  }
+
+  #reserve(extra: number): void {
+    const needed = this.#length + extra;
+    if (needed <= this.#bytes.length) return;
+    const grown = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+    grown.set(this.#bytes.subarray(0, this.#length));
+    this.#bytes = grown;
+  }
+}

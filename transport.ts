@@ -1,0 +1,114 @@
+/**
+ * The runtime seam: the few socket operations the server and the client
+ * need, implemented once per runtime (`transport_deno.ts` over `Deno.listen`
+ * and `Deno.connect`, `transport_node.ts` over `node:net` for Bun). Everything
+ * else is shared.
+ *
+ * @module
+ */
+
+/** Where a socket is: a TCP host and port, or a Unix socket path. */
+export type Address =
+  | { transport: "tcp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+/** Where to listen or connect: a TCP host and port, or a Unix socket path. */
+export type Endpoint = { hostname: string; port: number } | { path: string };
+
+/** One open byte stream. */
+export interface Connection {
+  /** The peer's address. */
+  readonly remoteAddr: Address;
+  /**
+   * Reads the next bytes. Each call returns a new array that the transport
+   * never touches again, so callers may keep views into it.
+   *
+   * @returns The bytes, or `null` once the stream has ended, been reset or been closed.
+   */
+  read(): Promise<Uint8Array | null>;
+  /**
+   * Writes all of `data`. Resolves once the bytes are handed to the
+   * operating system, so `data` may be reused afterwards and a peer that does
+   * not read slows the writer down.
+   *
+   * @param data The bytes to send.
+   */
+  write(data: Uint8Array): Promise<void>;
+  /** Closes the connection; pending reads resolve to `null`. Idempotent. */
+  close(): void;
+}
+
+/** A listening socket that hands out connections one by one. */
+export interface Listener {
+  /** The bound address (with the real port when port 0 was asked for). */
+  readonly addr: Address;
+  /**
+   * Waits for the next connection. Connections are only taken from the
+   * operating system's backlog when asked for.
+   *
+   * @returns The connection, or `null` once the listener is closed.
+   */
+  accept(): Promise<Connection | null>;
+  /** Stops listening; a pending `accept` resolves to `null`. Idempotent. */
+  close(): void;
+}
+
+/** The socket operations of one runtime. */
+export interface Transport {
+  /**
+   * Starts listening.
+   *
+   * @param endpoint Where to listen.
+   * @returns The listener, once it is bound.
+   * @throws {AddressInUseError} When the address is taken.
+   */
+  listen(endpoint: Endpoint): Promise<Listener>;
+  /**
+   * Opens a connection.
+   *
+   * @param endpoint Where to connect.
+   * @returns The connection, once it is established.
+   */
+  connect(endpoint: Endpoint): Promise<Connection>;
+}
+
+/**
+ * Formats an address for messages and logs: `host:port` or the socket path.
+ *
+ * @param address The address, or an endpoint.
+ * @returns The printable form.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatAddress } from "./transport.ts";
+ * formatAddress({ hostname: "127.0.0.1", port: 5001 }); // "127.0.0.1:5001"
+ * ```
+ */
+export function formatAddress(address: Address | Endpoint): string {
+  if ("path" in address) return address.path;
+  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
+  return `${host}:${address.port}`;
+}
+
+let cached: Promise<Transport> | undefined;
+
+/**
+ * The transport of the runtime this code runs on: Deno's own sockets on
+ * Deno, `node:net` elsewhere (Bun). Loaded once, on first use.
+ *
+ * @returns The transport.
+ *
+ * @example Usage
+ * ```ts
+ * import { runtimeTransport } from "./transport.ts";
+ * const transport = await runtimeTransport();
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+ * listener.close();
+ * ```
+ */
+export function runtimeTransport(): Promise<Transport> {
+  cached ??= "Deno" in globalThis
+    ? import("./transport_deno.ts").then((m) => m.denoTransport)
+    : import("./transport_node.ts").then((m) => m.nodeTransport);
+  return cached;
+}
