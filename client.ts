@@ -20,7 +20,13 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
-import type { Address, Connection, Endpoint, Transport } from "./transport.ts";
+import type {
+  Address,
+  ConnectEndpoint,
+  Connection,
+  TlsClientOptions,
+  Transport,
+} from "./transport.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -36,6 +42,10 @@ export interface ConnectOptions {
    * @default {5001}
    */
   port?: number;
+  /** Connect to this Unix socket path instead of TCP. */
+  path?: string;
+  /** Connect with TLS, verifying the server's certificate. */
+  tls?: TlsClientOptions;
   /**
    * Milliseconds allowed to connect and to get `pong` back from the
    * handshake, and the default limit of {@linkcode OnelineClient.recv}.
@@ -102,6 +112,9 @@ function checkConnectOptions(options: ConnectOptions): void {
       throw new RangeError(`options.port must be from 1 to 65535, got ${options.port}`);
     }
   }
+  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
+    throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
+  }
   if (options.timeout !== undefined) checkTimeout(options.timeout, "options.timeout");
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
 }
@@ -151,10 +164,9 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   static async open(options: ConnectOptions): Promise<OnelineClient> {
     checkConnectOptions(options);
     const timeout = options.timeout ?? 5000;
-    const endpoint: Endpoint = {
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 5001,
-    };
+    const endpoint: ConnectEndpoint = options.path !== undefined
+      ? { path: options.path, tls: options.tls }
+      : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
     const address = formatAddress(endpoint);
     const transport = options.transport ?? await runtimeTransport();
     const connecting = transport.connect(endpoint);

@@ -50,4 +50,14 @@ export {
   TimeoutError,
   UnsolicitedResponseError,
 } from "./errors.ts";
-export type { Address, Connection, Endpoint, Listener, Transport } from "./transport.ts";
+export type {
+  Address,
+  ConnectEndpoint,
+  Connection,
+  Endpoint,
+  ListenEndpoint,
+  Listener,
+  TlsClientOptions,
+  TlsServerOptions,
+  Transport,
+} from "./transport.ts";

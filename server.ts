@@ -10,7 +10,14 @@ import type { InvalidReason } from "./framing.ts";
 import { UnsolicitedResponseError } from "./errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
-import type { Address, Connection, Endpoint, Listener, Transport } from "./transport.ts";
+import type {
+  Address,
+  Connection,
+  ListenEndpoint,
+  Listener,
+  TlsServerOptions,
+  Transport,
+} from "./transport.ts";
 
 /** Where the server writes what it has to say: `console` fits. */
 export interface Logger {
@@ -77,6 +84,13 @@ export interface ServeOptions {
    * @default {5001}
    */
   port?: number;
+  /**
+   * Listen on this Unix socket path instead of TCP (`hostname` and `port`
+   * are then ignored).
+   */
+  path?: string;
+  /** Serve TLS with this certificate and key instead of plain TCP. */
+  tls?: TlsServerOptions;
   /**
    * Where messages go; `null` for none.
    *
@@ -211,10 +225,9 @@ export class OnelineServer implements AsyncDisposable {
     checkServeOptions(options);
     options.signal?.throwIfAborted();
     const transport = options.transport ?? await runtimeTransport();
-    const endpoint: Endpoint = {
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 5001,
-    };
+    const endpoint: ListenEndpoint = options.path !== undefined
+      ? { path: options.path, tls: options.tls }
+      : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
     const server = new OnelineServer(await transport.listen(endpoint), options);
     const signal = options.signal;
     if (signal) {
@@ -454,6 +467,14 @@ function checkServeOptions(options: ServeOptions): void {
     }
     if (options.port < 0 || options.port > 65535) {
       throw new RangeError(`options.port must be from 0 to 65535, got ${options.port}`);
+    }
+  }
+  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
+    throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
+  }
+  if (options.tls !== undefined) {
+    if (typeof options.tls?.cert !== "string" || typeof options.tls?.key !== "string") {
+      throw new TypeError("options.tls needs cert and key, both PEM strings");
     }
   }
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);

@@ -15,6 +15,28 @@ export type Address =
 /** Where to listen or connect: a TCP host and port, or a Unix socket path. */
 export type Endpoint = { hostname: string; port: number } | { path: string };
 
+/** TLS for a server: its certificate chain and private key, both PEM. */
+export interface TlsServerOptions {
+  /** The certificate chain, PEM. */
+  cert: string;
+  /** The private key, PEM. */
+  key: string;
+}
+
+/** TLS for a client: the server's certificate is always verified. */
+export interface TlsClientOptions {
+  /** Trusted CA certificates, PEM, instead of the system's. */
+  caCerts?: string[];
+  /** The name the certificate must carry; the hostname by default. */
+  serverName?: string;
+}
+
+/** Where and how to listen. */
+export type ListenEndpoint = Endpoint & { tls?: TlsServerOptions };
+
+/** Where and how to connect. */
+export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
+
 /** One open byte stream. */
 export interface Connection {
   /** The peer's address. */
@@ -62,14 +84,14 @@ export interface Transport {
    * @returns The listener, once it is bound.
    * @throws {AddressInUseError} When the address is taken.
    */
-  listen(endpoint: Endpoint): Promise<Listener>;
+  listen(endpoint: ListenEndpoint): Promise<Listener>;
   /**
    * Opens a connection.
    *
    * @param endpoint Where to connect.
    * @returns The connection, once it is established.
    */
-  connect(endpoint: Endpoint): Promise<Connection>;
+  connect(endpoint: ConnectEndpoint): Promise<Connection>;
 }
 
 /**

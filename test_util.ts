@@ -1,0 +1,170 @@
+// Helpers shared by the test files: a raw loopback client over node:net (which
+// Deno and Bun both provide, so one suite runs on both), a quiet server and a
+// logger that records what it is told.
+
+import * as net from "node:net";
+import { serve } from "./server.ts";
+import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
+
+/** A logger that keeps every message, for assertions. */
+export interface CapturedLogger extends Logger {
+  infos: string[];
+  errors: { message: string; error: unknown }[];
+}
+
+export function captureLogger(): CapturedLogger {
+  const logger: CapturedLogger = {
+    infos: [],
+    errors: [],
+    info(message) {
+      logger.infos.push(message);
+    },
+    error(message, error) {
+      logger.errors.push({ message, error });
+    },
+  };
+  return logger;
+}
+
+/** Starts a server on a free loopback port that logs into a captured logger. */
+export async function startServer(
+  options: Partial<ServeOptions> = {},
+): Promise<OnelineServer & { logger: CapturedLogger }> {
+  const logger = captureLogger();
+  const server = await serve({
+    port: 0,
+    logger,
+    handler: (command) => `echo:${command}`,
+    ...options,
+  });
+  return Object.assign(server, { logger });
+}
+
+/** Resolves after `ms` milliseconds (for bounds in tests, never for sync). */
+export function timeout<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(value), ms);
+    // Let a test that already finished end without waiting for the timer.
+    (timer as unknown as { unref?: () => void }).unref?.();
+  });
+}
+
+/**
+ * A plain TCP client that sends and receives bytes exactly as given, to test
+ * the server from the outside.
+ */
+export class RawClient {
+  readonly socket: net.Socket;
+  #buffer = new Uint8Array(0);
+  #closed = false;
+  #wake: (() => void) | undefined;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      const joined = new Uint8Array(this.#buffer.length + chunk.length);
+      joined.set(this.#buffer);
+      joined.set(chunk, this.#buffer.length);
+      this.#buffer = joined;
+      this.#notify();
+    });
+    socket.on("close", () => {
+      this.#closed = true;
+      this.#notify();
+    });
+    socket.on("error", () => {});
+  }
+
+  static connect(port: number, hostname = "127.0.0.1"): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: hostname }, () => {
+        socket.setNoDelay(true);
+        socket.off("error", reject);
+        resolve(new RawClient(socket));
+      });
+      socket.once("error", reject);
+    });
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Whether the server has closed the connection. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes received and not yet read. */
+  get buffered(): Uint8Array {
+    return this.#buffer;
+  }
+
+  write(data: string | Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (error) => error ? reject(error) : resolve());
+    });
+  }
+
+  /** Waits until `done` holds for the received bytes, the socket closes, or `ms` pass. */
+  async #waitFor(done: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done() && !this.#closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`timed out after ${ms} ms; got ${JSON.stringify(this.text())}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads `count` lines (without LF), failing after `ms`. */
+  async readLines(count: number, ms = 2000): Promise<string[]> {
+    const lineCount = () => this.#buffer.filter((b) => b === 0x0a).length;
+    await this.#waitFor(() => lineCount() >= count, ms);
+    const lines: string[] = [];
+    while (lines.length < count) {
+      const lf = this.#buffer.indexOf(0x0a);
+      if (lf === -1) throw new Error(`connection closed after ${lines.length} of ${count} lines`);
+      lines.push(new TextDecoder().decode(this.#buffer.subarray(0, lf)));
+      this.#buffer = this.#buffer.slice(lf + 1);
+    }
+    return lines;
+  }
+
+  async readLine(ms = 2000): Promise<string> {
+    return (await this.readLines(1, ms))[0];
+  }
+
+  /** Waits for the server to close the connection; returns the bytes it sent first. */
+  async untilClosed(ms = 2000): Promise<string> {
+    await this.#waitFor(() => false, ms);
+    return this.text();
+  }
+
+  /** The bytes received and not yet read, as text. */
+  text(): string {
+    return new TextDecoder().decode(this.#buffer);
+  }
+
+  /** Closes our side normally (FIN). */
+  end(): void {
+    this.socket.end();
+  }
+
+  /** Closes our side with a TCP reset (RST). */
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
