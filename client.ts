@@ -218,7 +218,11 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @throws {ConnectionClosedError} When the connection is closed.
    */
   send(command: string): Promise<void> {
-    checkSingleLine(command, "command");
+    try {
+      checkSingleLine(command, "command");
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.#closed) return Promise.reject(new ConnectionClosedError(this.#closeReason));
     const bytes = encoder.encode(command + "\n");
     // Writes go one after another so that concurrent sends never interleave.

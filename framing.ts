@@ -159,12 +159,13 @@ export class LineSplitter {
 
   // Completes the carried line with chunk[start, lf).
   #finishCarried(chunk: Uint8Array, start: number, lf: number, sink: LineSink): void {
-    const discarding = this.#discarding;
     this.#keep(chunk, start, lf);
+    // #keep sets #discarding once the line outgrows the cap.
+    const tooLong = this.#discarding;
     // Copy out, so the carry buffer can be reused for the next partial line.
     const line = this.#carry.slice(0, this.#carryLength);
     this.reset();
-    if (discarding || this.#discarding) {
+    if (tooLong) {
       sink(line.subarray(0, this.#maxLineBytes), true);
     } else {
       this.#emit(line, 0, line.length, sink);

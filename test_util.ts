@@ -2,6 +2,7 @@
 // Deno and Bun both provide, so one suite runs on both), a quiet server and a
 // logger that records what it is told.
 
+import * as fs from "node:fs";
 import * as net from "node:net";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
@@ -42,11 +43,7 @@ export async function startServer(
 
 /** Resolves after `ms` milliseconds (for bounds in tests, never for sync). */
 export function timeout<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(value), ms);
-    // Let a test that already finished end without waiting for the timer.
-    (timer as unknown as { unref?: () => void }).unref?.();
-  });
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
 /**
@@ -166,5 +163,32 @@ export class RawClient {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** The number of sockets this process has open (Linux), to catch leaks on both runtimes. */
+export function openSockets(): number {
+  let count = 0;
+  for (const fd of fs.readdirSync("/proc/self/fd")) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:")) count++;
+    } catch {
+      // Closed between listing and reading.
+    }
+  }
+  return count;
+}
+
+/**
+ * Waits until the open sockets are back to `baseline` (closing is
+ * asynchronous), failing after `ms` with the count still open.
+ */
+export async function assertSocketsClosed(baseline: number, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (openSockets() > baseline) {
+    if (Date.now() > deadline) {
+      throw new Error(`${openSockets() - baseline} socket(s) left open after the tests`);
+    }
+    await timeout(10, undefined);
   }
 }

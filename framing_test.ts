@@ -1,0 +1,225 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  checkSingleLine,
+  decodeLine,
+  type Line,
+  LineSplitter,
+  type LineSplitterOptions,
+  LineStream,
+} from "./framing.ts";
+
+const encode = (text: string) => new TextEncoder().encode(text);
+const bytesOf = (...values: number[]) => new Uint8Array(values);
+
+interface Emitted {
+  bytes: number[];
+  tooLong: boolean;
+}
+
+// Splits `input` cut at `cuts` (sorted offsets) and collects what comes out.
+function splitAt(input: Uint8Array, cuts: number[], options?: LineSplitterOptions): Emitted[] {
+  const splitter = new LineSplitter(options);
+  const out: Emitted[] = [];
+  let start = 0;
+  for (const cut of [...cuts, input.length]) {
+    splitter.split(
+      input.slice(start, cut),
+      (bytes, tooLong) => out.push({ bytes: [...bytes], tooLong }),
+    );
+    start = cut;
+  }
+  return out;
+}
+
+// The obvious definition, for comparison: split the whole input on LF.
+function referenceSplit(input: Uint8Array, max: number, keepCR: boolean): Emitted[] {
+  const out: Emitted[] = [];
+  let start = 0;
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== 0x0a) continue;
+    let line = [...input.subarray(start, i)];
+    if (!keepCR && line.at(-1) === 0x0d) line = line.slice(0, -1);
+    out.push(
+      line.length > max ? { bytes: line.slice(0, max), tooLong: true } : {
+        bytes: line,
+        tooLong: false,
+      },
+    );
+    start = i + 1;
+  }
+  return out;
+}
+
+// A small deterministic PRNG (mulberry32), so a failure can be replayed.
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("LineSplitter", () => {
+  test("SRS-009 LF ends a line; the bytes after the last LF wait for more", () => {
+    const out = splitAt(encode("ping\ncmd01\npart"), []);
+    assert.deepEqual(out.map((e) => new TextDecoder().decode(bytesOf(...e.bytes))), [
+      "ping",
+      "cmd01",
+    ]);
+  });
+
+  test("SRS-009 one byte per chunk gives the same lines", () => {
+    const input = encode("ping\ncmd01\n\nx y z\n");
+    const cuts = Array.from({ length: input.length - 1 }, (_, i) => i + 1);
+    assert.deepEqual(splitAt(input, cuts), referenceSplit(input, 65536, false));
+  });
+
+  test("SRS-009 SRS-045 random cuts, bytes and caps match the reference split", () => {
+    const next = random(20261124);
+    for (let round = 0; round < 500; round++) {
+      const length = Math.floor(next() * 300);
+      // Bias the alphabet towards LF and CR so lines are short and CRLF occurs.
+      const input = Uint8Array.from({ length }, () => {
+        const r = next();
+        return r < 0.1 ? 0x0a : r < 0.15 ? 0x0d : Math.floor(next() * 256);
+      });
+      const cuts = Array.from(
+        { length: Math.floor(next() * 10) },
+        () => Math.floor(next() * (length + 1)),
+      ).sort((a, b) => a - b);
+      const max = 1 + Math.floor(next() * 40);
+      const keepCR = next() < 0.5;
+      assert.deepEqual(
+        splitAt(input, cuts, { maxLineBytes: max, keepCR }),
+        referenceSplit(input, max, keepCR),
+        `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
+      );
+    }
+  });
+
+  test("SRS-016 a CR before the LF is dropped by default and kept on request", () => {
+    const input = encode("ping\r\na\rb\n\r\n");
+    assert.deepEqual(splitAt(input, [5]).map((e) => e.bytes), [
+      [...encode("ping")],
+      [...encode("a\rb")],
+      [],
+    ]);
+    assert.deepEqual(splitAt(input, [5], { keepCR: true }).map((e) => e.bytes), [
+      [...encode("ping\r")],
+      [...encode("a\rb")],
+      [0x0d],
+    ]);
+  });
+
+  test("SRS-016 a CR split from its LF across chunks is still dropped", () => {
+    assert.deepEqual(splitAt(encode("ping\r\n"), [5]), [{
+      bytes: [...encode("ping")],
+      tooLong: false,
+    }]);
+  });
+
+  test("SRS-017 an over-long line is cut at the cap, flagged, and the next line is intact", () => {
+    const input = encode("abcdefghij\nok\n");
+    for (const cuts of [[], [3], [3, 7, 11], [10]]) {
+      assert.deepEqual(splitAt(input, cuts, { maxLineBytes: 4 }), [
+        { bytes: [...encode("abcd")], tooLong: true },
+        { bytes: [...encode("ok")], tooLong: false },
+      ], `cuts ${cuts}`);
+    }
+  });
+
+  test("SRS-017 a line of exactly the cap is not too long, with or without CR", () => {
+    assert.deepEqual(splitAt(encode("abcd\nabcd\r\n"), [2, 8], { maxLineBytes: 4 }), [
+      { bytes: [...encode("abcd")], tooLong: false },
+      { bytes: [...encode("abcd")], tooLong: false },
+    ]);
+  });
+
+  test("SRS-017 memory stays bounded while a line without LF streams in", () => {
+    const splitter = new LineSplitter({ maxLineBytes: 1024 });
+    const chunk = new Uint8Array(64 * 1024).fill(0x61);
+    let emitted = 0;
+    for (let i = 0; i < 64; i++) splitter.split(chunk, () => emitted++);
+    assert.equal(emitted, 0);
+    assert.ok(splitter.pendingBytes <= 1025, `buffered ${splitter.pendingBytes} bytes`);
+    splitter.split(encode("\nping\n"), (bytes, tooLong) => {
+      emitted++;
+      if (emitted === 1) assert.deepEqual([bytes.length, tooLong], [1024, true]);
+      else assert.deepEqual([new TextDecoder().decode(bytes), tooLong], ["ping", false]);
+    });
+    assert.equal(emitted, 2);
+    assert.equal(splitter.pendingBytes, 0);
+  });
+
+  test("SRS-001 the cap must be a whole number of at least 1", () => {
+    assert.throws(() => new LineSplitter({ maxLineBytes: 0 }), RangeError);
+    assert.throws(() => new LineSplitter({ maxLineBytes: 1.5 }), TypeError);
+  });
+
+  test("SRS-009 lines within one chunk are views; carried lines are fresh copies", () => {
+    const splitter = new LineSplitter();
+    const chunk = encode("ab\ncd");
+    const seen: Uint8Array[] = [];
+    splitter.split(chunk, (bytes) => seen.push(bytes));
+    assert.equal(seen[0].buffer, chunk.buffer);
+    const second = encode("e\n");
+    splitter.split(second, (bytes) => seen.push(bytes));
+    assert.notEqual(seen[1].buffer, second.buffer);
+    assert.equal(new TextDecoder().decode(seen[1]), "cde");
+  });
+});
+
+describe("decodeLine", () => {
+  test("SRS-007 valid UTF-8 decodes as is, including non-ASCII and a BOM", () => {
+    assert.deepEqual(decodeLine(encode("\ufeffgrüße ✓ 🎉")), {
+      text: "\ufeffgrüße ✓ 🎉",
+      invalid: false,
+    });
+  });
+
+  test("SRS-007 undecodable bytes are left out and the line is flagged", () => {
+    const cases: [Uint8Array, string][] = [
+      [bytesOf(0x61, 0xff, 0x62), "ab"],
+      [bytesOf(0xc0, 0xaf, 0x61), "a"], // overlong encoding of "/"
+      [bytesOf(0xed, 0xa0, 0x80, 0x61), "a"], // a UTF-16 surrogate
+      [bytesOf(0x61, 0xe2, 0x9c), "a"], // a truncated sequence
+      [bytesOf(0xf4, 0x90, 0x80, 0x80), ""], // above U+10FFFF
+      [new Uint8Array([0xe2, 0x9c, 0x93, 0x80, 0xf0, 0x9f, 0x8e, 0x89]), "✓🎉"],
+    ];
+    for (const [bytes, text] of cases) {
+      assert.deepEqual(decodeLine(bytes), { text, invalid: true }, `bytes ${[...bytes]}`);
+    }
+  });
+});
+
+describe("LineStream", () => {
+  test("SRS-030 pipes bytes to Line objects with flags, at any chunk boundary", async () => {
+    const input = bytesOf(...encode("ping\r\n"), 0xff, 0x0a, ...encode("toolong\nrest"));
+    const chunks = [input.subarray(0, 3), input.subarray(3, 7), input.subarray(7)];
+    const lines: Line[] = [];
+    for await (
+      const line of ReadableStream.from(chunks).pipeThrough(new LineStream({ maxLineBytes: 4 }))
+    ) {
+      lines.push(line);
+    }
+    assert.deepEqual(
+      lines.map(({ text, invalid, reason, raw }) => ({ text, invalid, reason, raw: [...raw] })),
+      [
+        { text: "ping", invalid: false, reason: undefined, raw: [...encode("ping")] },
+        { text: "", invalid: true, reason: "decode", raw: [0xff] },
+        { text: "tool", invalid: true, reason: "too_long", raw: [...encode("tool")] },
+      ],
+    );
+  });
+});
+
+describe("checkSingleLine", () => {
+  test("SRS-022 SRS-014 CR or LF anywhere is a TypeError; other text passes", () => {
+    for (const bad of ["a\nb", "a\r", "\n"]) {
+      assert.throws(() => checkSingleLine(bad, "response"), TypeError);
+    }
+    assert.equal(checkSingleLine("ok ✓", "response"), "ok ✓");
+  });
+});
