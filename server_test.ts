@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as net from "node:net";
+import type * as net from "node:net";
 import { serve } from "./server.ts";
 import type { HandlerContext, ServeOptions } from "./server.ts";
 import { AddressInUseError, UnsolicitedResponseError } from "./errors.ts";
@@ -547,7 +547,7 @@ describe("one client at a time", () => {
       await client.write("half a li");
       client.end();
     }],
-    ["vanishes mid-way through a large write", async (client) => {
+    ["vanishes mid-way through a large write", (client) => {
       client.socket.write(new Uint8Array(4 * 1024 * 1024).fill(0x61));
       client.reset();
     }],
