@@ -141,6 +141,16 @@ export class LineSplitter {
     if (start < chunk.length) this.#keep(chunk, start, chunk.length);
   }
 
+  /**
+   * Whether the incomplete line is already over the cap (its bytes are
+   * being discarded until the next LF).
+   *
+   * @returns `true` while an over-long line is streaming in.
+   */
+  get overflowing(): boolean {
+    return this.#discarding;
+  }
+
   /** Forgets any incomplete line, as when its connection ends. */
   reset(): void {
     this.#carryLength = 0;

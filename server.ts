@@ -5,10 +5,10 @@
  * @module
  */
 
-import { checkMaxLineBytes, checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
-import type { InvalidReason } from "./framing.ts";
-import { UnsolicitedResponseError } from "./errors.ts";
-import { ResponseBuffer } from "./response_buffer.ts";
+import { checkMaxLineBytes, DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
+import type { Handler } from "./handler.ts";
+import { Session } from "./session.ts";
+import type { Builtin, SessionSettings } from "./session.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
 import type {
   Address,
@@ -19,51 +19,14 @@ import type {
   Transport,
 } from "./transport.ts";
 
+export type { Handler, HandlerContext, HandlerResult } from "./handler.ts";
+
 /** Where the server writes what it has to say: `console` fits. */
 export interface Logger {
   /** Receives start-up, connection and (when verbose) traffic messages. */
   info(message: string): void;
   /** Receives handler failures; `info` is used when absent. */
   error?(message: string, error?: unknown): void;
-}
-
-/** What a handler may answer: one line, several lines, or nothing. */
-export type HandlerResult = string | readonly string[] | undefined | null | void;
-
-/**
- * Handles one command that is not a built-in.
- *
- * @param command The command's text, without its LF.
- * @param context The command's flags, raw bytes, peer and a way to send responses.
- * @returns The response line(s), if any, or a promise of them.
- */
-export type Handler = (
-  command: string,
-  context: HandlerContext,
-) => HandlerResult | Promise<HandlerResult>;
-
-/** What a handler knows about the command it handles. */
-export interface HandlerContext {
-  /** True when the line did not decode as UTF-8 or was over the line cap. */
-  readonly invalid: boolean;
-  /** Why the line is invalid; `undefined` when it is valid. */
-  readonly reason: InvalidReason | undefined;
-  /** The line's bytes, without LF (cut at the cap when too long). */
-  readonly raw: Uint8Array;
-  /** The client's address. */
-  readonly remoteAddr: Address;
-  /** Aborted when the client's connection ends. */
-  readonly signal: AbortSignal;
-  /**
-   * Sends one response line now, before the handler's return value. Only
-   * while the handler runs: afterwards it throws, since the protocol forbids
-   * unsolicited responses.
-   *
-   * @param line The response, without LF.
-   * @throws {TypeError} When the line contains CR or LF.
-   * @throws {UnsolicitedResponseError} When the handler has already finished.
-   */
-  send(line: string): void;
 }
 
 /** Options of {@linkcode serve}. */
@@ -116,6 +79,50 @@ export interface ServeOptions {
    * @default {false}
    */
   keepCR?: boolean;
+  /**
+   * Responses buffered before the server writes them out and waits for the
+   * client to take them. A client that stops reading therefore stops the
+   * server reading its commands once this much (plus what the operating
+   * system buffers) is pending; nothing is lost.
+   *
+   * @default {1048576}
+   */
+  maxPendingBytes?: number;
+  /**
+   * Milliseconds a client may stay silent before the server disconnects it,
+   * so that a waiting client gets its turn. Off when not given.
+   */
+  idleTimeout?: number;
+  /**
+   * Milliseconds an async handler may take. When it runs out, the error is
+   * logged, what the handler sent so far is written, and the connection is
+   * closed (the client sees the server close it), freeing the slot for the
+   * next client. Off when not given.
+   */
+  handlerTimeout?: number;
+  /**
+   * What to do with a line over `maxLineBytes`: `"handler"` hands its first
+   * `maxLineBytes` bytes to the handler flagged `too_long`; `"close"` answers
+   * `error - line too long (over N bytes)` and closes the connection as soon
+   * as the cap is passed, without waiting for the LF.
+   *
+   * @default {"handler"}
+   */
+  lineTooLong?: "handler" | "close";
+  /**
+   * Turn the `disconnect` or `shutdown` built-in off (`false`): the line then
+   * goes to the handler like any other. Turn `shutdown` off on a server that
+   * others can reach, so that no client can stop it.
+   *
+   * @default {{ disconnect: true, shutdown: true }}
+   */
+  builtins?: { disconnect?: boolean; shutdown?: boolean };
+  /**
+   * Decides on each new connection, by the client's address, whether to
+   * serve it (`true`) or close it at once (`false`). A check that throws
+   * refuses the connection.
+   */
+  acceptConnection?: (remoteAddr: Address) => boolean | Promise<boolean>;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
   /**
@@ -125,69 +132,44 @@ export interface ServeOptions {
   transport?: Transport;
 }
 
-// Write out buffered responses once they reach this size, even mid-batch.
-const FLUSH_BYTES = 64 * 1024;
+const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
 const ACCEPT_RETRY_MS = 100;
 const encoder = new TextEncoder();
-const PONG = encoder.encode("pong\n");
 
-type Builtin = "ping" | "disconnect" | "shutdown";
-const BUILTINS: readonly [Builtin, Uint8Array][] = [
-  ["ping", encoder.encode("ping")],
-  ["disconnect", encoder.encode("disconnect")],
-  ["shutdown", encoder.encode("shutdown")],
-];
-
-// The built-in a line names, compared on bytes so commands are not decoded.
-function builtinOf(line: Uint8Array): Builtin | undefined {
-  for (const [name, bytes] of BUILTINS) {
-    if (line.length !== bytes.length) continue;
-    let i = 0;
-    while (i < bytes.length && line[i] === bytes[i]) i++;
-    if (i === bytes.length) return name;
-  }
-  return undefined;
+// Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
 }
 
-// How a connection ended, and so what the accept loop does next.
-type ConnectionEnd = "closed" | "disconnect" | "shutdown" | "stopped";
-
-class Context implements HandlerContext {
-  readonly invalid: boolean;
-  readonly reason: InvalidReason | undefined;
-  readonly raw: Uint8Array;
-  readonly remoteAddr: Address;
-  readonly signal: AbortSignal;
-  #responses: ResponseBuffer | undefined;
-  #onSend: ((line: string) => void) | undefined;
-
-  constructor(
-    raw: Uint8Array,
-    reason: InvalidReason | undefined,
-    remoteAddr: Address,
-    signal: AbortSignal,
-    responses: ResponseBuffer,
-    onSend: ((line: string) => void) | undefined,
-  ) {
-    this.raw = raw;
-    this.reason = reason;
-    this.invalid = reason !== undefined;
-    this.remoteAddr = remoteAddr;
-    this.signal = signal;
-    this.#responses = responses;
-    this.#onSend = onSend;
-  }
-
-  send(line: string): void {
-    checkSingleLine(line, "response");
-    if (this.#responses === undefined) throw new UnsolicitedResponseError(line);
-    this.#onSend?.(line);
-    this.#responses.appendLine(line);
-  }
-
-  end(): void {
-    this.#responses = undefined;
-  }
+function sessionSettings(options: ServeOptions): SessionSettings {
+  const logger = options.logger === undefined ? console : options.logger;
+  const enabled: Builtin[] = ["ping"];
+  if (options.builtins?.disconnect ?? true) enabled.push("disconnect");
+  if (options.builtins?.shutdown ?? true) enabled.push("shutdown");
+  return {
+    handler: options.handler,
+    log: (message) => logger?.info(message),
+    logError(message, error) {
+      if (logger?.error) logger.error(message, error);
+      else logger?.info(`${message}: ${error}`);
+    },
+    verbose: options.verbose ?? false,
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    keepCR: options.keepCR ?? false,
+    builtins: enabled.map((name) => [name, encoder.encode(name)] as const),
+    idleTimeout: options.idleTimeout,
+    handlerTimeout: options.handlerTimeout,
+    maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+    lineTooLong: options.lineTooLong ?? "handler",
+  };
 }
 
 /** A running server, as returned by {@linkcode serve}. */
@@ -197,26 +179,17 @@ export class OnelineServer implements AsyncDisposable {
   /** Resolves once the server has stopped, by `shutdown` or {@linkcode close}. */
   readonly finished: Promise<void>;
   readonly #listener: Listener;
-  readonly #handler: Handler;
-  readonly #logger: Logger | null;
-  readonly #verbose: boolean;
-  readonly #maxLineBytes: number;
-  readonly #keepCR: boolean;
-  #connection: Connection | undefined;
-  #stopping = false;
-  readonly #stopped: Promise<"stopped">;
-  #resolveStopped!: (value: "stopped") => void;
+  readonly #settings: SessionSettings;
+  readonly #acceptConnection: ServeOptions["acceptConnection"];
+  readonly #stopper = new AbortController();
+  #session: Session | undefined;
 
   /** Use {@linkcode serve}, which validates the options and binds first. */
   private constructor(listener: Listener, options: ServeOptions) {
     this.#listener = listener;
     this.addr = listener.addr;
-    this.#handler = options.handler;
-    this.#logger = options.logger === undefined ? console : options.logger;
-    this.#verbose = options.verbose ?? false;
-    this.#maxLineBytes = options.maxLineBytes ?? 64 * 1024;
-    this.#keepCR = options.keepCR ?? false;
-    this.#stopped = new Promise((resolve) => this.#resolveStopped = resolve);
+    this.#settings = sessionSettings(options);
+    this.#acceptConnection = options.acceptConnection;
     this.finished = this.#acceptLoop();
   }
 
@@ -235,7 +208,7 @@ export class OnelineServer implements AsyncDisposable {
       signal.addEventListener("abort", onAbort, { once: true });
       server.finished.then(() => signal.removeEventListener("abort", onAbort));
     }
-    server.#log(`listening on ${formatAddress(server.addr)}`);
+    server.#settings.log(`listening on ${formatAddress(server.addr)}`);
     return server;
   }
 
@@ -254,7 +227,7 @@ export class OnelineServer implements AsyncDisposable {
    * @returns `false` once it has been shut down or closed.
    */
   get running(): boolean {
-    return !this.#stopping;
+    return !this.#stopper.signal.aborted;
   }
 
   /**
@@ -265,11 +238,10 @@ export class OnelineServer implements AsyncDisposable {
    * @returns A promise that resolves once the server has stopped.
    */
   close(): Promise<void> {
-    if (!this.#stopping) {
-      this.#stopping = true;
-      this.#resolveStopped("stopped");
+    if (!this.#stopper.signal.aborted) {
+      this.#stopper.abort();
       this.#listener.close();
-      this.#connection?.close();
+      this.#session?.stop("stopped");
     }
     return this.finished;
   }
@@ -283,172 +255,61 @@ export class OnelineServer implements AsyncDisposable {
     return this.close();
   }
 
-  #log(message: string): void {
-    this.#logger?.info(message);
-  }
-
-  #logError(message: string, error: unknown): void {
-    if (!this.#logger) return;
-    if (this.#logger.error) this.#logger.error(message, error);
-    else this.#logger.info(`${message}: ${error}`);
-  }
-
   async #acceptLoop(): Promise<void> {
-    while (!this.#stopping) {
+    const { log, logError, verbose } = this.#settings;
+    while (this.running) {
       let connection: Connection | null;
       try {
         connection = await this.#listener.accept();
       } catch (error) {
         // Such as running out of file descriptors: back off, then go on.
-        this.#logError("accept failed", error);
-        await Promise.race([this.#stopped, delay(ACCEPT_RETRY_MS)]);
+        logError("accept failed", error);
+        await sleep(ACCEPT_RETRY_MS, this.#stopper.signal);
         continue;
       }
       if (connection === null) break;
-      const end = await this.#serve(connection);
+      if (!await this.#admit(connection) || !this.running) {
+        connection.close();
+        continue;
+      }
+      const session = new Session(connection, this.#settings);
+      this.#session = session;
+      if (verbose) log(`${session.peer} connected`);
+      const end = await session.run();
+      this.#session = undefined;
+      if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
       if (end === "shutdown") {
-        this.#log("shutdown requested");
+        log("shutdown requested");
         this.close();
       }
     }
     this.#listener.close();
-    this.#log("stopped");
+    log("stopped");
   }
 
-  async #serve(connection: Connection): Promise<ConnectionEnd> {
-    this.#connection = connection;
+  async #admit(connection: Connection): Promise<boolean> {
+    if (this.#acceptConnection === undefined) return true;
     const peer = formatAddress(connection.remoteAddr);
-    if (this.#verbose) this.#log(`${peer} connected`);
-    const aborter = new AbortController();
-    let end: ConnectionEnd;
+    let admitted: boolean;
     try {
-      end = await this.#exchange(connection, aborter.signal);
+      admitted = await this.#acceptConnection(connection.remoteAddr);
     } catch (error) {
-      // A write to a client that reset or vanished.
-      if (this.#verbose) this.#log(`${peer} failed: ${error}`);
-      end = "closed";
-    } finally {
-      this.#connection = undefined;
-      connection.close();
-      aborter.abort();
+      this.#settings.logError(`connection check failed for ${peer}; refused`, error);
+      return false;
     }
-    if (this.#verbose) this.#log(`${peer} ${end === "closed" ? "closed" : end}`);
-    return end;
-  }
-
-  // Reads commands and answers them until the connection ends.
-  async #exchange(connection: Connection, signal: AbortSignal): Promise<ConnectionEnd> {
-    const splitter = new LineSplitter({ maxLineBytes: this.#maxLineBytes, keepCR: this.#keepCR });
-    const responses = new ResponseBuffer();
-    const lines: Uint8Array[] = [];
-    const tooLong: boolean[] = [];
-    const collect = (line: Uint8Array, isTooLong: boolean) => {
-      lines.push(line);
-      tooLong.push(isTooLong);
-    };
-    const flush = async () => {
-      if (responses.length > 0) await connection.write(responses.take());
-    };
-    const peer = formatAddress(connection.remoteAddr);
-    const onSend = this.#verbose ? (line: string) => this.#log(`${peer} > ${line}`) : undefined;
-
-    for (;;) {
-      const chunk = await Promise.race([connection.read(), this.#stopped]);
-      if (chunk === "stopped") return "stopped";
-      if (chunk === null) return "closed";
-      lines.length = 0;
-      tooLong.length = 0;
-      splitter.split(chunk, collect);
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        const builtin = tooLong[i] ? undefined : builtinOf(line);
-        if (this.#verbose) this.#log(`${peer} < ${decodeLine(line).text}`);
-        if (builtin === "ping") {
-          responses.appendBytes(PONG);
-          onSend?.("pong");
-        } else if (builtin !== undefined) {
-          await flush();
-          return builtin;
-        } else {
-          const handled = this.#handle(line, tooLong[i], connection, signal, responses, onSend);
-          if (handled !== undefined) {
-            // An async handler: send what earlier commands answered while it runs.
-            await flush();
-            if (await Promise.race([handled, this.#stopped]) === "stopped") return "stopped";
-          }
-        }
-        if (responses.length >= FLUSH_BYTES) await flush();
-      }
-      await flush();
-    }
-  }
-
-  // Runs the handler for one line. Returns a promise only when the handler is
-  // async, so synchronous handlers cost no promise per line.
-  #handle(
-    line: Uint8Array,
-    tooLong: boolean,
-    connection: Connection,
-    signal: AbortSignal,
-    responses: ResponseBuffer,
-    onSend: ((line: string) => void) | undefined,
-  ): Promise<void> | undefined {
-    const { text, invalid } = decodeLine(line);
-    const reason = tooLong ? "too_long" : invalid ? "decode" : undefined;
-    const context = new Context(line, reason, connection.remoteAddr, signal, responses, onSend);
-    let result: HandlerResult | Promise<HandlerResult>;
-    try {
-      result = this.#handler(text, context);
-    } catch (error) {
-      context.end();
-      this.#logError(`handler failed on ${JSON.stringify(text)}`, error);
-      return undefined;
-    }
-    if (!isPromiseLike(result)) {
-      this.#answer(text, result, context, responses);
-      return undefined;
-    }
-    return Promise.resolve(result).then(
-      (value) => this.#answer(text, value, context, responses),
-      (error) => {
-        context.end();
-        this.#logError(`handler failed on ${JSON.stringify(text)}`, error);
-      },
-    );
-  }
-
-  // Appends a handler's return value to the responses and closes its context.
-  #answer(
-    command: string,
-    result: HandlerResult,
-    context: Context,
-    responses: ResponseBuffer,
-  ): void {
-    context.end();
-    if (result === undefined || result === null) return;
-    const answer: readonly string[] = typeof result === "string" ? [result] : result;
-    try {
-      if (!Array.isArray(answer)) {
-        throw new TypeError(`handler must return a string, an array of strings or nothing`);
-      }
-      for (const line of answer) checkSingleLine(line, "response");
-    } catch (error) {
-      this.#logError(`handler answered ${JSON.stringify(command)} wrongly; nothing sent`, error);
-      return;
-    }
-    for (const line of answer) {
-      if (this.#verbose) this.#log(`${formatAddress(context.remoteAddr)} > ${line}`);
-      responses.appendLine(line);
-    }
+    if (!admitted) this.#settings.log(`refused connection from ${peer}`);
+    return admitted === true;
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function checkPositive(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${String(value)}`);
+  }
+  if (value <= 0 || !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a positive, finite number, got ${value}`);
+  }
 }
 
 function checkServeOptions(options: ServeOptions): void {
@@ -478,6 +339,34 @@ function checkServeOptions(options: ServeOptions): void {
     }
   }
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
+  checkPositive(options.idleTimeout, "options.idleTimeout");
+  checkPositive(options.handlerTimeout, "options.handlerTimeout");
+  if (options.maxPendingBytes !== undefined) {
+    checkPositive(options.maxPendingBytes, "options.maxPendingBytes");
+    if (!Number.isInteger(options.maxPendingBytes)) {
+      throw new TypeError(
+        `options.maxPendingBytes must be an integer, got ${options.maxPendingBytes}`,
+      );
+    }
+  }
+  if (options.lineTooLong !== undefined && !["handler", "close"].includes(options.lineTooLong)) {
+    throw new TypeError(
+      `options.lineTooLong must be "handler" or "close", got ${options.lineTooLong}`,
+    );
+  }
+  for (const [name, value] of Object.entries(options.builtins ?? {})) {
+    if (!["disconnect", "shutdown"].includes(name)) {
+      throw new TypeError(
+        `options.builtins.${name}: only disconnect and shutdown can be turned off`,
+      );
+    }
+    if (typeof value !== "boolean") {
+      throw new TypeError(`options.builtins.${name} must be a boolean, got ${typeof value}`);
+    }
+  }
+  if (options.acceptConnection !== undefined && typeof options.acceptConnection !== "function") {
+    throw new TypeError("options.acceptConnection must be a function");
+  }
   if (options.logger != null && typeof options.logger.info !== "function") {
     throw new TypeError("options.logger must have an info method");
   }

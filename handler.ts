@@ -1,0 +1,100 @@
+/**
+ * What a user's handler receives and may answer.
+ *
+ * @module
+ */
+
+import { checkSingleLine } from "./framing.ts";
+import type { InvalidReason } from "./framing.ts";
+import { UnsolicitedResponseError } from "./errors.ts";
+import type { Address } from "./transport.ts";
+
+/** What a handler may answer: one line, several lines, or nothing. */
+export type HandlerResult = string | readonly string[] | undefined | null | void;
+
+/**
+ * Handles one command that is not a built-in.
+ *
+ * @param command The command's text, without its LF.
+ * @param context The command's flags, raw bytes, peer and a way to send responses.
+ * @returns The response line(s), if any, or a promise of them.
+ */
+export type Handler = (
+  command: string,
+  context: HandlerContext,
+) => HandlerResult | Promise<HandlerResult>;
+
+/** What a handler knows about the command it handles. */
+export interface HandlerContext {
+  /** True when the line did not decode as UTF-8 or was over the line cap. */
+  readonly invalid: boolean;
+  /** Why the line is invalid; `undefined` when it is valid. */
+  readonly reason: InvalidReason | undefined;
+  /** The line's bytes, without LF (cut at the cap when too long). */
+  readonly raw: Uint8Array;
+  /** The client's address. */
+  readonly remoteAddr: Address;
+  /** Aborted when the client's connection ends (or the handler times out). */
+  readonly signal: AbortSignal;
+  /**
+   * Sends one response line now, before the handler's return value. Only
+   * while the handler runs: afterwards it throws, since the protocol forbids
+   * unsolicited responses.
+   *
+   * @param line The response, without LF.
+   * @throws {TypeError} When the line contains CR or LF.
+   * @throws {UnsolicitedResponseError} When the handler has already finished.
+   */
+  send(line: string): void;
+}
+
+/** The context of one handler call; closed once the handler is done. */
+export class CommandContext implements HandlerContext {
+  readonly invalid: boolean;
+  readonly reason: InvalidReason | undefined;
+  readonly raw: Uint8Array;
+  readonly remoteAddr: Address;
+  readonly signal: AbortSignal;
+  #sink: ((line: string) => void) | undefined;
+
+  constructor(
+    raw: Uint8Array,
+    reason: InvalidReason | undefined,
+    remoteAddr: Address,
+    signal: AbortSignal,
+    sink: (line: string) => void,
+  ) {
+    this.raw = raw;
+    this.reason = reason;
+    this.invalid = reason !== undefined;
+    this.remoteAddr = remoteAddr;
+    this.signal = signal;
+    this.#sink = sink;
+  }
+
+  send(line: string): void {
+    checkSingleLine(line, "response");
+    if (this.#sink === undefined) throw new UnsolicitedResponseError(line);
+    this.#sink(line);
+  }
+
+  /** Refuses further sends. */
+  end(): void {
+    this.#sink = undefined;
+  }
+}
+
+/**
+ * Checks a handler's return value and lists its lines.
+ *
+ * @throws {TypeError} When it is not a string, an array of strings or nothing, or a line holds CR or LF.
+ */
+export function responseLines(result: HandlerResult): readonly string[] {
+  if (result === undefined || result === null) return [];
+  const lines: readonly string[] = typeof result === "string" ? [result] : result;
+  if (!Array.isArray(lines)) {
+    throw new TypeError("a handler must return a string, an array of strings or nothing");
+  }
+  for (const line of lines) checkSingleLine(line, "response");
+  return lines;
+}
