@@ -52,17 +52,17 @@ export function timeout<T>(ms: number, value: T): Promise<T> {
  */
 export class RawClient {
   readonly socket: net.Socket;
-  #buffer = new Uint8Array(0);
+  // Received bytes not yet read, as chunks, with their count of LFs.
+  #chunks: Uint8Array[] = [];
+  #lineFeeds = 0;
   #closed = false;
   #wake: (() => void) | undefined;
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on("data", (chunk: Uint8Array) => {
-      const joined = new Uint8Array(this.#buffer.length + chunk.length);
-      joined.set(this.#buffer);
-      joined.set(chunk, this.#buffer.length);
-      this.#buffer = joined;
+      this.#chunks.push(chunk);
+      for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) this.#lineFeeds++;
       this.#notify();
     });
     socket.on("close", () => {
@@ -89,14 +89,23 @@ export class RawClient {
     wake?.();
   }
 
+  // All unread bytes as one array.
+  #joined(): Uint8Array {
+    if (this.#chunks.length > 1) {
+      const joined = new Uint8Array(this.#chunks.reduce((n, c) => n + c.length, 0));
+      let offset = 0;
+      for (const chunk of this.#chunks) {
+        joined.set(chunk, offset);
+        offset += chunk.length;
+      }
+      this.#chunks = [joined];
+    }
+    return this.#chunks[0] ?? new Uint8Array(0);
+  }
+
   /** Whether the server has closed the connection. */
   get closed(): boolean {
     return this.#closed;
-  }
-
-  /** Bytes received and not yet read. */
-  get buffered(): Uint8Array {
-    return this.#buffer;
   }
 
   write(data: string | Uint8Array): Promise<void> {
@@ -105,13 +114,15 @@ export class RawClient {
     });
   }
 
-  /** Waits until `done` holds for the received bytes, the socket closes, or `ms` pass. */
+  /** Waits until `done` holds, the socket closes, or `ms` pass. */
   async #waitFor(done: () => boolean, ms: number): Promise<void> {
     const deadline = Date.now() + ms;
     while (!done() && !this.#closed) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`timed out after ${ms} ms; got ${JSON.stringify(this.text())}`);
+        const text = this.text();
+        const shown = text.length > 200 ? `${text.slice(0, 200)}... (${text.length} chars)` : text;
+        throw new Error(`timed out after ${ms} ms; got ${JSON.stringify(shown)}`);
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
@@ -124,15 +135,18 @@ export class RawClient {
 
   /** Reads `count` lines (without LF), failing after `ms`. */
   async readLines(count: number, ms = 2000): Promise<string[]> {
-    const lineCount = () => this.#buffer.filter((b) => b === 0x0a).length;
-    await this.#waitFor(() => lineCount() >= count, ms);
+    await this.#waitFor(() => this.#lineFeeds >= count, ms);
+    const bytes = this.#joined();
     const lines: string[] = [];
+    let start = 0;
     while (lines.length < count) {
-      const lf = this.#buffer.indexOf(0x0a);
+      const lf = bytes.indexOf(0x0a, start);
       if (lf === -1) throw new Error(`connection closed after ${lines.length} of ${count} lines`);
-      lines.push(new TextDecoder().decode(this.#buffer.subarray(0, lf)));
-      this.#buffer = this.#buffer.slice(lf + 1);
+      lines.push(new TextDecoder().decode(bytes.subarray(start, lf)));
+      start = lf + 1;
     }
+    this.#chunks = [bytes.subarray(start)];
+    this.#lineFeeds -= count;
     return lines;
   }
 
@@ -148,7 +162,7 @@ export class RawClient {
 
   /** The bytes received and not yet read, as text. */
   text(): string {
-    return new TextDecoder().decode(this.#buffer);
+    return new TextDecoder().decode(this.#joined());
   }
 
   /** Closes our side normally (FIN). */

@@ -1,0 +1,287 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { serve } from "./server.ts";
+import type { HandlerContext, ServeOptions } from "./server.ts";
+import type { Address } from "./transport.ts";
+import { assertSocketsClosed, openSockets, RawClient, startServer, timeout } from "./test_util.ts";
+
+const socketsAtStart = openSockets();
+
+type TestServer = Awaited<ReturnType<typeof startServer>>;
+
+async function withServer(
+  options: Partial<ServeOptions>,
+  body: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startServer(options);
+  try {
+    await body(server);
+  } finally {
+    await server.close();
+  }
+}
+
+async function withClient(server: TestServer, body: (client: RawClient) => Promise<void>) {
+  const client = await RawClient.connect(server.port!);
+  try {
+    await body(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+// Polls `read` until it stops changing for `quietMs`; returns the settled value.
+async function settled(read: () => number, quietMs = 300, limitMs = 10_000): Promise<number> {
+  const deadline = Date.now() + limitMs;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) assert.fail(`value kept changing for ${limitMs} ms`);
+    await timeout(20, undefined);
+    const now = read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
+}
+
+describe("backpressure", () => {
+  test("SRS-040 a client that stops reading stops the server reading; nothing is lost", async () => {
+    const response = "r".repeat(10 * 1024);
+    let handled = 0;
+    const handler = (command: string) => {
+      handled++;
+      return `${command} ${response}`;
+    };
+    await withServer({ handler, maxPendingBytes: 64 * 1024 }, async (server) => {
+      await withClient(server, async (client) => {
+        client.socket.pause();
+        const commands = 4000; // 40 MiB of responses: far beyond any socket buffer
+        const payload = Array.from({ length: commands }, (_, i) => `c${i}`).join("\n") + "\n";
+        client.socket.write(payload);
+        const stalled = await settled(() => handled);
+        assert.ok(stalled < commands, `handled all ${stalled} commands with nobody reading`);
+        client.socket.resume();
+        const lines = await client.readLines(commands, 20_000);
+        assert.equal(handled, commands);
+        lines.forEach((line, i) => assert.equal(line, `c${i} ${response}`));
+      });
+    });
+  });
+});
+
+describe("timeouts", () => {
+  test("SRS-041 a silent client is disconnected after the idle timeout; the next is served", async () => {
+    await withServer({ idleTimeout: 150, verbose: true }, async (server) => {
+      const first = await RawClient.connect(server.port!);
+      const second = await RawClient.connect(server.port!);
+      try {
+        await first.write("ping\n");
+        assert.equal(await first.readLine(), "pong");
+        const quietSince = Date.now();
+        await second.write("ping\n");
+        await first.untilClosed(2000);
+        const after = Date.now() - quietSince;
+        assert.ok(after >= 140 && after < 1500, `closed after ${after} ms`);
+        assert.equal(await second.readLine(), "pong");
+        assert.ok(server.logger.infos.some((m) => m.endsWith("ended: idle")));
+      } finally {
+        first.destroy();
+        second.destroy();
+      }
+    });
+  });
+
+  test("SRS-041 activity keeps resetting the idle timer", async () => {
+    await withServer({ idleTimeout: 200 }, async (server) => {
+      await withClient(server, async (client) => {
+        for (let i = 0; i < 6; i++) {
+          await timeout(80, undefined);
+          await client.write("ping\n");
+          assert.equal(await client.readLine(), "pong");
+        }
+        assert.equal(client.closed, false);
+      });
+    });
+  });
+
+  test("SRS-042 a handler that never settles is cut off: its sends go out, then the connection closes", async () => {
+    const contexts: HandlerContext[] = [];
+    const handler = (command: string, context: HandlerContext) => {
+      contexts.push(context);
+      if (command !== "hang") return command;
+      context.send("working");
+      return new Promise<string>(() => {});
+    };
+    await withServer({ handler, handlerTimeout: 100 }, async (server) => {
+      const first = await RawClient.connect(server.port!);
+      const second = await RawClient.connect(server.port!);
+      try {
+        await first.write("a\nhang\nb\n");
+        const started = Date.now();
+        assert.equal(await first.untilClosed(3000), "a\nworking\n");
+        assert.ok(Date.now() - started < 1500);
+        assert.equal(contexts[1].signal.aborted, true);
+        assert.throws(() => contexts[1].send("late"), { name: "UnsolicitedResponseError" });
+        assert.match(server.logger.errors[0].message, /did not settle within 100 ms/);
+        await second.write("ping\n");
+        assert.equal(await second.readLine(), "pong");
+      } finally {
+        first.destroy();
+        second.destroy();
+      }
+    });
+  });
+});
+
+describe("over-long lines", () => {
+  test('SRS-043 lineTooLong "close" answers an error line and closes at once', async () => {
+    let handled = 0;
+    await withServer(
+      { maxLineBytes: 8, lineTooLong: "close", handler: () => void handled++ },
+      async (server) => {
+        await withClient(server, async (client) => {
+          await client.write("ok\nping\n" + "z".repeat(64));
+          // No LF has come yet: the server does not wait for one.
+          assert.equal(await client.untilClosed(), "pong\nerror - line too long (over 8 bytes)\n");
+          assert.equal(handled, 1);
+        });
+      },
+    );
+  });
+
+  test("SRS-017 SRS-040 a 16 MiB line without LF neither grows memory nor blocks ping", async () => {
+    let seen: HandlerContext | undefined;
+    const handler = (_: string, context: HandlerContext) => {
+      seen = context;
+      return "too long";
+    };
+    await withServer({ maxLineBytes: 1024, handler }, async (server) => {
+      await withClient(server, async (client) => {
+        const block = new Uint8Array(1024 * 1024).fill(0x41);
+        for (let i = 0; i < 16; i++) await client.write(block);
+        await client.write("\nping\n");
+        assert.deepEqual(await client.readLines(2, 10_000), ["too long", "pong"]);
+        assert.equal(seen?.reason, "too_long");
+        assert.equal(seen?.raw.length, 1024);
+      });
+    });
+  });
+});
+
+describe("who may connect, and what they may do", () => {
+  test("SRS-046 with shutdown and disconnect turned off, both lines go to the handler", async () => {
+    const handler = (command: string) => `handled ${command}`;
+    await withServer(
+      { handler, builtins: { shutdown: false, disconnect: false } },
+      async (server) => {
+        await withClient(server, async (client) => {
+          await client.write("shutdown\ndisconnect\nping\n");
+          assert.deepEqual(await client.readLines(3), [
+            "handled shutdown",
+            "handled disconnect",
+            "pong",
+          ]);
+        });
+        assert.equal(server.running, true);
+      },
+    );
+  });
+
+  test("SRS-046 turning off one built-in leaves the other working", async () => {
+    await withServer({ builtins: { shutdown: false } }, async (server) => {
+      await withClient(server, async (client) => {
+        await client.write("shutdown\ndisconnect\n");
+        assert.equal(await client.untilClosed(), "echo:shutdown\n");
+      });
+      assert.equal(server.running, true);
+    });
+  });
+
+  test("SRS-047 the connection check refuses a peer; the next one is served", async () => {
+    const asked: Address[] = [];
+    let allow = false;
+    const acceptConnection = (address: Address) => {
+      asked.push(address);
+      return allow;
+    };
+    await withServer({ acceptConnection }, async (server) => {
+      await withClient(server, async (refused) => {
+        await refused.write("ping\n");
+        assert.equal(await refused.untilClosed(), "");
+      });
+      allow = true;
+      await withClient(server, async (accepted) => {
+        await accepted.write("ping\n");
+        assert.equal(await accepted.readLine(), "pong");
+      });
+      assert.equal(asked.length, 2);
+      assert.equal(asked[0].transport === "tcp" && asked[0].hostname, "127.0.0.1");
+      assert.ok(
+        server.logger.infos.some((m) => /refused connection from 127\.0\.0\.1:\d+/.test(m)),
+      );
+    });
+  });
+
+  test("SRS-047 an async check that throws refuses the connection and is logged", async () => {
+    const acceptConnection = () => Promise.reject(new Error("lookup failed"));
+    await withServer({ acceptConnection }, async (server) => {
+      await withClient(server, async (client) => {
+        await client.write("ping\n");
+        assert.equal(await client.untilClosed(), "");
+      });
+      assert.equal((server.logger.errors[0].error as Error).message, "lookup failed");
+    });
+  });
+
+  test("SRS-001 the hardening options are checked at start", async () => {
+    const handler = () => undefined;
+    const cases: [Partial<ServeOptions> | Record<string, unknown>, ErrorConstructor][] = [
+      [{ idleTimeout: 0 }, RangeError],
+      [{ idleTimeout: "5" }, TypeError],
+      [{ handlerTimeout: -1 }, RangeError],
+      [{ handlerTimeout: Infinity }, RangeError],
+      [{ maxPendingBytes: 1.5 }, TypeError],
+      [{ maxPendingBytes: 0 }, RangeError],
+      [{ lineTooLong: "drop" }, TypeError],
+      [{ builtins: { ping: false } }, TypeError],
+      [{ builtins: { shutdown: "no" } }, TypeError],
+      [{ acceptConnection: true }, TypeError],
+    ];
+    for (const [extra, type] of cases) {
+      await assert.rejects(
+        serve({ port: 0, handler, logger: null, ...extra } as ServeOptions),
+        type,
+        JSON.stringify(extra),
+      );
+    }
+  });
+});
+
+describe("faults", () => {
+  test("SRS-044 close() while a client is connected, then start again on the same port", async () => {
+    const server = await startServer();
+    const port = server.port!;
+    const client = await RawClient.connect(port);
+    try {
+      await client.write("ping\n");
+      assert.equal(await client.readLine(), "pong");
+      await server.close();
+      await client.untilClosed();
+    } finally {
+      client.destroy();
+    }
+    await withServer({ port }, async (again) => {
+      await withClient(again, async (next) => {
+        await next.write("ping\n");
+        assert.equal(await next.readLine(), "pong");
+      });
+    });
+  });
+
+  test("SRS-044 the hardening tests leave no socket open", async () => {
+    await assertSocketsClosed(socketsAtStart);
+  });
+});
