@@ -28,7 +28,19 @@ import type {
   Transport,
 } from "./transport.ts";
 
-/** Options of {@linkcode connect}. */
+/**
+ * Options of {@linkcode connect}.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ * import type { ConnectOptions } from "./client.ts";
+ *
+ * const options: ConnectOptions = { hostname: "127.0.0.1", port: 5001, timeout: 2000 };
+ * const client = await connect(options);
+ * client.close();
+ * ```
+ */
 export interface ConnectOptions {
   /**
    * The server's host.
@@ -70,7 +82,18 @@ export interface ConnectOptions {
   transport?: Transport;
 }
 
-/** Options of one receive. */
+/**
+ * Options of one receive.
+ *
+ * @example Wait at most half a second
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ *
+ * const client = await connect({ port: 5001 });
+ * await client.send("slow command");
+ * const answer = await client.recv({ timeout: 500 });
+ * ```
+ */
 export interface RecvOptions {
   /**
    * Milliseconds to wait for the line; `Infinity` waits forever. Defaults to
@@ -137,7 +160,19 @@ async function withTimeout<T>(
   }
 }
 
-/** A connection to a oneline server, as returned by {@linkcode connect}. */
+/**
+ * A connection to a oneline server, as returned by {@linkcode connect}.
+ *
+ * @example Pipeline commands, then read the answers
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ *
+ * await using client = await connect({ port: 5001 });
+ * await client.send("cmd01");
+ * await client.send("junk");
+ * console.log(await client.recv(), await client.recv()); // "ack" "nak - unknown cmd"
+ * ```
+ */
 export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   /** The server's address. */
   readonly remoteAddr: Address;

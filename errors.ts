@@ -66,7 +66,8 @@ export class ServerBusyError extends TimeoutError {
  * @example Usage
  * ```ts
  * import { ConnectionClosedError } from "./errors.ts";
- * throw new ConnectionClosedError("the server closed the connection");
+ * const error = new ConnectionClosedError("the server closed the connection");
+ * error.name; // "ConnectionClosedError"
  * ```
  */
 export class ConnectionClosedError extends Error {
@@ -116,7 +117,8 @@ export class ConnectError extends Error {
  * @example Usage
  * ```ts
  * import { ProtocolError } from "./errors.ts";
- * throw new ProtocolError('expected "pong", got "hello"');
+ * const error = new ProtocolError('expected "pong", got "hello"');
+ * error.name; // "ProtocolError"
  * ```
  */
 export class ProtocolError extends Error {
@@ -138,7 +140,8 @@ export class ProtocolError extends Error {
  * @example Usage
  * ```ts
  * import { UnsolicitedResponseError } from "./errors.ts";
- * throw new UnsolicitedResponseError("late");
+ * const error = new UnsolicitedResponseError("late");
+ * error.message.includes("unsolicited"); // true
  * ```
  */
 export class UnsolicitedResponseError extends Error {

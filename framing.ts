@@ -6,16 +6,43 @@
  * @module
  */
 
-/** Default cap on the length of one line, in bytes (64 KiB). */
+/**
+ * Default cap on the length of one line, in bytes (64 KiB).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
+ * DEFAULT_MAX_LINE_BYTES; // 65536
+ * ```
+ */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** Why a line is flagged invalid. */
+/**
+ * Why a line is flagged invalid.
+ *
+ * @example
+ * ```ts
+ * import type { InvalidReason } from "./framing.ts";
+ * const reason: InvalidReason = "decode";
+ * ```
+ */
 export type InvalidReason = "decode" | "too_long";
 
-/** Options of {@linkcode LineSplitter} and {@linkcode LineStream}. */
+/**
+ * Options of {@linkcode LineSplitter} and {@linkcode LineStream}.
+ *
+ * @example Accept lines of up to 1 KiB and keep CRs
+ * ```ts
+ * import { LineSplitter } from "./framing.ts";
+ * import type { LineSplitterOptions } from "./framing.ts";
+ *
+ * const options: LineSplitterOptions = { maxLineBytes: 1024, keepCR: true };
+ * const splitter = new LineSplitter(options);
+ * ```
+ */
 export interface LineSplitterOptions {
   /**
    * Longest line kept, in bytes, not counting the LF (nor a dropped CR).
@@ -39,6 +66,15 @@ export interface LineSplitterOptions {
  *
  * @param bytes The line without its LF (and without a dropped CR).
  * @param tooLong True when the line was longer than the cap and `bytes` holds only its first `maxLineBytes` bytes.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter } from "./framing.ts";
+ * import type { LineSink } from "./framing.ts";
+ *
+ * const print: LineSink = (bytes, tooLong) => console.log(bytes.length, tooLong);
+ * new LineSplitter().split(new TextEncoder().encode("ping\n"), print); // 4 false
+ * ```
  */
 export type LineSink = (bytes: Uint8Array, tooLong: boolean) => void;
 
@@ -281,7 +317,19 @@ function sequenceLength(bytes: Uint8Array, i: number): number {
   return size;
 }
 
-/** One line of a {@linkcode LineStream}. */
+/**
+ * One line of a {@linkcode LineStream}.
+ *
+ * @example
+ * ```ts
+ * import { toLine } from "./framing.ts";
+ * import type { Line } from "./framing.ts";
+ *
+ * const line: Line = toLine(new Uint8Array([0x61, 0xff]), false);
+ * line.text; // "a"
+ * line.reason; // "decode"
+ * ```
+ */
 export interface Line {
   /** The decoded text (undecodable bytes left out). */
   text: string;

@@ -9,7 +9,18 @@ import type { InvalidReason } from "./framing.ts";
 import { UnsolicitedResponseError } from "./errors.ts";
 import type { Address } from "./transport.ts";
 
-/** What a handler may answer: one line, several lines, or nothing. */
+/**
+ * What a handler may answer: one line, several lines, or nothing.
+ *
+ * @example
+ * ```ts
+ * import type { HandlerResult } from "./handler.ts";
+ *
+ * const none: HandlerResult = undefined;
+ * const one: HandlerResult = "ack";
+ * const several: HandlerResult = ["line 1", "line 2"];
+ * ```
+ */
 export type HandlerResult = string | readonly string[] | undefined | null | void;
 
 /**
@@ -18,13 +29,41 @@ export type HandlerResult = string | readonly string[] | undefined | null | void
  * @param command The command's text, without its LF.
  * @param context The command's flags, raw bytes, peer and a way to send responses.
  * @returns The response line(s), if any, or a promise of them.
+ *
+ * @example Answer by return value or through the context
+ * ```ts
+ * import type { Handler } from "./handler.ts";
+ *
+ * const handler: Handler = async (command, context) => {
+ *   if (context.invalid) return "nak - invalid cmd";
+ *   if (command === "status") {
+ *     context.send("busy");
+ *     await Promise.resolve();
+ *     return ["temperature 21.5", "end"];
+ *   }
+ *   return "nak - unknown cmd";
+ * };
+ * ```
  */
 export type Handler = (
   command: string,
   context: HandlerContext,
 ) => HandlerResult | Promise<HandlerResult>;
 
-/** What a handler knows about the command it handles. */
+/**
+ * What a handler knows about the command it handles.
+ *
+ * @example Look at the raw bytes of an invalid line
+ * ```ts
+ * import type { HandlerContext } from "./handler.ts";
+ *
+ * function describe(command: string, context: HandlerContext): string {
+ *   if (context.reason === "decode") return `undecodable: ${context.raw.length} bytes`;
+ *   if (context.reason === "too_long") return "too long";
+ *   return `ok: ${command}`;
+ * }
+ * ```
+ */
 export interface HandlerContext {
   /** True when the line did not decode as UTF-8 or was over the line cap. */
   readonly invalid: boolean;

@@ -21,7 +21,19 @@ import type {
 
 export type { Handler, HandlerContext, HandlerResult } from "./handler.ts";
 
-/** Where the server writes what it has to say: `console` fits. */
+/**
+ * Where the server writes what it has to say: `console` fits.
+ *
+ * @example Send messages to stderr
+ * ```ts
+ * import { serve } from "./server.ts";
+ * import type { Logger } from "./server.ts";
+ *
+ * const logger: Logger = { info: (message) => console.error(`[oneline] ${message}`) };
+ * const server = await serve({ port: 0, logger, handler: () => undefined });
+ * await server.close();
+ * ```
+ */
 export interface Logger {
   /** Receives start-up, connection and (when verbose) traffic messages. */
   info(message: string): void;
@@ -29,7 +41,26 @@ export interface Logger {
   error?(message: string, error?: unknown): void;
 }
 
-/** Options of {@linkcode serve}. */
+/**
+ * Options of {@linkcode serve}.
+ *
+ * @example A server others can reach, which no client can shut down
+ * ```ts
+ * import { serve } from "./server.ts";
+ * import type { ServeOptions } from "./server.ts";
+ *
+ * const options: ServeOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   handler: (command) => command === "cmd01" ? "ack" : "nak - unknown cmd",
+ *   builtins: { shutdown: false },
+ *   idleTimeout: 60_000,
+ *   logger: null,
+ * };
+ * const server = await serve(options);
+ * await server.close();
+ * ```
+ */
 export interface ServeOptions {
   /** Handles every command that is not a built-in. */
   handler: Handler;
@@ -172,7 +203,19 @@ function sessionSettings(options: ServeOptions): SessionSettings {
   };
 }
 
-/** A running server, as returned by {@linkcode serve}. */
+/**
+ * A running server, as returned by {@linkcode serve}.
+ *
+ * @example Start, inspect and stop
+ * ```ts
+ * import { serve } from "./server.ts";
+ *
+ * const server = await serve({ port: 0, logger: null, handler: () => "ok" });
+ * console.log(server.port, server.running); // e.g. 41234 true
+ * await server.close();
+ * console.log(server.running); // false
+ * ```
+ */
 export class OnelineServer implements AsyncDisposable {
   /** The bound address; with port 0, the port actually taken. */
   readonly addr: Address;

@@ -7,15 +7,45 @@
  * @module
  */
 
-/** Where a socket is: a TCP host and port, or a Unix socket path. */
+/**
+ * Where a socket is: a TCP host and port, or a Unix socket path.
+ *
+ * @example
+ * ```ts
+ * import { formatAddress } from "./transport.ts";
+ * import type { Address } from "./transport.ts";
+ *
+ * const address: Address = { transport: "tcp", hostname: "127.0.0.1", port: 5001 };
+ * formatAddress(address); // "127.0.0.1:5001"
+ * ```
+ */
 export type Address =
   | { transport: "tcp"; hostname: string; port: number }
   | { transport: "unix"; path: string };
 
-/** Where to listen or connect: a TCP host and port, or a Unix socket path. */
+/**
+ * Where to listen or connect: a TCP host and port, or a Unix socket path.
+ *
+ * @example
+ * ```ts
+ * import type { Endpoint } from "./transport.ts";
+ * const tcp: Endpoint = { hostname: "127.0.0.1", port: 5001 };
+ * const unix: Endpoint = { path: "/tmp/oneline.sock" };
+ * ```
+ */
 export type Endpoint = { hostname: string; port: number } | { path: string };
 
-/** TLS for a server: its certificate chain and private key, both PEM. */
+/**
+ * TLS for a server: its certificate chain and private key, both PEM.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./server.ts";
+ *
+ * const tls = { cert: Deno.readTextFileSync("cert.pem"), key: Deno.readTextFileSync("key.pem") };
+ * const server = await serve({ port: 5001, tls, handler: () => "ok" });
+ * ```
+ */
 export interface TlsServerOptions {
   /** The certificate chain, PEM. */
   cert: string;
@@ -23,7 +53,17 @@ export interface TlsServerOptions {
   key: string;
 }
 
-/** TLS for a client: the server's certificate is always verified. */
+/**
+ * TLS for a client: the server's certificate is always verified.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ *
+ * const caCerts = [Deno.readTextFileSync("ca.pem")];
+ * const client = await connect({ hostname: "localhost", port: 5001, tls: { caCerts } });
+ * ```
+ */
 export interface TlsClientOptions {
   /** Trusted CA certificates, PEM, instead of the system's. */
   caCerts?: string[];
@@ -31,13 +71,42 @@ export interface TlsClientOptions {
   serverName?: string;
 }
 
-/** Where and how to listen. */
+/**
+ * Where and how to listen.
+ *
+ * @example
+ * ```ts
+ * import type { ListenEndpoint } from "./transport.ts";
+ * const endpoint: ListenEndpoint = { hostname: "127.0.0.1", port: 0 };
+ * ```
+ */
 export type ListenEndpoint = Endpoint & { tls?: TlsServerOptions };
 
-/** Where and how to connect. */
+/**
+ * Where and how to connect.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectEndpoint } from "./transport.ts";
+ * const endpoint: ConnectEndpoint = { hostname: "localhost", port: 5001, tls: { caCerts: [] } };
+ * ```
+ */
 export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
 
-/** One open byte stream. */
+/**
+ * One open byte stream.
+ *
+ * @example Echo one chunk back
+ * ```ts
+ * import type { Connection } from "./transport.ts";
+ *
+ * async function echoOnce(connection: Connection): Promise<void> {
+ *   const chunk = await connection.read();
+ *   if (chunk !== null) await connection.write(chunk);
+ *   connection.close();
+ * }
+ * ```
+ */
 export interface Connection {
   /** The peer's address. */
   readonly remoteAddr: Address;
@@ -60,7 +129,18 @@ export interface Connection {
   close(): void;
 }
 
-/** A listening socket that hands out connections one by one. */
+/**
+ * A listening socket that hands out connections one by one.
+ *
+ * @example Serve connections one by one
+ * ```ts
+ * import type { Connection, Listener } from "./transport.ts";
+ *
+ * async function oneByOne(listener: Listener, serve: (c: Connection) => Promise<void>) {
+ *   for (let c = await listener.accept(); c !== null; c = await listener.accept()) await serve(c);
+ * }
+ * ```
+ */
 export interface Listener {
   /** The bound address (with the real port when port 0 was asked for). */
   readonly addr: Address;
@@ -75,7 +155,22 @@ export interface Listener {
   close(): void;
 }
 
-/** The socket operations of one runtime. */
+/**
+ * The socket operations of one runtime.
+ *
+ * @example Count connections by wrapping the runtime's transport
+ * ```ts
+ * import { runtimeTransport } from "./transport.ts";
+ * import type { Transport } from "./transport.ts";
+ *
+ * const base = await runtimeTransport();
+ * let connects = 0;
+ * const counting: Transport = {
+ *   listen: (endpoint) => base.listen(endpoint),
+ *   connect: (endpoint) => (connects++, base.connect(endpoint)),
+ * };
+ * ```
+ */
 export interface Transport {
   /**
    * Starts listening.
