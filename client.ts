@@ -19,6 +19,7 @@ import {
   ServerBusyError,
   TimeoutError,
 } from "./errors.ts";
+import { checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
 import type {
   Address,
@@ -112,33 +113,12 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-function checkTimeout(timeout: number, what: string): number {
-  if (typeof timeout !== "number" || Number.isNaN(timeout)) {
-    throw new TypeError(`${what} must be a number of milliseconds, got ${String(timeout)}`);
-  }
-  if (timeout <= 0) throw new RangeError(`${what} must be positive, got ${timeout}`);
-  return timeout;
-}
-
 function checkConnectOptions(options: ConnectOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("connect() options must be an object");
   }
-  if (options.hostname !== undefined && typeof options.hostname !== "string") {
-    throw new TypeError(`options.hostname must be a string, got ${typeof options.hostname}`);
-  }
-  if (options.port !== undefined) {
-    if (!Number.isInteger(options.port)) {
-      throw new TypeError(`options.port must be an integer, got ${String(options.port)}`);
-    }
-    if (options.port < 1 || options.port > 65535) {
-      throw new RangeError(`options.port must be from 1 to 65535, got ${options.port}`);
-    }
-  }
-  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
-    throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
-  }
-  if (options.timeout !== undefined) checkTimeout(options.timeout, "options.timeout");
+  checkEndpointOptions(options, 1);
+  checkMilliseconds(options.timeout, "options.timeout", true);
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
 }
 
@@ -277,9 +257,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @throws {ConnectionClosedError} When the connection closes first.
    */
   recvLine(options: RecvOptions = {}): Promise<Line> {
-    const timeout = options.timeout === undefined
-      ? this.#timeout
-      : checkTimeout(options.timeout, "timeout");
+    checkMilliseconds(options.timeout, "timeout", true);
+    const timeout = options.timeout ?? this.#timeout;
     const line = this.#lines.shift();
     if (line !== undefined) {
       this.#resumeReading?.();

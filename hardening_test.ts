@@ -3,23 +3,17 @@ import assert from "node:assert/strict";
 import { serve } from "./server.ts";
 import type { HandlerContext, ServeOptions } from "./server.ts";
 import type { Address } from "./transport.ts";
-import { assertSocketsClosed, openSockets, RawClient, startServer, timeout } from "./test_util.ts";
+import {
+  assertSocketsClosed,
+  openSockets,
+  RawClient,
+  startServer,
+  type TestServer,
+  timeout,
+  withServer,
+} from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-
-type TestServer = Awaited<ReturnType<typeof startServer>>;
-
-async function withServer(
-  options: Partial<ServeOptions>,
-  body: (server: TestServer) => Promise<void>,
-): Promise<void> {
-  const server = await startServer(options);
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
-}
 
 async function withClient(server: TestServer, body: (client: RawClient) => Promise<void>) {
   const client = await RawClient.connect(server.port!);

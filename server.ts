@@ -7,6 +7,7 @@
 
 import { checkMaxLineBytes, DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 import type { Handler } from "./handler.ts";
+import { checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
 import { Session } from "./session.ts";
 import type { Builtin, SessionSettings } from "./session.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
@@ -345,16 +346,6 @@ export class OnelineServer implements AsyncDisposable {
   }
 }
 
-function checkPositive(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`${name} must be a number, got ${String(value)}`);
-  }
-  if (value <= 0 || !Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a positive, finite number, got ${value}`);
-  }
-}
-
 function checkServeOptions(options: ServeOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("serve() needs an options object with a handler");
@@ -362,33 +353,24 @@ function checkServeOptions(options: ServeOptions): void {
   if (typeof options.handler !== "function") {
     throw new TypeError(`options.handler must be a function, got ${typeof options.handler}`);
   }
-  if (options.hostname !== undefined && typeof options.hostname !== "string") {
-    throw new TypeError(`options.hostname must be a string, got ${typeof options.hostname}`);
-  }
-  if (options.port !== undefined) {
-    if (!Number.isInteger(options.port)) {
-      throw new TypeError(`options.port must be an integer, got ${String(options.port)}`);
-    }
-    if (options.port < 0 || options.port > 65535) {
-      throw new RangeError(`options.port must be from 0 to 65535, got ${options.port}`);
-    }
-  }
-  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
-    throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
-  }
+  checkEndpointOptions(options, 0);
   if (options.tls !== undefined) {
     if (typeof options.tls?.cert !== "string" || typeof options.tls?.key !== "string") {
       throw new TypeError("options.tls needs cert and key, both PEM strings");
     }
   }
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
-  checkPositive(options.idleTimeout, "options.idleTimeout");
-  checkPositive(options.handlerTimeout, "options.handlerTimeout");
+  checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
+  checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
   if (options.maxPendingBytes !== undefined) {
-    checkPositive(options.maxPendingBytes, "options.maxPendingBytes");
     if (!Number.isInteger(options.maxPendingBytes)) {
       throw new TypeError(
         `options.maxPendingBytes must be an integer, got ${options.maxPendingBytes}`,
+      );
+    }
+    if (options.maxPendingBytes < 1) {
+      throw new RangeError(
+        `options.maxPendingBytes must be at least 1, got ${options.maxPendingBytes}`,
       );
     }
   }

@@ -6,24 +6,17 @@ import type { HandlerContext, ServeOptions } from "./server.ts";
 import { AddressInUseError, UnsolicitedResponseError } from "./errors.ts";
 import { runtimeTransport } from "./transport.ts";
 import type { Connection, Transport } from "./transport.ts";
-import { assertSocketsClosed, openSockets, RawClient, startServer, timeout } from "./test_util.ts";
+import {
+  assertSocketsClosed,
+  openSockets,
+  RawClient,
+  startServer,
+  type TestServer,
+  timeout,
+  withServer,
+} from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-
-type TestServer = Awaited<ReturnType<typeof startServer>>;
-
-// Runs `body` against a fresh server, and always closes it.
-async function withServer(
-  options: Partial<ServeOptions>,
-  body: (server: TestServer) => Promise<void>,
-): Promise<void> {
-  const server = await startServer(options);
-  try {
-    await body(server);
-  } finally {
-    await server.close();
-  }
-}
 
 // Runs `body` with raw clients that are always destroyed afterwards.
 async function withClients(

@@ -41,6 +41,22 @@ export async function startServer(
   return Object.assign(server, { logger });
 }
 
+/** A server started by {@linkcode startServer}. */
+export type TestServer = Awaited<ReturnType<typeof startServer>>;
+
+/** Runs `body` against a fresh server, and always closes it. */
+export async function withServer(
+  options: Partial<ServeOptions>,
+  body: (server: TestServer) => Promise<void>,
+): Promise<void> {
+  const server = await startServer(options);
+  try {
+    await body(server);
+  } finally {
+    await server.close();
+  }
+}
+
 /** Resolves after `ms` milliseconds (for bounds in tests, never for sync). */
 export function timeout<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
