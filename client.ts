@@ -19,7 +19,7 @@ import {
   ServerBusyError,
   TimeoutError,
 } from "./errors.ts";
-import { checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
+import { checkClientTlsOptions, checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
 import type {
   Address,
@@ -57,7 +57,10 @@ export interface ConnectOptions {
   port?: number;
   /** Connect to this Unix socket path instead of TCP. */
   path?: string;
-  /** Connect with TLS, verifying the server's certificate. */
+  /**
+   * Connect with TLS (not with `path`), verifying the server's certificate;
+   * one that does not verify fails the connect with a `ConnectError`.
+   */
   tls?: TlsClientOptions;
   /**
    * Milliseconds allowed to connect and to get `pong` back from the
@@ -118,6 +121,7 @@ function checkConnectOptions(options: ConnectOptions): void {
     throw new TypeError("connect() options must be an object");
   }
   checkEndpointOptions(options, 1);
+  checkClientTlsOptions(options.tls);
   checkMilliseconds(options.timeout, "options.timeout", true);
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
 }

@@ -6,15 +6,16 @@
  */
 
 /**
- * Checks `hostname`, `port` and `path` of server or client options.
+ * Checks `hostname`, `port` and `path` of server or client options, and that
+ * `tls` is not asked for over a Unix socket path.
  *
  * @param options The options.
  * @param lowestPort `0` where any free port may be asked for (servers), `1` otherwise.
- * @throws {TypeError} When a value has the wrong type.
+ * @throws {TypeError} When a value has the wrong type, or `tls` comes with `path`.
  * @throws {RangeError} When the port is out of range.
  */
 export function checkEndpointOptions(
-  options: { hostname?: unknown; port?: unknown; path?: unknown },
+  options: { hostname?: unknown; port?: unknown; path?: unknown; tls?: unknown },
   lowestPort: 0 | 1,
 ): void {
   if (options.hostname !== undefined && typeof options.hostname !== "string") {
@@ -30,6 +31,35 @@ export function checkEndpointOptions(
   }
   if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
     throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
+  }
+  if (options.path !== undefined && options.tls !== undefined) {
+    throw new TypeError("options.tls works over TCP only: it cannot be combined with options.path");
+  }
+}
+
+/**
+ * Checks the `tls` option of a client: an object with, optionally,
+ * `caCerts` (an array of PEM strings) and `serverName` (a non-empty string).
+ *
+ * @param tls The option; `undefined` passes (plain TCP).
+ * @throws {TypeError} When a value has the wrong type.
+ */
+export function checkClientTlsOptions(tls: unknown): void {
+  if (tls === undefined) return;
+  if (typeof tls !== "object" || tls === null) {
+    throw new TypeError(`options.tls must be an object, got ${tls === null ? "null" : typeof tls}`);
+  }
+  const { caCerts, serverName } = tls as { caCerts?: unknown; serverName?: unknown };
+  if (
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) || !caCerts.every((cert) => typeof cert === "string"))
+  ) {
+    throw new TypeError("options.tls.caCerts must be an array of PEM strings");
+  }
+  if (serverName !== undefined && (typeof serverName !== "string" || serverName === "")) {
+    throw new TypeError(
+      `options.tls.serverName must be a non-empty string, got ${String(serverName)}`,
+    );
   }
 }
 

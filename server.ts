@@ -81,10 +81,18 @@ export interface ServeOptions {
   port?: number;
   /**
    * Listen on this Unix socket path instead of TCP (`hostname` and `port`
-   * are then ignored).
+   * are then ignored). A socket file left behind by a server that is gone is
+   * replaced; a path where a server still listens, or that holds any other
+   * file, fails with `AddressInUseError`. The socket file is removed when the
+   * server stops.
    */
   path?: string;
-  /** Serve TLS with this certificate and key instead of plain TCP. */
+  /**
+   * Serve TLS with this certificate and key instead of plain TCP (not with
+   * `path`). Handshakes run apart from serving: a client that fails one, or
+   * speaks plain TCP, is just disconnected, and one that takes over 120 s is
+   * dropped; neither ever takes the one client slot.
+   */
   tls?: TlsServerOptions;
   /**
    * Where messages go; `null` for none.

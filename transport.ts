@@ -1,8 +1,8 @@
 /**
  * The runtime seam: the few socket operations the server and the client
- * need, implemented once per runtime (`transport_deno.ts` over `Deno.listen`
- * and `Deno.connect`, `transport_node.ts` over `node:net` for Bun). Everything
- * else is shared.
+ * need, implemented once per runtime (`transport_deno.ts` over `Deno.listen`,
+ * `Deno.listenTls`, `Deno.connect` and `Deno.startTls`; `transport_node.ts`
+ * over `node:net` and `node:tls` for Bun). Everything else is shared.
  *
  * @module
  */
@@ -54,7 +54,9 @@ export interface TlsServerOptions {
 }
 
 /**
- * TLS for a client: the server's certificate is always verified.
+ * TLS for a client: the server's certificate is always verified (there is no
+ * option to turn that off), and a certificate that does not verify fails the
+ * connect.
  *
  * @example
  * ```ts ignore
@@ -65,9 +67,15 @@ export interface TlsServerOptions {
  * ```
  */
 export interface TlsClientOptions {
-  /** Trusted CA certificates, PEM, instead of the system's. */
+  /**
+   * CA certificates to trust, PEM, in addition to the runtime's root
+   * certificates (such as a private CA that signed the server's certificate).
+   */
   caCerts?: string[];
-  /** The name the certificate must carry; the hostname by default. */
+  /**
+   * The name (DNS name or IP address) the certificate must carry; the
+   * hostname connected to by default.
+   */
   serverName?: string;
 }
 
@@ -175,16 +183,19 @@ export interface Transport {
   /**
    * Starts listening.
    *
-   * @param endpoint Where to listen.
-   * @returns The listener, once it is bound.
+   * @param endpoint Where to listen. A Unix socket file that no server
+   *   listens on any more is replaced; any other file at the path is left alone.
+   * @returns The listener, once it is bound. Closing it removes its Unix socket file.
    * @throws {AddressInUseError} When the address is taken.
+   * @throws {TypeError} When TLS is asked for over a Unix socket path.
    */
   listen(endpoint: ListenEndpoint): Promise<Listener>;
   /**
    * Opens a connection.
    *
    * @param endpoint Where to connect.
-   * @returns The connection, once it is established.
+   * @returns The connection, once it is established (for TLS: once the
+   *   server's certificate is verified).
    */
   connect(endpoint: ConnectEndpoint): Promise<Connection>;
 }

@@ -1,11 +1,19 @@
 /**
- * The Deno transport: `Deno.listen` and `Deno.connect`.
+ * The Deno transport: `Deno.listen` and `Deno.connect`, `Deno.listenTls` and
+ * `Deno.startTls` for TLS.
  *
  * @module
  */
 
 import { AddressInUseError } from "./errors.ts";
-import type { Address, Connection, Endpoint, Listener, Transport } from "./transport.ts";
+import type {
+  Address,
+  ConnectEndpoint,
+  Connection,
+  ListenEndpoint,
+  Listener,
+  Transport,
+} from "./transport.ts";
 import { formatAddress } from "./transport.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -36,7 +44,7 @@ class DenoConnection implements Connection {
     try {
       n = await this.#conn.read(this.#buffer);
     } catch {
-      // Reset, or closed under us: either way the stream is over.
+      // Reset, closed under us, or (TLS) a failed handshake: the stream is over.
       n = null;
     }
     if (n === null) {
@@ -64,14 +72,27 @@ class DenoConnection implements Connection {
   }
 }
 
+// The identity of a file, to remove only the socket file this listener made.
+function fileId(path: string): string | undefined {
+  try {
+    const info = Deno.lstatSync(path);
+    return info.isSocket ? `${info.dev}:${info.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 class DenoListener implements Listener {
   readonly addr: Address;
   readonly #listener: Deno.Listener;
+  // The Unix socket file and its identity, removed again on close.
+  readonly #socketFile: { path: string; id: string | undefined } | undefined;
   #closed = false;
 
-  constructor(listener: Deno.Listener) {
+  constructor(listener: Deno.Listener, path: string | undefined) {
     this.#listener = listener;
     this.addr = toAddress(listener.addr);
+    if (path !== undefined) this.#socketFile = { path, id: fileId(path) };
   }
 
   async accept(): Promise<Connection | null> {
@@ -88,29 +109,210 @@ class DenoListener implements Listener {
     if (this.#closed) return;
     this.#closed = true;
     this.#listener.close();
+    const file = this.#socketFile;
+    if (file?.id !== undefined && fileId(file.path) === file.id) {
+      try {
+        Deno.removeSync(file.path);
+      } catch {
+        // Removed by someone else meanwhile.
+      }
+    }
+  }
+}
+
+// How long a client may take over the TLS handshake before it is dropped (as
+// node:tls does by default).
+const HANDSHAKE_TIMEOUT_MS = 120_000;
+const ACCEPT_RETRY_MS = 100;
+
+/**
+ * A TLS listener that, like node:tls, accepts every connection at once and
+ * shakes hands with it apart from serving: the connections that pass wait in
+ * a queue until asked for, and the ones that fail (a plain TCP client, a
+ * client that does not trust the certificate) or stay silent past
+ * {@linkcode HANDSHAKE_TIMEOUT_MS} are dropped without ever taking the
+ * server's one slot. A client waiting its turn is thus connected and
+ * verified, just as over plain TCP.
+ */
+class DenoTlsListener implements Listener {
+  readonly addr: Address;
+  readonly #listener: Deno.TlsListener;
+  // Shaken hands, waiting to be asked for.
+  readonly #ready: Connection[] = [];
+  // Still shaking hands.
+  readonly #handshaking = new Set<Deno.TlsConn>();
+  #failure: unknown;
+  #waiting: { resolve(c: Connection | null): void; reject(error: unknown): void } | undefined;
+  #closed = false;
+
+  constructor(listener: Deno.TlsListener) {
+    this.#listener = listener;
+    this.addr = toAddress(listener.addr);
+    this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#closed) {
+      let conn: Deno.TlsConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        if (this.#closed) return;
+        // Such as running out of file descriptors: report it, back off, go on.
+        this.#fail(error);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
+      if (this.#closed) closeQuietly(conn);
+      else this.#shakeHands(conn);
+    }
+  }
+
+  async #shakeHands(conn: Deno.TlsConn): Promise<void> {
+    this.#handshaking.add(conn);
+    const timer = setTimeout(() => closeQuietly(conn), HANDSHAKE_TIMEOUT_MS);
+    try {
+      await conn.handshake();
+    } catch {
+      closeQuietly(conn);
+      return;
+    } finally {
+      clearTimeout(timer);
+      this.#handshaking.delete(conn);
+    }
+    if (this.#closed) {
+      closeQuietly(conn);
+      return;
+    }
+    const connection = new DenoConnection(conn);
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting.resolve(connection);
+    else this.#ready.push(connection);
+  }
+
+  #fail(error: unknown): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (waiting) waiting.reject(error);
+    else this.#failure ??= error;
+  }
+
+  accept(): Promise<Connection | null> {
+    if (this.#closed) return Promise.resolve(null);
+    const ready = this.#ready.shift();
+    if (ready) return Promise.resolve(ready);
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      this.#failure = undefined;
+      return Promise.reject(failure);
+    }
+    return new Promise((resolve, reject) => this.#waiting = { resolve, reject });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    for (const connection of this.#ready.splice(0)) connection.close();
+    for (const conn of this.#handshaking) closeQuietly(conn);
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.resolve(null);
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+// Whether `path` is a Unix socket file that no server listens on any more
+// (left behind by a process that did not close its server).
+async function isStaleSocket(path: string): Promise<boolean> {
+  if (fileId(path) === undefined) return false;
+  try {
+    const probe = await Deno.connect({ transport: "unix", path });
+    probe.close();
+    return false;
+  } catch (error) {
+    return error instanceof Deno.errors.ConnectionRefused;
+  }
+}
+
+function listenOnce(endpoint: ListenEndpoint): Listener {
+  if ("path" in endpoint) {
+    return new DenoListener(Deno.listen({ transport: "unix", path: endpoint.path }), endpoint.path);
+  }
+  const { hostname, port } = endpoint;
+  if (endpoint.tls === undefined) {
+    return new DenoListener(Deno.listen({ transport: "tcp", hostname, port }), undefined);
+  }
+  const { cert, key } = endpoint.tls;
+  return new DenoTlsListener(Deno.listenTls({ transport: "tcp", hostname, port, cert, key }));
+}
+
+async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
+  try {
+    await conn.handshake();
+  } catch (error) {
+    closeQuietly(conn);
+    throw new Error(`TLS handshake failed: ${(error as Error).message ?? error}`, {
+      cause: error,
+    });
   }
 }
 
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
-  listen(endpoint: Endpoint): Promise<Listener> {
+  async listen(endpoint: ListenEndpoint): Promise<Listener> {
+    const path = "path" in endpoint ? endpoint.path : undefined;
+    if (path !== undefined && endpoint.tls !== undefined) {
+      throw new TypeError("TLS is only supported over TCP, not over a Unix socket path");
+    }
     try {
-      const listener = "path" in endpoint
-        ? Deno.listen({ transport: "unix", path: endpoint.path })
-        : Deno.listen({ transport: "tcp", hostname: endpoint.hostname, port: endpoint.port });
-      return Promise.resolve(new DenoListener(listener));
+      return listenOnce(endpoint);
     } catch (error) {
-      if (error instanceof Deno.errors.AddrInUse) {
-        return Promise.reject(new AddressInUseError(formatAddress(endpoint), { cause: error }));
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      if (path === undefined || !await isStaleSocket(path)) {
+        throw new AddressInUseError(formatAddress(endpoint), { cause: error });
       }
-      return Promise.reject(error);
+      // A socket file nobody listens on: take its place.
+      Deno.removeSync(path);
+      return listenOnce(endpoint);
     }
   },
 
-  async connect(endpoint: Endpoint): Promise<Connection> {
-    const conn = "path" in endpoint
-      ? await Deno.connect({ transport: "unix", path: endpoint.path })
-      : await Deno.connect({ transport: "tcp", hostname: endpoint.hostname, port: endpoint.port });
+  async connect(endpoint: ConnectEndpoint): Promise<Connection> {
+    if ("path" in endpoint) {
+      if (endpoint.tls !== undefined) {
+        throw new TypeError("TLS is only supported over TCP, not over a Unix socket path");
+      }
+      return new DenoConnection(await Deno.connect({ transport: "unix", path: endpoint.path }));
+    }
+    const { hostname, port, tls } = endpoint;
+    const tcp = await Deno.connect({ transport: "tcp", hostname, port });
+    if (tls === undefined) return new DenoConnection(tcp);
+    // Connect, then start TLS over the TCP connection: this keeps TCP_NODELAY
+    // (which a TLS connection cannot set) and lets the name the certificate
+    // is checked against differ from the host connected to.
+    tcp.setNoDelay(true);
+    let conn: Deno.TlsConn;
+    try {
+      conn = await Deno.startTls(tcp, {
+        hostname: tls.serverName ?? hostname,
+        caCerts: tls.caCerts ?? [],
+      });
+    } catch (error) {
+      closeQuietly(tcp);
+      throw error;
+    }
+    // Verify the server now, so that a certificate that does not verify
+    // fails the connect instead of the first read.
+    await handshakeOrClose(conn);
     return new DenoConnection(conn);
   },
 };

@@ -1,12 +1,22 @@
 /**
- * The `node:net` transport, used on Bun (and usable on Node.js).
+ * The `node:net` transport (`node:tls` for TLS), used on Bun (and usable on
+ * Node.js).
  *
  * @module
  */
 
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { AddressInUseError } from "./errors.ts";
-import type { Address, Connection, Endpoint, Listener, Transport } from "./transport.ts";
+import type {
+  Address,
+  ConnectEndpoint,
+  Connection,
+  ListenEndpoint,
+  Listener,
+  Transport,
+} from "./transport.ts";
 import { formatAddress } from "./transport.ts";
 
 // Unread bytes a connection queues before it pauses the socket, so a reader
@@ -85,17 +95,29 @@ class NodeConnection implements Connection {
   }
 }
 
+// The identity of a file, to remove only the socket file this listener made.
+function fileId(path: string): string | undefined {
+  try {
+    const stats = fs.lstatSync(path);
+    return stats.isSocket() ? `${stats.dev}:${stats.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 class NodeListener implements Listener {
   readonly addr: Address;
   readonly #server: net.Server;
   readonly #path: string | undefined;
+  readonly #pathId: string | undefined;
   readonly #backlog: net.Socket[] = [];
   #waiting: ((connection: Connection | null) => void) | undefined;
   #closed = false;
 
-  constructor(server: net.Server, path: string | undefined) {
+  constructor(server: net.Server, path: string | undefined, secure: boolean) {
     this.#server = server;
     this.#path = path;
+    this.#pathId = path === undefined ? undefined : fileId(path);
     const bound = server.address();
     this.addr = path !== undefined ? { transport: "unix", path } : {
       transport: "tcp",
@@ -103,8 +125,13 @@ class NodeListener implements Listener {
       port: (bound as net.AddressInfo).port,
     };
     // node:net accepts every connection at once; the sockets stay paused in
-    // this queue until the server asks for the next one.
-    server.on("connection", (socket: net.Socket) => {
+    // this queue until the server asks for the next one. node:tls shakes hands
+    // at once too, and queues only the connections that passed; a failed
+    // handshake just drops that socket.
+    if (secure) {
+      server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
+    }
+    server.on(secure ? "secureConnection" : "connection", (socket: net.Socket) => {
       const waiting = this.#waiting;
       if (waiting) {
         this.#waiting = undefined;
@@ -128,45 +155,120 @@ class NodeListener implements Listener {
     this.#closed = true;
     this.#server.close();
     for (const socket of this.#backlog.splice(0)) socket.destroy();
+    // Node.js and Bun remove the socket file on close themselves; make sure,
+    // but never remove a file that another server has put there since.
+    const path = this.#path;
+    if (path !== undefined && this.#pathId !== undefined && fileId(path) === this.#pathId) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // Removed meanwhile.
+      }
+    }
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(null);
   }
 }
 
-/** The transport over `node:net`. */
-export const nodeTransport: Transport = {
-  listen(endpoint: Endpoint): Promise<Listener> {
-    const server = net.createServer({ pauseOnConnect: true, noDelay: true });
-    const path = "path" in endpoint ? endpoint.path : undefined;
-    return new Promise((resolve, reject) => {
-      server.once("error", (error: NodeJS.ErrnoException) => {
-        reject(
-          error.code === "EADDRINUSE"
-            ? new AddressInUseError(formatAddress(endpoint), { cause: error })
-            : error,
-        );
-      });
-      const onListening = () => resolve(new NodeListener(server, path));
-      if ("path" in endpoint) server.listen({ path: endpoint.path }, onListening);
-      else {server.listen(
-          { host: endpoint.hostname, port: endpoint.port, exclusive: true },
-          onListening,
-        );}
+// Whether `path` is a Unix socket file that no server listens on any more
+// (left behind by a process that did not close its server).
+function isStaleSocket(path: string): Promise<boolean> {
+  if (fileId(path) === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const probe = net.connect({ path });
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(false);
     });
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      probe.destroy();
+      resolve(error.code === "ECONNREFUSED");
+    });
+  });
+}
+
+function listenOnce(endpoint: ListenEndpoint): Promise<Listener> {
+  const server = endpoint.tls === undefined
+    ? net.createServer({ pauseOnConnect: true, noDelay: true })
+    : tls.createServer({ cert: endpoint.tls.cert, key: endpoint.tls.key, noDelay: true });
+  const path = "path" in endpoint ? endpoint.path : undefined;
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const onListening = () => {
+      server.off("error", reject);
+      // Later errors (such as running out of file descriptors while
+      // accepting) must not crash the process; the server accepts on.
+      server.on("error", () => {});
+      resolve(new NodeListener(server, path, endpoint.tls !== undefined));
+    };
+    if ("path" in endpoint) server.listen({ path: endpoint.path }, onListening);
+    else {
+      server.listen({ host: endpoint.hostname, port: endpoint.port, exclusive: true }, onListening);
+    }
+  });
+}
+
+function tlsOnUnixPath(): TypeError {
+  return new TypeError("TLS is only supported over TCP, not over a Unix socket path");
+}
+
+// Settles once `socket` has connected (and, for TLS, verified the server).
+function connected(socket: net.Socket, event: string, path?: string): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      socket.destroy();
+      reject(
+        event === "secureConnect" && !(error as NodeJS.ErrnoException).syscall
+          ? new Error(`TLS handshake failed: ${error.message}`, { cause: error })
+          : error,
+      );
+    };
+    socket.once("error", onError);
+    socket.once(event, () => {
+      socket.off("error", onError);
+      resolve(new NodeConnection(socket, path));
+    });
+  });
+}
+
+/** The transport over `node:net` and `node:tls`. */
+export const nodeTransport: Transport = {
+  async listen(endpoint: ListenEndpoint): Promise<Listener> {
+    const path = "path" in endpoint ? endpoint.path : undefined;
+    if (path !== undefined && endpoint.tls !== undefined) throw tlsOnUnixPath();
+    try {
+      return await listenOnce(endpoint);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      if (path === undefined || !await isStaleSocket(path)) {
+        throw new AddressInUseError(formatAddress(endpoint), { cause: error });
+      }
+      // A socket file nobody listens on: take its place.
+      fs.unlinkSync(path);
+      return await listenOnce(endpoint);
+    }
   },
 
-  connect(endpoint: Endpoint): Promise<Connection> {
-    const path = "path" in endpoint ? endpoint.path : undefined;
-    const socket = "path" in endpoint
-      ? net.connect({ path: endpoint.path })
-      : net.connect({ host: endpoint.hostname, port: endpoint.port });
-    return new Promise((resolve, reject) => {
-      socket.once("error", reject);
-      socket.once("connect", () => {
-        socket.off("error", reject);
-        resolve(new NodeConnection(socket, path));
-      });
+  connect(endpoint: ConnectEndpoint): Promise<Connection> {
+    if ("path" in endpoint) {
+      if (endpoint.tls !== undefined) return Promise.reject(tlsOnUnixPath());
+      return connected(net.connect({ path: endpoint.path }), "connect", endpoint.path);
+    }
+    const { hostname: host, port, tls: options } = endpoint;
+    if (options === undefined) return connected(net.connect({ host, port }), "connect");
+    const name = options.serverName ?? host;
+    const socket = tls.connect({
+      host,
+      port,
+      // Trusted in addition to the usual roots, as on Deno.
+      ca: [...tls.rootCertificates, ...(options.caCerts ?? [])],
+      // SNI carries a host name, never an IP address; the name verified is
+      // the server name, or else the host.
+      servername: net.isIP(name) ? undefined : name,
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+      rejectUnauthorized: true,
     });
+    return connected(socket, "secureConnect");
   },
 };
