@@ -1,0 +1,195 @@
+/**
+ * What the command-line subcommands share: flag parsing, value checks, output
+ * and connecting with a one-line report of what went wrong.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { connect } from "./client.ts";
+import type { OnelineClient } from "./client.ts";
+import { formatAddress } from "./transport.ts";
+import type { Endpoint } from "./transport.ts";
+
+/** The program's name, in usage texts and error messages. */
+export const PROGRAM = "socket-oneline";
+
+/** Exit status of a run that went wrong (cannot connect, timeout, closed). */
+export const EXIT_FAILURE = 1;
+/** Exit status of a command line that makes no sense. */
+export const EXIT_USAGE = 2;
+
+/** A mistake on the command line: reported with the usage, exit status 2. */
+export class UsageError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong, such as `unknown option --x`.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** The options a subcommand takes: `string` ones need a value. */
+export type FlagSpec = Record<string, "string" | "boolean">;
+
+/** A parsed command line: option values by name, and the other arguments. */
+export interface ParsedArgs {
+  /** Values of the options given; `true` for a boolean one. */
+  flags: Record<string, string | true>;
+  /** The arguments that are not options, in order. */
+  positionals: string[];
+}
+
+/**
+ * Parses `--name value`, `--name=value`, boolean `--name` and `-h` (as
+ * `--help`), anywhere among the arguments; `--` ends the options.
+ *
+ * @param args The arguments after the subcommand.
+ * @param spec The options allowed.
+ * @returns The options and the other arguments.
+ * @throws {UsageError} On an unknown option or a missing value.
+ */
+export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
+  const parsed: ParsedArgs = { flags: {}, positionals: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      parsed.positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      parsed.positionals.push(arg);
+      continue;
+    }
+    const equals = arg.indexOf("=");
+    const name = arg === "-h" ? "help" : arg.slice(2, equals === -1 ? undefined : equals);
+    const kind = arg.startsWith("--") || arg === "-h" ? spec[name] : undefined;
+    if (kind === undefined) throw new UsageError(`unknown option ${arg.split("=")[0]}`);
+    if (kind === "boolean") {
+      if (equals !== -1) throw new UsageError(`option --${name} takes no value`);
+      parsed.flags[name] = true;
+    } else if (equals !== -1) {
+      parsed.flags[name] = arg.slice(equals + 1);
+    } else if (i + 1 < args.length) {
+      parsed.flags[name] = args[++i];
+    } else {
+      throw new UsageError(`option --${name} needs a value`);
+    }
+  }
+  return parsed;
+}
+
+/** The options of every subcommand that connects or listens. */
+export const ENDPOINT_SPEC: FlagSpec = {
+  help: "boolean",
+  hostname: "string",
+  port: "string",
+  path: "string",
+};
+
+/** The options of the subcommands that connect. */
+export const CLIENT_SPEC: FlagSpec = { ...ENDPOINT_SPEC, timeout: "string" };
+
+/**
+ * Reads the options of {@linkcode CLIENT_SPEC}: the endpoint and `--timeout`
+ * (default 5000 ms).
+ *
+ * @param flags The parsed options.
+ * @returns Where to connect, and the time limit in milliseconds.
+ * @throws {UsageError} On a bad value.
+ */
+export function clientFlags(flags: ParsedArgs["flags"]): { endpoint: Endpoint; timeout: number } {
+  return {
+    endpoint: endpointFlags(flags, 1),
+    timeout: millisecondsFlag(flags.timeout, "timeout", 5000),
+  };
+}
+
+/**
+ * Reads `--hostname` (default 127.0.0.1), `--port` (default 5001) or `--path`.
+ *
+ * @param flags The parsed options.
+ * @param lowestPort `0` for a server (any free port), `1` for a client.
+ * @returns The endpoint.
+ * @throws {UsageError} On a bad port, or `--path` with `--hostname` or `--port`.
+ */
+export function endpointFlags(flags: ParsedArgs["flags"], lowestPort: 0 | 1): Endpoint {
+  const { hostname = "127.0.0.1", port = "5001", path } = flags as Record<string, string>;
+  if (path !== undefined) {
+    if (flags.hostname !== undefined || flags.port !== undefined) {
+      throw new UsageError("--path cannot be combined with --hostname or --port");
+    }
+    if (path === "") throw new UsageError("--path must not be empty");
+    return { path };
+  }
+  const number = Number(port);
+  if (!/^\d+$/.test(port) || number < lowestPort || number > 65535) {
+    throw new UsageError(`--port must be an integer from ${lowestPort} to 65535, got "${port}"`);
+  }
+  return { hostname, port: number };
+}
+
+/**
+ * Reads a positive number of milliseconds.
+ *
+ * @param value The option's value, if given.
+ * @param name The option's name, for the message.
+ * @param fallback The value when not given.
+ * @returns The milliseconds.
+ * @throws {UsageError} When it is not a positive number.
+ */
+export function millisecondsFlag(
+  value: string | true | undefined,
+  name: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (value === true || value.trim() === "" || !(number > 0) || !Number.isFinite(number)) {
+    throw new UsageError(`--${name} must be a positive number of milliseconds, got "${value}"`);
+  }
+  return number;
+}
+
+/**
+ * Writes one line to stdout.
+ *
+ * @param line The line, without LF.
+ */
+export function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * Writes one message to stderr, prefixed with the program's name.
+ *
+ * @param message The message, without LF.
+ */
+export function printError(message: string): void {
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
+}
+
+/**
+ * Connects with the `ping` handshake; on failure, reports it on stderr.
+ *
+ * @param endpoint Where to connect.
+ * @param timeout Milliseconds allowed to connect and for the handshake.
+ * @returns The client, or `undefined` when it failed (already reported).
+ */
+export async function connectOrReport(
+  endpoint: Endpoint,
+  timeout: number,
+): Promise<OnelineClient | undefined> {
+  try {
+    return await connect({ ...endpoint, timeout });
+  } catch (error) {
+    // ConnectError and ServerBusyError name the address; other errors do not.
+    const message = (error as Error).message ?? String(error);
+    const address = formatAddress(endpoint);
+    printError(message.includes(address) ? message : `${address}: ${message}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The `repl` subcommand: an interactive client. Each input line is sent as it
+ * is typed; responses are printed as they arrive, independently of the input.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { clearLine, createInterface, cursorTo } from "node:readline";
+import {
+  clientFlags,
+  connectOrReport,
+  EXIT_FAILURE,
+  printError,
+  printLine,
+  UsageError,
+} from "./cli_common.ts";
+import type { ParsedArgs } from "./cli_common.ts";
+import { GOODBYES } from "./cli_send.ts";
+import { formatAddress } from "./transport.ts";
+
+/**
+ * Runs `repl` until the input ends (Ctrl-D, `.exit`, Ctrl-C) or the server
+ * closes the connection.
+ *
+ * @param args The parsed options.
+ * @returns The exit status: 0, or 1 when the server cannot be reached or does
+ * not close the connection in time after `disconnect`.
+ * @throws {UsageError} On a bad option value or an argument.
+ */
+export async function repl(args: ParsedArgs): Promise<number> {
+  const { endpoint, timeout } = clientFlags(args.flags);
+  if (args.positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  }
+  const client = await connectOrReport(endpoint, timeout);
+  if (client === undefined) return EXIT_FAILURE;
+  // Line editing, history and a prompt on a terminal; none of that on a pipe.
+  const tty = process.stdin.isTTY === true;
+  const input = createInterface({
+    input: process.stdin,
+    output: tty ? process.stdout : undefined,
+    terminal: tty,
+    prompt: "> ",
+    crlfDelay: Infinity,
+  });
+
+  let userSaidGoodbye = false;
+  let weSaidGoodbye = false;
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  input.on("line", (line) => {
+    if (userSaidGoodbye) return; // the server will not read it
+    if (line === ".exit") return input.close();
+    userSaidGoodbye = GOODBYES.has(line);
+    // A failed send means the server has closed: the reading loop says so.
+    client.send(line).catch(() => {});
+    if (tty && !userSaidGoodbye) input.prompt();
+  });
+  input.on("SIGINT", () => input.close());
+  input.on("close", () => {
+    if (userSaidGoodbye || !client.connected) return;
+    weSaidGoodbye = true;
+    client.send("disconnect").catch(() => {});
+    timer = setTimeout(() => {
+      timedOut = true;
+      client.close();
+    }, timeout);
+  });
+  if (tty) input.prompt();
+
+  for await (const line of client) {
+    if (!tty) {
+      printLine(line);
+      continue;
+    }
+    // Print above the prompt, then redraw it with what is typed so far.
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+    printLine(line);
+    input.prompt(true);
+  }
+  clearTimeout(timer);
+  if (tty) {
+    clearLine(process.stdout, 0);
+    cursorTo(process.stdout, 0);
+  }
+  input.close();
+  if (!weSaidGoodbye) {
+    process.stderr.write("server closed the connection\n");
+  } else if (timedOut) {
+    printError(`server at ${formatAddress(endpoint)} did not close within ${timeout} ms`);
+    return EXIT_FAILURE;
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * The `serve` subcommand: a server to try clients against.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { serve } from "./server.ts";
+import type { OnelineServer } from "./server.ts";
+import { endpointFlags, EXIT_FAILURE, printError, printLine, UsageError } from "./cli_common.ts";
+import type { ParsedArgs } from "./cli_common.ts";
+
+/** The answer to commands other than `echo`, unless `--reply` says otherwise. */
+export const DEFAULT_REPLY = "nak - unknown cmd";
+
+/**
+ * Runs `serve`: `echo TEXT` answers `TEXT`, every other command the reply.
+ * Prints the server's messages and, unless `--quiet`, each command received,
+ * to stdout. Stops on `shutdown` or SIGINT (Ctrl-C).
+ *
+ * @param args The parsed options.
+ * @returns The exit status: 0 once stopped, 1 when it cannot listen.
+ * @throws {UsageError} On a bad option value or an argument.
+ */
+export async function serveCommand(args: ParsedArgs): Promise<number> {
+  const endpoint = endpointFlags(args.flags, 0);
+  if (args.positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+  }
+  const reply = (args.flags.reply ?? DEFAULT_REPLY) as string;
+  if (/[\r\n]/.test(reply)) throw new UsageError("--reply cannot contain CR or LF");
+  const quiet = args.flags.quiet === true;
+  let server: OnelineServer;
+  try {
+    server = await serve({
+      ...endpoint,
+      logger: { info: printLine, error: (message, error) => printError(`${message}: ${error}`) },
+      handler(command, context) {
+        if (!quiet) {
+          printLine(`< ${command}${context.invalid ? ` (invalid: ${context.reason})` : ""}`);
+        }
+        if (command === "echo" || command.startsWith("echo ")) return command.slice(5);
+        return reply;
+      },
+    });
+  } catch (error) {
+    printError((error as Error).message ?? String(error));
+    return EXIT_FAILURE;
+  }
+  const stop = () => server.close();
+  process.on("SIGINT", stop);
+  await server.finished;
+  process.off("SIGINT", stop);
+  return 0;
+}
