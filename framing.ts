@@ -20,6 +20,9 @@ export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 const LF = 0x0a;
 const CR = 0x0d;
 
+// A line handed out as bytes[start, end), for splitRanges.
+type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void;
+
 /**
  * Why a line is flagged invalid.
  *
@@ -163,6 +166,24 @@ export class LineSplitter {
    * @param sink Called once per complete line.
    */
   split(chunk: Uint8Array, sink: LineSink): void {
+    this.splitRanges(
+      chunk,
+      (bytes, start, end, tooLong) => sink(bytes.subarray(start, end), tooLong),
+    );
+  }
+
+  /**
+   * Splits one chunk like {@linkcode LineSplitter.split}, but hands out each
+   * line as a range of a byte array: the server's hot path, which needs no
+   * view for the lines it answers itself.
+   *
+   * @param chunk The next bytes of the stream.
+   * @param sink Called once per complete line.
+   */
+  splitRanges(
+    chunk: Uint8Array,
+    sink: (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void,
+  ): void {
     let start = 0;
     for (;;) {
       const lf = chunk.indexOf(LF, start);
@@ -194,17 +215,17 @@ export class LineSplitter {
   }
 
   // Hands out bytes[start, end) as one line, cutting a CR and the cap.
-  #emit(bytes: Uint8Array, start: number, end: number, sink: LineSink): void {
+  #emit(bytes: Uint8Array, start: number, end: number, sink: RangeSink): void {
     if (!this.#keepCR && end > start && bytes[end - 1] === CR) end--;
     if (end - start > this.#maxLineBytes) {
-      sink(bytes.subarray(start, start + this.#maxLineBytes), true);
+      sink(bytes, start, start + this.#maxLineBytes, true);
     } else {
-      sink(bytes.subarray(start, end), false);
+      sink(bytes, start, end, false);
     }
   }
 
   // Completes the carried line with chunk[start, lf).
-  #finishCarried(chunk: Uint8Array, start: number, lf: number, sink: LineSink): void {
+  #finishCarried(chunk: Uint8Array, start: number, lf: number, sink: RangeSink): void {
     this.#keep(chunk, start, lf);
     // #keep sets #discarding once the line outgrows the cap.
     const tooLong = this.#discarding;
@@ -212,7 +233,7 @@ export class LineSplitter {
     const line = this.#carry.slice(0, this.#carryLength);
     this.reset();
     if (tooLong) {
-      sink(line.subarray(0, this.#maxLineBytes), true);
+      sink(line, 0, this.#maxLineBytes, true);
     } else {
       this.#emit(line, 0, line.length, sink);
     }
@@ -264,6 +285,10 @@ export interface DecodedLine {
  * ```
  */
 export function decodeLine(bytes: Uint8Array): DecodedLine {
+  // The lenient decoder is several times faster than the fatal one on Deno. Its text is exact
+  // unless it holds U+FFFD, which a bad byte or a real U+FFFD puts there: only then check strictly.
+  const text = lenientDecoder.decode(bytes);
+  if (!text.includes("\uFFFD")) return { text, invalid: false };
   try {
     return { text: strictDecoder.decode(bytes), invalid: false };
   } catch {
@@ -418,7 +443,8 @@ export function checkSingleLine(text: string, what: string): string {
   if (typeof text !== "string") {
     throw new TypeError(`${what} must be a string, got ${typeof text}`);
   }
-  if (/[\r\n]/.test(text)) {
+  // indexOf beats a /[\r\n]/ test several times over on long lines.
+  if (text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1) {
     throw new TypeError(`${what} must not contain CR or LF: ${JSON.stringify(text)}`);
   }
   return text;

@@ -165,6 +165,56 @@ describe("over-long lines", () => {
   });
 });
 
+describe("closing while the client still sends", () => {
+  // The server closes while the client's bytes are still arriving: closing
+  // with bytes unread would make the kernel send a reset, which can make the
+  // client drop responses it has not read yet.
+  const trailing = "z".repeat(4 * 1024 * 1024);
+
+  test("SRS-005 responses before a disconnect all arrive, however much follows it", async () => {
+    await withServer({}, async (server) => {
+      for (let round = 0; round < 5; round++) {
+        await withClient(server, async (client) => {
+          client.write("a\n".repeat(1000) + "disconnect\n" + trailing).catch(() => {});
+          assert.equal(await client.untilClosed(5000), "echo:a\n".repeat(1000));
+        });
+      }
+    });
+  });
+
+  test('SRS-043 lineTooLong "close": the error line arrives while the client still sends', async () => {
+    await withServer({ maxLineBytes: 8, lineTooLong: "close" }, async (server) => {
+      for (let round = 0; round < 5; round++) {
+        await withClient(server, async (client) => {
+          client.write("ok\n" + trailing).catch(() => {});
+          assert.equal(
+            await client.untilClosed(5000),
+            "echo:ok\nerror - line too long (over 8 bytes)\n",
+          );
+        });
+      }
+    });
+  });
+
+  test("SRS-019 a client that never closes after disconnect holds the slot only briefly", async () => {
+    await withServer({}, async (server) => {
+      const first = await RawClient.connect(server.port!);
+      const second = await RawClient.connect(server.port!);
+      try {
+        // The first keeps sending after its disconnect and never closes.
+        await first.write("disconnect\n" + "z".repeat(1024));
+        const started = Date.now();
+        await second.write("ping\n");
+        assert.equal(await second.readLine(5000), "pong");
+        assert.ok(Date.now() - started < 2000, `the next client waited ${Date.now() - started} ms`);
+      } finally {
+        first.destroy();
+        second.destroy();
+      }
+    });
+  });
+});
+
 describe("who may connect, and what they may do", () => {
   test("SRS-046 with shutdown and disconnect turned off, both lines go to the handler", async () => {
     const handler = (command: string) => `handled ${command}`;

@@ -10,6 +10,7 @@ const INITIAL_BYTES = 16 * 1024;
 // large response does not pin its memory for the rest of the connection.
 const KEEP_BYTES = 1024 * 1024;
 const LF = 0x0a;
+const SMALL_BYTES = 16;
 const encoder = new TextEncoder();
 
 /**
@@ -61,7 +62,12 @@ export class ResponseBuffer {
    */
   appendBytes(bytes: Uint8Array): void {
     this.#reserve(bytes.length);
-    this.#bytes.set(bytes, this.#length);
+    if (bytes.length <= SMALL_BYTES) {
+      // A loop beats set() on a few bytes (such as each "pong").
+      for (let i = 0; i < bytes.length; i++) this.#bytes[this.#length + i] = bytes[i];
+    } else {
+      this.#bytes.set(bytes, this.#length);
+    }
     this.#length += bytes.length;
   }
 

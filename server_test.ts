@@ -267,6 +267,7 @@ describe("commands and the handler", () => {
             const counted: Connection = {
               remoteAddr: connection.remoteAddr,
               close: () => connection.close(),
+              closeWrite: () => connection.closeWrite(),
               async read() {
                 const chunk = await connection.read();
                 if (chunk) counts.reads++;
@@ -327,6 +328,27 @@ describe("commands and the handler", () => {
       reason: "decode",
       raw: [0x61, 0xff, 0xfe, 0x62],
     }]);
+  });
+
+  test("SRS-008 a handler may keep context.raw: later reads do not overwrite it", async () => {
+    const raws: Uint8Array[] = [];
+    const handler = (command: string, context: HandlerContext) => {
+      raws.push(context.raw);
+      return command.slice(0, 1);
+    };
+    await withServer({ handler }, async (server) => {
+      await withClients(server, 1, async (client) => {
+        for (const letter of "abc") {
+          await client.write(`${letter.repeat(1000)}\n`);
+          assert.equal(await client.readLine(), letter);
+        }
+      });
+    });
+    assert.deepEqual(raws.map((raw) => new TextDecoder().decode(raw)), [
+      "a".repeat(1000),
+      "b".repeat(1000),
+      "c".repeat(1000),
+    ]);
   });
 
   test("SRS-017 a line over the cap reaches the handler cut and flagged; the next is served", async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeLine, LineSplitter } from "./framing.ts";
+import { checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
 import { CommandContext, responseLines } from "./handler.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import { TimeoutError } from "./errors.ts";
@@ -43,6 +43,12 @@ export interface SessionSettings {
 }
 
 const PONG = new TextEncoder().encode("pong\n");
+const LONGEST_BUILTIN = "disconnect".length;
+// How long a departing client may take to close after the server's end of
+// stream; the next client waits at most this long.
+const LINGER_MS = 1000;
+const [P, I, N, G] = new TextEncoder().encode("ping");
+const DONE = Promise.resolve();
 
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
@@ -53,14 +59,31 @@ export class Session {
   readonly #connection: Connection;
   readonly #settings: SessionSettings;
   readonly #peer: string;
-  readonly #aborter = new AbortController();
+  // Made on the first handler call: sessions that only ping never need one, and aborting one
+  // costs a DOMException with a stack trace on every close.
+  #aborter: AbortController | undefined;
   readonly #splitter: LineSplitter;
   readonly #responses = new ResponseBuffer();
-  // The lines of the current read, reused from read to read.
-  readonly #lines: Uint8Array[] = [];
+  // The lines of the current read as ranges (no view per line), reused from read to read.
+  readonly #sources: Uint8Array[] = [];
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
   readonly #tooLong: boolean[] = [];
-  readonly #collect = (line: Uint8Array, tooLong: boolean) => {
-    this.#lines.push(line);
+  readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
+    // The hot path: a `ping` with no line queued before it is answered right here, in order,
+    // unless it must be logged or the responses must be flushed first.
+    if (
+      this.#sources.length === 0 && end - start === 4 && bytes[start] === P &&
+      bytes[start + 1] === I && bytes[start + 2] === N && bytes[start + 3] === G &&
+      !tooLong && !this.#settings.verbose &&
+      this.#responses.length < this.#settings.maxPendingBytes
+    ) {
+      this.#responses.appendBytes(PONG);
+      return;
+    }
+    this.#sources.push(bytes);
+    this.#starts.push(start);
+    this.#ends.push(end);
     this.#tooLong.push(tooLong);
   };
   readonly #appendResponse: (line: string) => void;
@@ -101,8 +124,26 @@ export class Session {
       if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
       end = "closed";
     }
+    if (end !== "closed" && this.#end === undefined) {
+      // Handlers learn of the end now, not once the client has gone.
+      this.#aborter?.abort();
+      await this.#linger();
+    }
     this.stop(end);
     return this.#end!;
+  }
+
+  // Ends the connection politely: an end of stream first, then the client's
+  // last bytes read and dropped until it closes, for at most LINGER_MS.
+  // Closing with its bytes unread would make the kernel send a reset, which
+  // can make the client drop responses it has not read yet.
+  async #linger(): Promise<void> {
+    await this.#connection.closeWrite();
+    const timer = setTimeout(() => this.#connection.close(), LINGER_MS);
+    while (await this.#readChunk() !== null) {
+      // Dropped: nothing after the end is served.
+    }
+    clearTimeout(timer);
   }
 
   /**
@@ -114,25 +155,41 @@ export class Session {
   stop(reason: SessionEnd): void {
     if (this.#end !== undefined) return;
     this.#end = reason;
-    this.#aborter.abort();
+    this.#aborter?.abort();
     this.#connection.close();
+  }
+
+  // The signal handlers get: aborted when the session ends.
+  #signal(): AbortSignal {
+    if (this.#aborter === undefined) {
+      this.#aborter = new AbortController();
+      if (this.#end !== undefined) this.#aborter.abort();
+    }
+    return this.#aborter.signal;
   }
 
   async #exchange(): Promise<SessionEnd> {
     const { verbose, log, lineTooLong } = this.#settings;
-    const lines = this.#lines;
+    const sources = this.#sources;
+    const starts = this.#starts;
+    const ends = this.#ends;
     const tooLong = this.#tooLong;
     for (;;) {
       const chunk = await this.#read();
       if (chunk === null) return "closed";
-      lines.length = 0;
-      tooLong.length = 0;
-      this.#splitter.split(chunk, this.#collect);
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i];
-        if (verbose) log(`${this.#peer} < ${decodeLine(line).text}`);
+      sources.length =
+        starts.length =
+        ends.length =
+        tooLong.length =
+          0;
+      this.#splitter.splitRanges(chunk, this.#collect);
+      for (let i = 0; i < sources.length; i++) {
+        const source = sources[i];
+        const start = starts[i];
+        const end = ends[i];
+        if (verbose) log(`${this.#peer} < ${decodeLine(source.subarray(start, end)).text}`);
         if (tooLong[i] && lineTooLong === "close") return await this.#refuseTooLong();
-        const builtin = tooLong[i] ? undefined : this.#builtinOf(line);
+        const builtin = tooLong[i] ? undefined : this.#builtinOf(source, start, end);
         if (builtin === "ping") {
           this.#responses.appendBytes(PONG);
           if (verbose) log(`${this.#peer} > pong`);
@@ -140,7 +197,9 @@ export class Session {
           await this.#flush();
           return builtin;
         } else {
-          const pending = this.#handle(line, tooLong[i]);
+          // A copy: the chunk may be the transport's read buffer, which the next read
+          // reuses, and the handler may keep `raw`.
+          const pending = this.#handle(source.slice(start, end), tooLong[i]);
           if (pending !== undefined) {
             // An async handler: send what earlier commands answered while it runs.
             await this.#flush();
@@ -159,22 +218,33 @@ export class Session {
   // longer than the idle timeout.
   #read(): Promise<Uint8Array | null> {
     const idleTimeout = this.#settings.idleTimeout;
-    if (idleTimeout === undefined) return this.#connection.read();
+    const read = this.#readChunk();
+    if (idleTimeout === undefined) return read;
     const timer = setTimeout(() => this.stop("idle"), idleTimeout);
-    return this.#connection.read().finally(() => clearTimeout(timer));
+    return read.finally(() => clearTimeout(timer));
   }
 
-  async #flush(): Promise<void> {
-    if (this.#responses.length > 0) await this.#connection.write(this.#responses.take());
+  // A transient read where the transport has one: every line of a chunk is
+  // handled (or copied) before the next read.
+  #readChunk(): Promise<Uint8Array | null> {
+    return this.#connection.readTransient?.() ?? this.#connection.read();
   }
 
-  // The built-in a line names, compared on bytes so commands are not decoded.
-  #builtinOf(line: Uint8Array): Builtin | undefined {
-    for (const [name, bytes] of this.#settings.builtins) {
-      if (line.length !== bytes.length) continue;
+  #flush(): Promise<void> {
+    return this.#responses.length > 0 ? this.#connection.write(this.#responses.take()) : DONE;
+  }
+
+  // The built-in that source[start, end) names, compared on bytes so commands are not decoded.
+  #builtinOf(source: Uint8Array, start: number, end: number): Builtin | undefined {
+    const length = end - start;
+    if (length > LONGEST_BUILTIN) return undefined;
+    const builtins = this.#settings.builtins;
+    for (let b = 0; b < builtins.length; b++) {
+      const bytes = builtins[b][1];
+      if (length !== bytes.length) continue;
       let i = 0;
-      while (i < bytes.length && line[i] === bytes[i]) i++;
-      if (i === bytes.length) return name;
+      while (i < length && source[start + i] === bytes[i]) i++;
+      if (i === length) return builtins[b][0];
     }
     return undefined;
   }
@@ -194,7 +264,7 @@ export class Session {
       line,
       reason,
       this.#connection.remoteAddr,
-      this.#aborter.signal,
+      this.#signal(),
       this.#appendResponse,
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
@@ -219,7 +289,7 @@ export class Session {
     context: CommandContext,
   ): Promise<SessionEnd | undefined> {
     const { handlerTimeout, logError } = this.#settings;
-    const signal = this.#aborter.signal;
+    const signal = this.#signal();
     return new Promise((resolve) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -263,6 +333,11 @@ export class Session {
   #answer(command: string, result: HandlerResult): void {
     let lines: readonly string[];
     try {
+      // One line is the common answer: skip the array that responseLines would build.
+      if (typeof result === "string") {
+        this.#appendResponse(checkSingleLine(result, "response"));
+        return;
+      }
       lines = responseLines(result);
     } catch (error) {
       this.#settings.logError(

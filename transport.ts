@@ -126,6 +126,14 @@ export interface Connection {
    */
   read(): Promise<Uint8Array | null>;
   /**
+   * Like {@linkcode Connection.read}, but the bytes are only valid until the
+   * next read: no copy and no garbage per read. Optional; the server uses it
+   * when present.
+   *
+   * @returns The bytes, or `null` once the stream has ended, been reset or been closed.
+   */
+  readTransient?(): Promise<Uint8Array | null>;
+  /**
    * Writes all of `data`. Resolves once the bytes are handed to the
    * operating system, so `data` may be reused afterwards and a peer that does
    * not read slows the writer down.
@@ -133,6 +141,15 @@ export interface Connection {
    * @param data The bytes to send.
    */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Sends an end of stream after the bytes written so far, leaving reads
+   * open until the peer closes. Closing while the peer's bytes are still
+   * unread makes the kernel answer with a reset, which can make the peer drop
+   * responses it has not read yet; this is the polite first half of a close.
+   *
+   * @returns A promise that resolves once the end is sent, or the connection is gone.
+   */
+  closeWrite(): Promise<void>;
   /** Closes the connection; pending reads resolve to `null`. Idempotent. */
   close(): void;
 }

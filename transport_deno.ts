@@ -39,6 +39,10 @@ class DenoConnection implements Connection {
   }
 
   async read(): Promise<Uint8Array | null> {
+    return (await this.readTransient())?.slice() ?? null;
+  }
+
+  async readTransient(): Promise<Uint8Array | null> {
     if (this.#closed) return null;
     let n: number | null;
     try {
@@ -51,13 +55,21 @@ class DenoConnection implements Connection {
       this.close();
       return null;
     }
-    return this.#buffer.slice(0, n);
+    return this.#buffer.subarray(0, n);
   }
 
   async write(data: Uint8Array): Promise<void> {
     let written = 0;
     while (written < data.length) {
       written += await this.#conn.write(data.subarray(written));
+    }
+  }
+
+  async closeWrite(): Promise<void> {
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      // Already reset or closed: there is nothing left to end.
     }
   }
 

@@ -89,6 +89,16 @@ class NodeConnection implements Connection {
     });
   }
 
+  closeWrite(): Promise<void> {
+    const socket = this.#socket;
+    if (socket.destroyed || socket.writableFinished) return Promise.resolve();
+    return new Promise((resolve) => {
+      // "close" too: a reset while ending never reports "finish".
+      socket.once("close", () => resolve());
+      socket.end(() => resolve());
+    });
+  }
+
   close(): void {
     this.#socket.destroy();
     this.#end();

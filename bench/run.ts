@@ -1,0 +1,188 @@
+/**
+ * `deno task bench`: measures the module's server on Deno and on Bun against a hand-written
+ * baseline on the same runtime, and against the C reference server, then prints a table with
+ * PASS/FAIL per target and writes `bench/results/latest.json`. Exits 0 even when a target fails
+ * (it is a report); exits 1 when the bench itself breaks. Every server it starts is killed on
+ * the way out.
+ *
+ * Flags: `--quick` (short smoke run), `--runtime deno|bun` (just one), `--duration SECONDS`
+ * (per measured pass; default 2).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { buildNativeTools } from "./native.ts";
+import type { NativeTools } from "./native.ts";
+import { freePort, killAll, startServer } from "./proc.ts";
+import { judge, table } from "./report.ts";
+import type { Row } from "./report.ts";
+import { measureNative, measureRuntime } from "./suite.ts";
+import type { RuntimeSetup, Settings } from "./suite.ts";
+
+const here = new URL(".", import.meta.url).pathname;
+const MIB = 1024 * 1024;
+
+function options() {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      runtime: { type: "string" },
+      duration: { type: "string" },
+    },
+  });
+  if (values.runtime !== undefined && !["deno", "bun"].includes(values.runtime)) {
+    throw new TypeError(`--runtime must be deno or bun, got ${values.runtime}`);
+  }
+  const seconds = Number(values.duration ?? (values.quick ? 0.3 : 2));
+  if (!(seconds > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
+  const settings: Settings = {
+    seconds,
+    floodBytes: (values.quick ? 64 : 1024) * MIB,
+    idleSeconds: values.quick ? 1 : 5,
+  };
+  const runtimes = values.runtime ? [values.runtime] : ["deno", "bun"];
+  return { settings, runtimes, quick: values.quick };
+}
+
+async function text(command: string, args: string[]): Promise<string | undefined> {
+  try {
+    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "null" })
+      .output();
+    return output.success ? new TextDecoder().decode(output.stdout).trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// The bun executable itself (not an npx wrapper, whose pid would hide bun's memory and CPU).
+async function findBun(): Promise<string | undefined> {
+  if (await text("bun", ["--version"]) !== undefined) {
+    return await text("bun", ["-e", "console.log(process.execPath)"]);
+  }
+  return await text("npx", ["--yes", "bun@1.4.5", "-e", "console.log(process.execPath)"]);
+}
+
+function machine() {
+  const cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
+  return {
+    cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? "unknown",
+    cores: navigator.hardwareConcurrency,
+    os: `${Deno.build.os} ${Deno.osRelease()} ${Deno.build.arch}`,
+    loadavg: Deno.loadavg(),
+  };
+}
+
+async function main({ settings, runtimes, quick }: ReturnType<typeof options>): Promise<number> {
+  const log = (message: string) => console.error(`[bench] ${message}`);
+  const date = new Date().toISOString();
+  const versions: Record<string, string> = {};
+  const setups: RuntimeSetup[] = [];
+  const notes: string[] = [];
+  const deno = Deno.execPath();
+  if (runtimes.includes("deno")) {
+    versions.deno = Deno.version.deno;
+    setups.push({
+      name: "deno",
+      module: [deno, ["run", "-A", `${here}server.ts`, "--port", "0"]],
+      baseline: [deno, ["run", "-A", `${here}baseline_deno.ts`, "--port", "0"]],
+    });
+  }
+  if (runtimes.includes("bun")) {
+    const bun = await findBun();
+    if (bun === undefined) notes.push("bun not found: Bun not measured");
+    else {
+      versions.bun = (await text(bun, ["--version"])) ?? "unknown";
+      setups.push({
+        name: "bun",
+        module: [bun, ["run", `${here}server.ts`, "--port", "0"]],
+        baseline: [bun, ["run", `${here}baseline_bun.ts`, "--port", "0"]],
+      });
+    }
+  }
+  const info = machine();
+  const runtimeText = Object.entries(versions).map((e) => e.join(" ")).join(", ");
+  log(`${info.cpu}, ${info.cores} cores, ${runtimeText}`);
+
+  const rows: Row[] = [];
+  for (const setup of setups) rows.push(...await measureRuntime(setup, settings, log));
+
+  const source = Deno.env.get("OLBENCH_SRC") ?? new URL("../../shared/bench", import.meta.url)
+    .pathname;
+  const tools: NativeTools | string = await buildNativeTools(source);
+  if (typeof tools === "string") notes.push(tools);
+  else {
+    try {
+      const port = freePort();
+      const reference = await startServer(tools.refserver, [String(port)], port);
+      const servers = await Promise.all(
+        setups.map(async (s) => [s.name, await startServer(...s.module)] as const),
+      );
+      try {
+        rows.push(
+          ...await measureNative(
+            tools.olbench,
+            reference,
+            servers,
+            settings.seconds,
+            log,
+          ),
+        );
+      } finally {
+        await Promise.all([reference, ...servers.map(([, s]) => s)].map((s) => s.stop()));
+      }
+    } finally {
+      tools.remove();
+    }
+  }
+
+  const verdicts = judge(rows);
+  console.log(`socket-oneline bench, ${date}${quick ? " (quick)" : ""}`);
+  console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
+  console.log(`runtimes: ${runtimeText}`);
+  console.log(
+    `pass: ${settings.seconds} s (A,B,A; A runs averaged); flood ${
+      settings.floodBytes / MIB
+    } MiB; idle ${settings.idleSeconds} s`,
+  );
+  for (const note of notes) console.log(`note: ${note}`);
+  console.log(table(verdicts));
+
+  const record = { date, quick, machine: info, runtimes: versions, settings, notes, verdicts };
+  Deno.mkdirSync(`${here}results`, { recursive: true });
+  Deno.writeTextFileSync(`${here}results/latest.json`, JSON.stringify(record, null, 2) + "\n");
+  console.log(`\nwritten: bench/results/latest.json`);
+  return 0;
+}
+
+// A hung server or client must not leave the bench (or its children) running for ever.
+const watchdog = setTimeout(() => {
+  console.error("bench failed: still running after 10 minutes");
+  killAll();
+  Deno.exit(1);
+}, 600_000);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    killAll();
+    Deno.exit(130);
+  });
+}
+let parsed: ReturnType<typeof options>;
+try {
+  parsed = options();
+} catch (error) {
+  console.error(`${error instanceof Error ? error.message : error}`);
+  console.error("usage: deno task bench [--quick] [--runtime deno|bun] [--duration SECONDS]");
+  Deno.exit(2);
+}
+let code = 1;
+try {
+  code = await main(parsed);
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? error.stack : error}`);
+} finally {
+  clearTimeout(watchdog);
+  killAll();
+}
+Deno.exit(code);

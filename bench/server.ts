@@ -1,0 +1,23 @@
+/**
+ * The server under test: the module's `serve` with an `echo` handler.
+ *
+ * Run with `deno run -A bench/server.ts --port N` or `bun run bench/server.ts --port N`
+ * (`--port 0` takes a free port). Prints `listening 127.0.0.1:PORT` once ready, and exits on
+ * `shutdown` (or SIGTERM, whose default action ends the process).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { serve } from "../mod.ts";
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
+
+const server = await serve({
+  hostname: "127.0.0.1",
+  port: Number(values.port),
+  logger: null,
+  handler: (command) => command.startsWith("echo ") ? command.slice(5) : "nak",
+});
+console.log(`listening 127.0.0.1:${server.port}`);
+await server.finished;

@@ -1,0 +1,238 @@
+/**
+ * The bench's measurements: the module's server against its runtime's baseline (TypeScript load
+ * generator), and against the C reference server (olbench). Servers are compared in A, B, A
+ * order and the two A runs averaged, since the machines are noisy.
+ *
+ * @module
+ */
+
+import { churn, echoCommand, flood, idleClient, PING_COMMAND, pipelined, rtt } from "./loadgen.ts";
+import { runOlbench } from "./native.ts";
+import type { OlbenchResult } from "./native.ts";
+import { cpuSeconds, memory, resetPeak, startServer } from "./proc.ts";
+import type { ServerProcess } from "./proc.ts";
+import type { Row } from "./report.ts";
+
+/** How to start a server: an executable and its arguments. */
+export type Launch = [command: string, args: string[]];
+
+/** One runtime: how to start the module's server and the baseline on it. */
+export interface RuntimeSetup {
+  name: string;
+  module: Launch;
+  baseline: Launch;
+}
+
+/** Durations and sizes. */
+export interface Settings {
+  /** Seconds each measured pass lasts. */
+  seconds: number;
+  floodBytes: number;
+  idleSeconds: number;
+}
+
+const MIB = 1024 * 1024;
+const ECHO = echoCommand(1024);
+
+// A cheap answer check for the pipelined workloads: the bytes per answer must be right.
+function checked<T extends { bytesPerAnswer: number }>(result: T, expected: number): T {
+  // A partial line at either end of the measured stretch may skew the mean by a little.
+  if (Math.abs(result.bytesPerAnswer - expected) > 0.5) {
+    throw new Error(`expected ${expected} bytes per answer, got ${result.bytesPerAnswer}`);
+  }
+  return result;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+// Runs `measure` on a, b, a; returns the two a results and the b result.
+async function aba<T>(
+  a: ServerProcess,
+  b: ServerProcess,
+  measure: (port: number) => Promise<T>,
+): Promise<[T[], T]> {
+  const first = await measure(a.port);
+  const reference = await measure(b.port);
+  const second = await measure(a.port);
+  return [[first, second], reference];
+}
+
+/**
+ * Measures one runtime: rtt, pipe, echo and churn on the module's server and the baseline, then
+ * idle CPU and flood memory on the module's server.
+ *
+ * @param setup The runtime.
+ * @param settings Durations and sizes.
+ * @param log Progress messages.
+ * @returns The figures.
+ */
+export async function measureRuntime(
+  setup: RuntimeSetup,
+  settings: Settings,
+  log: (message: string) => void,
+): Promise<Row[]> {
+  const { seconds } = settings;
+  const section = "module / runtime baseline (TS load generator)";
+  const module = await startServer(...setup.module);
+  const baseline = await startServer(...setup.baseline);
+  const rows: Row[] = [];
+  const row = (metric: string, value: number, reference?: number, target?: Row["target"]) =>
+    rows.push({ section, server: setup.name, metric, value, reference, target });
+  try {
+    log(`${setup.name}: rtt`);
+    const [rttA, rttB] = await aba(module, baseline, (port) => rtt(port, seconds));
+    row("rtt p50 µs", mean(rttA.map((r) => r.p50Us)), rttB.p50Us, {
+      on: "ratio",
+      op: "<=",
+      limit: 1.1,
+    });
+    row("rtt p99 µs", mean(rttA.map((r) => r.p99Us)), rttB.p99Us);
+    row("rtt ops/s", mean(rttA.map((r) => r.opsPerSec)), rttB.opsPerSec);
+
+    log(`${setup.name}: pipe`);
+    const pipe = async (port: number) =>
+      checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length);
+    const [pipeA, pipeB] = await aba(module, baseline, pipe);
+    row("pipe ops/s (1024 out)", mean(pipeA.map((r) => r.opsPerSec)), pipeB.opsPerSec, {
+      on: "ratio",
+      op: ">=",
+      limit: 0.8,
+    });
+
+    log(`${setup.name}: echo`);
+    const echo = async (port: number) => {
+      const { opsPerSec } = checked(await pipelined(port, ECHO, 64, seconds), 1024 + 1);
+      return opsPerSec * ECHO.length / 1e6;
+    };
+    const [echoA, echoB] = await aba(module, baseline, echo);
+    row("echo MB/s (1 KiB, 64 out)", mean(echoA), echoB, { on: "ratio", op: ">=", limit: 0.8 });
+
+    log(`${setup.name}: churn`);
+    const [churnA, churnB] = await aba(module, baseline, (port) => churn(port, seconds));
+    row("churn cycles/s", mean(churnA), churnB, { on: "ratio", op: ">=", limit: 0.8 });
+
+    log(`${setup.name}: idle`);
+    row("idle CPU % of a core", await idleCpu(module, settings.idleSeconds), undefined, {
+      on: "value",
+      op: "<=",
+      limit: 1,
+    });
+
+    log(`${setup.name}: flood`);
+    const { growth, answered } = await floodMemory(module, settings.floodBytes);
+    rows.push({
+      section,
+      server: setup.name,
+      metric: `flood ${settings.floodBytes / MIB} MiB: peak RSS growth MiB`,
+      value: growth / MIB,
+      target: { on: "value", op: "<=", limit: 64 },
+      failure: answered ? undefined : "no pong after the flood",
+    });
+  } finally {
+    await Promise.all([module.stop(), baseline.stop()]);
+  }
+  return rows;
+}
+
+// Server CPU while one client is connected and silent, in percent of one core.
+async function idleCpu(server: ServerProcess, seconds: number): Promise<number> {
+  const disconnect = await idleClient(server.port);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the ping's work settle
+  const before = cpuSeconds(server.pid);
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const used = cpuSeconds(server.pid) - before;
+  const elapsed = (performance.now() - start) / 1000;
+  await disconnect();
+  return used / elapsed * 100;
+}
+
+// Peak RSS growth of the server while a client floods it with one endless line.
+async function floodMemory(
+  server: ServerProcess,
+  bytes: number,
+): Promise<{ growth: number; answered: boolean }> {
+  const peakReset = resetPeak(server.pid);
+  const before = memory(server.pid).rss;
+  let sampled = before;
+  const sampler = setInterval(() => {
+    sampled = Math.max(sampled, memory(server.pid).rss);
+  }, 10);
+  try {
+    const answered = await flood(server.port, bytes);
+    const { rss, peak } = memory(server.pid);
+    // VmHWM catches spikes between samples, but only once reset to this run's start.
+    const top = Math.max(sampled, rss, peakReset ? peak : 0);
+    return { growth: top - before, answered };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** olbench counts for a measured pass of about `seconds` (more on fast servers). */
+function olbenchModes(seconds: number): [string, string[]][] {
+  const n = (perSecond: number) => String(Math.max(1000, Math.round(perSecond * seconds)));
+  return [
+    ["rtt", ["rtt", n(10_000)]],
+    ["pipe", ["pipe", n(1_000_000), "1024"]],
+    ["echo", ["echo", n(100_000), "1024", "64"]],
+  ];
+}
+
+/**
+ * Runs olbench rtt, pipe and echo against the C reference server and each module server, in
+ * the order reference, servers..., reference.
+ *
+ * @param olbench The olbench executable.
+ * @param reference How to start refserver (it must print nothing; its port is given).
+ * @param servers The module's servers, by runtime name.
+ * @param seconds Rough seconds per pass.
+ * @param log Progress messages.
+ * @returns The figures, each module server against the mean of the two reference runs.
+ */
+export async function measureNative(
+  olbench: string,
+  reference: ServerProcess,
+  servers: (readonly [string, ServerProcess])[],
+  seconds: number,
+  log: (message: string) => void,
+): Promise<Row[]> {
+  const section = "module / C refserver (olbench)";
+  const rows: Row[] = [];
+  for (const [mode, args] of olbenchModes(seconds)) {
+    log(`olbench ${mode}`);
+    const first = await runOlbench(olbench, reference.port, args);
+    const results: [string, OlbenchResult][] = [];
+    for (const [name, server] of servers) {
+      results.push([name, await runOlbench(olbench, server.port, args)]);
+    }
+    const last = await runOlbench(olbench, reference.port, args);
+    const ref = (pick: (r: OlbenchResult) => number) => mean([pick(first), pick(last)]);
+    for (const [name, result] of results) {
+      if (mode === "rtt") {
+        rows.push({
+          section,
+          server: name,
+          metric: "olbench rtt p50 µs",
+          value: result.p50Us!,
+          reference: ref((r) => r.p50Us!),
+          target: { on: "ratio", op: "<=", limit: 1.2 },
+        });
+      } else {
+        const metric = mode === "pipe" ? "olbench pipe ops/s (1024 out)" : "olbench echo MB/s";
+        const pick = (r: OlbenchResult) => mode === "pipe" ? r.opsPerSec : r.mbPerSec!;
+        rows.push({
+          section,
+          server: name,
+          metric,
+          value: pick(result),
+          reference: ref(pick),
+          target: { on: "ratio", op: ">=", limit: 0.3 },
+        });
+      }
+    }
+  }
+  return rows;
+}
