@@ -185,3 +185,28 @@ export class AddressInUseError extends Error {
     this.address = address;
   }
 }
+
+/**
+ * A handler's `context.raw` was first read after the handler had finished.
+ * The line's bytes live in the connection's read buffer, which later reads
+ * reuse; they are copied out on first use. Read `raw` while the handler runs:
+ * what you get then is yours to keep.
+ *
+ * @example Usage
+ * ```ts
+ * import { HandlerFinishedError } from "./errors.ts";
+ * const error = new HandlerFinishedError("context.raw");
+ * error.name; // "HandlerFinishedError"
+ * ```
+ */
+export class HandlerFinishedError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param what What was used too late.
+   */
+  constructor(what: string) {
+    super(`${what} is only available while the handler runs`);
+    this.name = "HandlerFinishedError";
+  }
+}

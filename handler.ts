@@ -6,7 +6,7 @@
 
 import { checkSingleLine } from "./framing.ts";
 import type { InvalidReason } from "./framing.ts";
-import { UnsolicitedResponseError } from "./errors.ts";
+import { HandlerFinishedError, UnsolicitedResponseError } from "./errors.ts";
 import type { Address } from "./transport.ts";
 
 /**
@@ -69,7 +69,13 @@ export interface HandlerContext {
   readonly invalid: boolean;
   /** Why the line is invalid; `undefined` when it is valid. */
   readonly reason: InvalidReason | undefined;
-  /** The line's bytes, without LF (cut at the cap when too long). */
+  /**
+   * The line's bytes, without LF (cut at the cap when too long). Read it
+   * while the handler runs: the first read copies the bytes out of the
+   * connection's read buffer, and the copy is yours to keep.
+   *
+   * @throws {HandlerFinishedError} When first read after the handler has finished.
+   */
   readonly raw: Uint8Array;
   /** The client's address. */
   readonly remoteAddr: Address;
@@ -91,19 +97,22 @@ export interface HandlerContext {
 export class CommandContext implements HandlerContext {
   readonly invalid: boolean;
   readonly reason: InvalidReason | undefined;
-  readonly raw: Uint8Array;
   readonly remoteAddr: Address;
   readonly signal: AbortSignal;
   #sink: ((line: string) => void) | undefined;
+  // A view into the read buffer, valid until the handler ends; copied only
+  // when asked for, since most handlers never look at the bytes.
+  #line: Uint8Array | undefined;
+  #raw: Uint8Array | undefined;
 
   constructor(
-    raw: Uint8Array,
+    line: Uint8Array,
     reason: InvalidReason | undefined,
     remoteAddr: Address,
     signal: AbortSignal,
     sink: (line: string) => void,
   ) {
-    this.raw = raw;
+    this.#line = line;
     this.reason = reason;
     this.invalid = reason !== undefined;
     this.remoteAddr = remoteAddr;
@@ -117,9 +126,18 @@ export class CommandContext implements HandlerContext {
     this.#sink(line);
   }
 
-  /** Refuses further sends. */
+  get raw(): Uint8Array {
+    if (this.#raw === undefined) {
+      if (this.#line === undefined) throw new HandlerFinishedError("context.raw");
+      this.#raw = this.#line.slice();
+    }
+    return this.#raw;
+  }
+
+  /** Refuses further sends, and `raw` unless already read. */
   end(): void {
     this.#sink = undefined;
+    this.#line = undefined;
   }
 }
 

@@ -45,6 +45,7 @@ export {
   AddressInUseError,
   ConnectError,
   ConnectionClosedError,
+  HandlerFinishedError,
   ProtocolError,
   ServerBusyError,
   TimeoutError,

@@ -351,6 +351,20 @@ describe("commands and the handler", () => {
     ]);
   });
 
+  test("SRS-008 context.raw first read after the handler has finished throws HandlerFinishedError", async () => {
+    const contexts: HandlerContext[] = [];
+    await withServer({ handler: (_, context) => void contexts.push(context) }, async (server) => {
+      await withClients(server, 1, async (client) => {
+        await client.write("a\nping\n");
+        assert.equal(await client.readLine(), "pong");
+      });
+    });
+    assert.throws(() => contexts[0].raw, {
+      name: "HandlerFinishedError",
+      message: "context.raw is only available while the handler runs",
+    });
+  });
+
   test("SRS-017 a line over the cap reaches the handler cut and flagged; the next is served", async () => {
     const { seen, handler } = recordingHandler();
     await withServer({ handler, maxLineBytes: 16 }, async (server) => {

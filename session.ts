@@ -197,9 +197,7 @@ export class Session {
           await this.#flush();
           return builtin;
         } else {
-          // A copy: the chunk may be the transport's read buffer, which the next read
-          // reuses, and the handler may keep `raw`.
-          const pending = this.#handle(source.slice(start, end), tooLong[i]);
+          const pending = this.#handle(source.subarray(start, end), tooLong[i]);
           if (pending !== undefined) {
             // An async handler: send what earlier commands answered while it runs.
             await this.#flush();
@@ -225,7 +223,8 @@ export class Session {
   }
 
   // A transient read where the transport has one: every line of a chunk is
-  // handled (or copied) before the next read.
+  // handled before the next read, and a handler's context copies the bytes
+  // it is asked for.
   #readChunk(): Promise<Uint8Array | null> {
     return this.#connection.readTransient?.() ?? this.#connection.read();
   }
