@@ -26,9 +26,11 @@ describe("runtime", () => {
     await pingThroughRuntimeTransport();
   });
 
-  test("SRS-034 on Bun the server and client run on node:net", { skip: !onBun }, async () => {
-    const { nodeTransport } = await import("./transport_node.ts");
-    assert.equal(await runtimeTransport(), nodeTransport);
+  test("SRS-034 on Bun the server and client run on Bun's own sockets", {
+    skip: !onBun,
+  }, async () => {
+    const { bunTransport } = await import("./transport_bun.ts");
+    assert.equal(await runtimeTransport(), bunTransport);
     await pingThroughRuntimeTransport();
   });
 });

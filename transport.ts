@@ -239,7 +239,8 @@ let cached: Promise<Transport> | undefined;
 
 /**
  * The transport of the runtime this code runs on: Deno's own sockets on
- * Deno, `node:net` elsewhere (Bun). Loaded once, on first use.
+ * Deno, Bun's own on Bun (with `node:net` and `node:tls` for Unix paths and
+ * TLS), `node:net` elsewhere. Loaded once, on first use.
  *
  * @returns The transport.
  *
@@ -254,6 +255,8 @@ let cached: Promise<Transport> | undefined;
 export function runtimeTransport(): Promise<Transport> {
   cached ??= "Deno" in globalThis
     ? import("./transport_deno.ts").then((m) => m.denoTransport)
+    : "Bun" in globalThis
+    ? import("./transport_bun.ts").then((m) => m.bunTransport)
     : import("./transport_node.ts").then((m) => m.nodeTransport);
   return cached;
 }
