@@ -9,22 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
-
-const LF = 0x0a;
-const PONG = new TextEncoder().encode("pong\n");
-const [PING, ECHO, DISCONNECT, SHUTDOWN] = ["ping", "echo ", "disconnect", "shutdown"].map((s) =>
-  new TextEncoder().encode(s)
-);
-
-function startsWith(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
-  if (end - start < word.length) return false;
-  for (let i = 0; i < word.length; i++) if (buf[start + i] !== word[i]) return false;
-  return true;
-}
-
-function is(buf: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
-  return end - start === word.length && startsWith(buf, start, end, word);
-}
+import { answerLines } from "./baseline_lines.ts";
 
 // One client at a time, so one pair of buffers serves them all.
 const input = new Uint8Array(1 << 20);
@@ -41,22 +26,7 @@ async function serveConn(conn: Deno.TcpConn): Promise<boolean> {
       const n = await conn.read(input.subarray(have));
       if (n === null) return false;
       have += n;
-      const view = input.subarray(0, have);
-      let start = 0;
-      let out = 0;
-      let end: "disconnect" | "shutdown" | undefined;
-      for (let lf = view.indexOf(LF); lf !== -1; lf = view.indexOf(LF, start)) {
-        if (is(input, start, lf, PING)) {
-          output.set(PONG, out);
-          out += PONG.length;
-        } else if (startsWith(input, start, lf, ECHO)) {
-          output.set(input.subarray(start + ECHO.length, lf + 1), out);
-          out += lf + 1 - start - ECHO.length;
-        } else if (is(input, start, lf, DISCONNECT)) end = "disconnect";
-        else if (is(input, start, lf, SHUTDOWN)) end = "shutdown";
-        start = lf + 1;
-        if (end) break;
-      }
+      const { used: start, out, end } = answerLines(input.subarray(0, have), output);
       if (out > 0) await writeAll(conn, output.subarray(0, out));
       if (end) return end === "shutdown";
       input.copyWithin(0, start, have);
