@@ -9,6 +9,7 @@
  */
 
 import { AddressInUseError } from "./errors.ts";
+import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -19,10 +20,6 @@ import type {
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
 import { nodeTransport } from "./transport_node.ts";
-
-// Unread bytes a connection queues before it pauses the socket, so a reader
-// that falls behind slows the peer down instead of growing memory.
-const QUEUE_HIGH_WATER_BYTES = 256 * 1024;
 
 // The little of Bun's socket API used here, so that the module type-checks
 // without Bun's types.
@@ -74,20 +71,17 @@ const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 class BunConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #socket: BunSocket;
-  readonly #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #paused = false;
-  // The peer has ended its side (reads are over); the socket itself may
-  // still take writes, as a client that ends its side may still read.
-  #readEnded = false;
+  readonly #reads: ReadQueue;
+  // Reads end when the peer ends its side; the socket may still take
+  // writes, as a client that ends its side may still read the answers.
   #closed = false;
-  #waiting: ((chunk: Uint8Array | null) => void) | undefined;
   // Bytes the socket did not take yet, written on "drain".
   #unsent: Uint8Array | undefined;
   #drained: ((error?: Error) => void) | undefined;
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
+    this.#reads = new ReadQueue(socket);
     socket.data = this;
     socket.setNoDelay(true);
     this.remoteAddr = {
@@ -97,43 +91,26 @@ class BunConnection implements Connection {
     };
   }
 
+  /** The socket delivered bytes. */
   push(chunk: Uint8Array): void {
-    const waiting = this.#waiting;
-    if (waiting) {
-      this.#waiting = undefined;
-      waiting(chunk);
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queuedBytes += chunk.length;
-    if (this.#queuedBytes >= QUEUE_HIGH_WATER_BYTES) this.pause();
+    this.#reads.push(chunk);
   }
 
+  /** Keeps the socket paused until the first read (while it waits its turn). */
   pause(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    this.#socket.pause();
-  }
-
-  #resume(): void {
-    if (!this.#paused || this.#closed) return;
-    this.#paused = false;
-    this.#socket.resume();
+    this.#reads.pause();
   }
 
   /** The peer sent its end of stream. */
   peerEnded(): void {
-    this.#readEnded = true;
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(null);
+    this.#reads.end();
   }
 
   /** The socket is closed, by either side, or failed. */
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.peerEnded();
+    this.#reads.end();
     this.#unsent = undefined;
     this.#settleWrite(new Error("the connection is closed"));
   }
@@ -146,15 +123,7 @@ class BunConnection implements Connection {
   }
 
   read(): Promise<Uint8Array | null> {
-    const chunk = this.#queue.shift();
-    if (chunk !== undefined) {
-      this.#queuedBytes -= chunk.length;
-      if (this.#queue.length === 0) this.#resume();
-      return Promise.resolve(chunk);
-    }
-    if (this.#readEnded) return Promise.resolve(null);
-    this.#resume();
-    return new Promise((resolve) => this.#waiting = resolve);
+    return this.#reads.read();
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { AddressInUseError } from "./errors.ts";
+import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -19,10 +20,6 @@ import type {
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
 
-// Unread bytes a connection queues before it pauses the socket, so a reader
-// that falls behind slows the peer down instead of growing memory.
-const QUEUE_HIGH_WATER_BYTES = 256 * 1024;
-
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };
   return { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
@@ -31,52 +28,24 @@ function remoteAddress(socket: net.Socket, path: string | undefined): Address {
 class NodeConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #socket: net.Socket;
-  readonly #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #ended = false;
-  #waiting: ((chunk: Uint8Array | null) => void) | undefined;
+  readonly #reads: ReadQueue;
 
   constructor(socket: net.Socket, path?: string) {
     this.#socket = socket;
+    this.#reads = new ReadQueue(socket);
     this.remoteAddr = remoteAddress(socket, path);
     if (path === undefined) socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#push(chunk));
-    socket.on("end", () => this.#end());
-    socket.on("close", () => this.#end());
+    socket.on("data", (chunk: Uint8Array) => this.#reads.push(chunk));
+    socket.on("end", () => this.#reads.end());
+    socket.on("close", () => this.#reads.end());
     // A reset is reported as "error" and then "close": the stream just ends.
-    socket.on("error", () => this.#end());
+    socket.on("error", () => this.#reads.end());
+    // Connections wait in the listener's backlog paused (pauseOnConnect).
     socket.resume();
   }
 
-  #push(chunk: Uint8Array): void {
-    const waiting = this.#waiting;
-    if (waiting) {
-      this.#waiting = undefined;
-      waiting(chunk);
-      return;
-    }
-    this.#queue.push(chunk);
-    this.#queuedBytes += chunk.length;
-    if (this.#queuedBytes >= QUEUE_HIGH_WATER_BYTES) this.#socket.pause();
-  }
-
-  #end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(null);
-  }
-
   read(): Promise<Uint8Array | null> {
-    const chunk = this.#queue.shift();
-    if (chunk !== undefined) {
-      this.#queuedBytes -= chunk.length;
-      if (this.#queue.length === 0) this.#socket.resume();
-      return Promise.resolve(chunk);
-    }
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((resolve) => this.#waiting = resolve);
+    return this.#reads.read();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -101,7 +70,7 @@ class NodeConnection implements Connection {
 
   close(): void {
     this.#socket.destroy();
-    this.#end();
+    this.#reads.end();
   }
 }
 

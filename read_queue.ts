@@ -1,0 +1,107 @@
+/**
+ * The read side of a connection whose socket pushes its data (`node:net`,
+ * Bun's sockets), turned into the pull-style reads of the transport seam.
+ *
+ * @module
+ */
+
+// Unread bytes queued before the socket is paused, so a reader that falls
+// behind slows the peer down instead of growing memory.
+const HIGH_WATER_BYTES = 256 * 1024;
+
+/** A socket that can stop and restart pushing data. */
+export interface PausableSocket {
+  /** Stops delivering data. */
+  pause(): void;
+  /** Delivers data again. */
+  resume(): void;
+}
+
+/**
+ * Queues pushed chunks for {@linkcode ReadQueue.read}, pausing the socket
+ * while too much waits unread and resuming it when a reader needs more.
+ *
+ * @example
+ * ```ts
+ * import { ReadQueue } from "./read_queue.ts";
+ *
+ * const queue = new ReadQueue({ pause() {}, resume() {} });
+ * queue.push(new Uint8Array([104, 105]));
+ * queue.end();
+ * await queue.read(); // Uint8Array [104, 105]
+ * await queue.read(); // null
+ * ```
+ */
+export class ReadQueue {
+  readonly #socket: PausableSocket;
+  readonly #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #paused = false;
+  #ended = false;
+  #waiting: ((chunk: Uint8Array | null) => void) | undefined;
+
+  /**
+   * Creates the queue.
+   *
+   * @param socket The socket it pauses and resumes.
+   */
+  constructor(socket: PausableSocket) {
+    this.#socket = socket;
+  }
+
+  /**
+   * Takes a chunk the socket delivered.
+   *
+   * @param chunk The bytes, which the queue keeps.
+   */
+  push(chunk: Uint8Array): void {
+    const waiting = this.#waiting;
+    if (waiting) {
+      this.#waiting = undefined;
+      waiting(chunk);
+      return;
+    }
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
+    if (this.#bytes >= HIGH_WATER_BYTES) this.pause();
+  }
+
+  /** Pauses the socket until a read needs more. */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket.pause();
+  }
+
+  /** Ends the stream: once the queue is empty, reads resolve to `null`. Idempotent. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.(null);
+  }
+
+  /**
+   * Reads the next chunk.
+   *
+   * @returns The chunk, or `null` once the stream has ended.
+   */
+  read(): Promise<Uint8Array | null> {
+    const chunk = this.#chunks.shift();
+    if (chunk !== undefined) {
+      this.#bytes -= chunk.length;
+      if (this.#chunks.length === 0) this.#resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.#ended) return Promise.resolve(null);
+    this.#resume();
+    return new Promise((resolve) => this.#waiting = resolve);
+  }
+
+  #resume(): void {
+    if (!this.#paused || this.#ended) return;
+    this.#paused = false;
+    this.#socket.resume();
+  }
+}
