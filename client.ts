@@ -55,11 +55,17 @@ export interface ConnectOptions {
    * @default {5001}
    */
   port?: number;
-  /** Connect to this Unix socket path instead of TCP. */
+  /**
+   * Connect to this Unix socket path instead of TCP.
+   *
+   * @default {undefined} (TCP to `hostname` and `port`)
+   */
   path?: string;
   /**
    * Connect with TLS (not with `path`), verifying the server's certificate;
    * one that does not verify fails the connect with a `ConnectError`.
+   *
+   * @default {undefined} (plain TCP)
    */
   tls?: TlsClientOptions;
   /**
@@ -82,7 +88,11 @@ export interface ConnectOptions {
    * @default {65536}
    */
   maxLineBytes?: number;
-  /** The socket layer; the runtime's own by default. */
+  /**
+   * The socket layer; the runtime's own by default.
+   *
+   * @default {undefined} (the runtime's own, from `runtimeTransport()`)
+   */
   transport?: Transport;
 }
 
@@ -102,6 +112,8 @@ export interface RecvOptions {
   /**
    * Milliseconds to wait for the line; `Infinity` waits forever. Defaults to
    * the client's `timeout`.
+   *
+   * @default {undefined} (the client's `timeout`)
    */
   timeout?: number;
 }

@@ -85,6 +85,8 @@ export interface ServeOptions {
    * replaced; a path where a server still listens, or that holds any other
    * file, fails with `AddressInUseError`. The socket file is removed when the
    * server stops.
+   *
+   * @default {undefined} (TCP on `hostname` and `port`)
    */
   path?: string;
   /**
@@ -92,6 +94,8 @@ export interface ServeOptions {
    * `path`). Handshakes run apart from serving: a client that fails one, or
    * speaks plain TCP, is just disconnected, and one that takes over 120 s is
    * dropped; neither ever takes the one client slot.
+   *
+   * @default {undefined} (plain TCP)
    */
   tls?: TlsServerOptions;
   /**
@@ -131,6 +135,8 @@ export interface ServeOptions {
   /**
    * Milliseconds a client may stay silent before the server disconnects it,
    * so that a waiting client gets its turn. Off when not given.
+   *
+   * @default {undefined} (no idle timeout)
    */
   idleTimeout?: number;
   /**
@@ -138,6 +144,8 @@ export interface ServeOptions {
    * logged, what the handler sent so far is written, and the connection is
    * closed (the client sees the server close it), freeing the slot for the
    * next client. Off when not given.
+   *
+   * @default {undefined} (no handler timeout)
    */
   handlerTimeout?: number;
   /**
@@ -161,13 +169,21 @@ export interface ServeOptions {
    * Decides on each new connection, by the client's address, whether to
    * serve it (`true`) or close it at once (`false`). A check that throws
    * refuses the connection.
+   *
+   * @default {undefined} (every connection is served)
    */
   acceptConnection?: (remoteAddr: Address) => boolean | Promise<boolean>;
-  /** Closes the server when aborted. */
+  /**
+   * Closes the server when aborted.
+   *
+   * @default {undefined}
+   */
   signal?: AbortSignal;
   /**
    * The socket layer; the runtime's own by default. For tests and exotic
    * runtimes.
+   *
+   * @default {undefined} (the runtime's own, from `runtimeTransport()`)
    */
   transport?: Transport;
 }

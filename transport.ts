@@ -70,11 +70,15 @@ export interface TlsClientOptions {
   /**
    * CA certificates to trust, PEM, in addition to the runtime's root
    * certificates (such as a private CA that signed the server's certificate).
+   *
+   * @default {undefined} (the runtime's root certificates only)
    */
   caCerts?: string[];
   /**
    * The name (DNS name or IP address) the certificate must carry; the
    * hostname connected to by default.
+   *
+   * @default {undefined} (the hostname)
    */
   serverName?: string;
 }
