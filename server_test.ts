@@ -228,6 +228,43 @@ describe("commands and the handler", () => {
     assert.deepEqual(seen.map((s) => [s.command, s.invalid]), [["", false], ["grüße ✓", false]]);
   });
 
+  test("SRS-007 SRS-008 in a batch of many lines each line decodes on its own", async () => {
+    const ascii = Array.from({ length: 10 }, (_, i) => `cmd${i}`);
+    const batches: { bytes: Uint8Array; expected: [string, boolean][] }[] = [
+      // All ASCII: the whole read is decoded once.
+      { bytes: encode(ascii.join("\n") + "\n"), expected: ascii.map((c) => [c, false]) },
+      // One non-ASCII line, one undecodable line: no line's text may shift.
+      {
+        bytes: new Uint8Array([
+          ...encode(ascii.slice(0, 5).join("\n") + "\ngrüße\n"),
+          0x61,
+          0xff,
+          0x0a,
+          ...encode(ascii.slice(5).join("\n") + "\n"),
+        ]),
+        expected: [
+          ...ascii.slice(0, 5).map((c): [string, boolean] => [c, false]),
+          ["grüße", false],
+          ["a", true],
+          ...ascii.slice(5).map((c): [string, boolean] => [c, false]),
+        ],
+      },
+    ];
+    for (const { bytes, expected } of batches) {
+      const { seen, handler } = recordingHandler();
+      await withServer({ handler }, async (server) => {
+        await withClients(server, 1, async (client) => {
+          await client.write(bytes);
+          assert.deepEqual(
+            await client.readLines(expected.length),
+            expected.map(([command]) => `echo:${command}`),
+          );
+        });
+      });
+      assert.deepEqual(seen.map((s) => [s.command, s.invalid]), expected);
+    }
+  });
+
   test("SRS-009 a command sent one byte per write is one command", async () => {
     const { seen, handler } = recordingHandler();
     await withServer({ handler }, async (server) => {

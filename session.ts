@@ -50,6 +50,17 @@ const LINGER_MS = 1000;
 const [P, I, N, G] = new TextEncoder().encode("ping");
 const DONE = Promise.resolve();
 
+const WHOLE_CHUNK_DECODE_LINES = 8;
+const lenientDecoder = new TextDecoder();
+
+// The chunk as text when every byte is ASCII (so byte offsets are text
+// offsets), else undefined. A non-ASCII character makes the text shorter than
+// the bytes; an undecodable byte becomes U+FFFD.
+function asciiText(chunk: Uint8Array): string | undefined {
+  const text = lenientDecoder.decode(chunk);
+  return text.length === chunk.length && !text.includes("\uFFFD") ? text : undefined;
+}
+
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
@@ -183,6 +194,9 @@ export class Session {
         tooLong.length =
           0;
       this.#splitter.splitRanges(chunk, this.#collect);
+      // Many commands in one chunk: one decode of the whole chunk beats one per line, and
+      // when it is all ASCII each line's text is a slice of it.
+      const ascii = sources.length >= WHOLE_CHUNK_DECODE_LINES ? asciiText(chunk) : undefined;
       for (let i = 0; i < sources.length; i++) {
         const source = sources[i];
         const start = starts[i];
@@ -197,7 +211,12 @@ export class Session {
           await this.#flush();
           return builtin;
         } else {
-          const pending = this.#handle(source.subarray(start, end), tooLong[i]);
+          const line = source.subarray(start, end);
+          const pending = this.#handle(
+            line,
+            tooLong[i],
+            source === chunk && ascii !== undefined ? ascii.slice(start, end) : undefined,
+          );
           if (pending !== undefined) {
             // An async handler: send what earlier commands answered while it runs.
             await this.#flush();
@@ -256,8 +275,14 @@ export class Session {
 
   // Runs the handler for one line. Returns a promise only when the handler is
   // async, so synchronous handlers cost no promise per line.
-  #handle(line: Uint8Array, tooLong: boolean): Promise<SessionEnd | undefined> | undefined {
-    const { text, invalid } = decodeLine(line);
+  #handle(
+    line: Uint8Array,
+    tooLong: boolean,
+    asciiText: string | undefined,
+  ): Promise<SessionEnd | undefined> | undefined {
+    const { text, invalid } = asciiText !== undefined
+      ? { text: asciiText, invalid: false }
+      : decodeLine(line);
     const reason = tooLong ? "too_long" : invalid ? "decode" : undefined;
     const context = new CommandContext(
       line,
