@@ -142,7 +142,7 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
   console.log(`runtimes: ${runtimeText}`);
   console.log(
-    `pass: ${settings.seconds} s (A,B,A; A runs averaged); flood ${
+    `pass: ${settings.seconds} s (A,B,A,B,A; medians); flood ${
       settings.floodBytes / MIB
     } MiB; idle ${settings.idleSeconds} s`,
   );

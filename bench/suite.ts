@@ -1,12 +1,13 @@
 /**
  * The bench's measurements: the module's server against its runtime's baseline (TypeScript load
- * generator), and against the C reference server (olbench). Servers are compared in A, B, A
- * order and the two A runs averaged, since the machines are noisy.
+ * generator), and against the C reference server (olbench). Servers take turns (A, B, A, B, A)
+ * and each side's median counts, since the machines are noisy.
  *
  * @module
  */
 
 import { churn, echoCommand, flood, idleClient, PING_COMMAND, pipelined, rtt } from "./loadgen.ts";
+import type { RttResult } from "./loadgen.ts";
 import { runOlbench } from "./native.ts";
 import type { OlbenchResult } from "./native.ts";
 import { cpuSeconds, memory, resetPeak, startServer } from "./proc.ts";
@@ -43,20 +44,28 @@ function checked<T extends { bytesPerAnswer: number }>(result: T, expected: numb
   return result;
 }
 
-function mean(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+// Rounds of B, A after the first A: A, B, A, B, A by default.
+const ROUNDS = 2;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-// Runs `measure` on a, b, a; returns the two a results and the b result.
-async function aba<T>(
+// Runs `measure` on a, then ROUNDS times on b and a; returns each side's results.
+async function alternate<T>(
   a: ServerProcess,
   b: ServerProcess,
   measure: (port: number) => Promise<T>,
-): Promise<[T[], T]> {
-  const first = await measure(a.port);
-  const reference = await measure(b.port);
-  const second = await measure(a.port);
-  return [[first, second], reference];
+): Promise<[T[], T[]]> {
+  const onA = [await measure(a.port)];
+  const onB: T[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    onB.push(await measure(b.port));
+    onA.push(await measure(a.port));
+  }
+  return [onA, onB];
 }
 
 /**
@@ -82,20 +91,18 @@ export async function measureRuntime(
     rows.push({ section, server: setup.name, metric, value, reference, target });
   try {
     log(`${setup.name}: rtt`);
-    const [rttA, rttB] = await aba(module, baseline, (port) => rtt(port, seconds));
-    row("rtt p50 µs", mean(rttA.map((r) => r.p50Us)), rttB.p50Us, {
-      on: "ratio",
-      op: "<=",
-      limit: 1.1,
-    });
-    row("rtt p99 µs", mean(rttA.map((r) => r.p99Us)), rttB.p99Us);
-    row("rtt ops/s", mean(rttA.map((r) => r.opsPerSec)), rttB.opsPerSec);
+    const [rttA, rttB] = await alternate(module, baseline, (port) => rtt(port, seconds));
+    const rttRow = (metric: string, pick: (r: RttResult) => number, target?: Row["target"]) =>
+      row(metric, median(rttA.map(pick)), median(rttB.map(pick)), target);
+    rttRow("rtt p50 µs", (r) => r.p50Us, { on: "ratio", op: "<=", limit: 1.1 });
+    rttRow("rtt p99 µs", (r) => r.p99Us);
+    rttRow("rtt ops/s", (r) => r.opsPerSec);
 
     log(`${setup.name}: pipe`);
     const pipe = async (port: number) =>
-      checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length);
-    const [pipeA, pipeB] = await aba(module, baseline, pipe);
-    row("pipe ops/s (1024 out)", mean(pipeA.map((r) => r.opsPerSec)), pipeB.opsPerSec, {
+      checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length).opsPerSec;
+    const [pipeA, pipeB] = await alternate(module, baseline, pipe);
+    row("pipe ops/s (1024 out)", median(pipeA), median(pipeB), {
       on: "ratio",
       op: ">=",
       limit: 0.8,
@@ -106,12 +113,16 @@ export async function measureRuntime(
       const { opsPerSec } = checked(await pipelined(port, ECHO, 64, seconds), 1024 + 1);
       return opsPerSec * ECHO.length / 1e6;
     };
-    const [echoA, echoB] = await aba(module, baseline, echo);
-    row("echo MB/s (1 KiB, 64 out)", mean(echoA), echoB, { on: "ratio", op: ">=", limit: 0.8 });
+    const [echoA, echoB] = await alternate(module, baseline, echo);
+    row("echo MB/s (1 KiB, 64 out)", median(echoA), median(echoB), {
+      on: "ratio",
+      op: ">=",
+      limit: 0.8,
+    });
 
     log(`${setup.name}: churn`);
-    const [churnA, churnB] = await aba(module, baseline, (port) => churn(port, seconds));
-    row("churn cycles/s", mean(churnA), churnB, { on: "ratio", op: ">=", limit: 0.8 });
+    const [churnA, churnB] = await alternate(module, baseline, (port) => churn(port, seconds));
+    row("churn cycles/s", median(churnA), median(churnB), { on: "ratio", op: ">=", limit: 0.8 });
 
     log(`${setup.name}: idle`);
     row("idle CPU % of a core", await idleCpu(module, settings.idleSeconds), undefined, {
@@ -182,15 +193,15 @@ function olbenchModes(seconds: number): [string, string[]][] {
 }
 
 /**
- * Runs olbench rtt, pipe and echo against the C reference server and each module server, in
- * the order reference, servers..., reference.
+ * Runs olbench rtt, pipe and echo against the C reference server and each module server, taking
+ * turns: reference, servers..., reference, servers..., reference.
  *
  * @param olbench The olbench executable.
  * @param reference How to start refserver (it must print nothing; its port is given).
  * @param servers The module's servers, by runtime name.
  * @param seconds Rough seconds per pass.
  * @param log Progress messages.
- * @returns The figures, each module server against the mean of the two reference runs.
+ * @returns The figures: each module server's median against the reference's median.
  */
 export async function measureNative(
   olbench: string,
@@ -203,20 +214,24 @@ export async function measureNative(
   const rows: Row[] = [];
   for (const [mode, args] of olbenchModes(seconds)) {
     log(`olbench ${mode}`);
-    const first = await runOlbench(olbench, reference.port, args);
-    const results: [string, OlbenchResult][] = [];
-    for (const [name, server] of servers) {
-      results.push([name, await runOlbench(olbench, server.port, args)]);
+    const references = [await runOlbench(olbench, reference.port, args)];
+    const runs = new Map(servers.map(([name]) => [name, [] as OlbenchResult[]]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, server] of servers) {
+        runs.get(name)!.push(await runOlbench(olbench, server.port, args));
+      }
+      references.push(await runOlbench(olbench, reference.port, args));
     }
-    const last = await runOlbench(olbench, reference.port, args);
-    const ref = (pick: (r: OlbenchResult) => number) => mean([pick(first), pick(last)]);
-    for (const [name, result] of results) {
+    const ref = (pick: (r: OlbenchResult) => number) => median(references.map(pick));
+    const results = [...runs].map(([name, list]) => [name, list] as const);
+    for (const [name, list] of results) {
+      const value = (pick: (r: OlbenchResult) => number) => median(list.map(pick));
       if (mode === "rtt") {
         rows.push({
           section,
           server: name,
           metric: "olbench rtt p50 µs",
-          value: result.p50Us!,
+          value: value((r) => r.p50Us!),
           reference: ref((r) => r.p50Us!),
           target: { on: "ratio", op: "<=", limit: 1.2 },
         });
@@ -227,7 +242,7 @@ export async function measureNative(
           section,
           server: name,
           metric,
-          value: pick(result),
+          value: value(pick),
           reference: ref(pick),
           target: { on: "ratio", op: ">=", limit: 0.3 },
         });
