@@ -100,19 +100,26 @@ export class CommandContext implements HandlerContext {
   readonly remoteAddr: Address;
   readonly signal: AbortSignal;
   #sink: ((line: string) => void) | undefined;
-  // A view into the read buffer, valid until the handler ends; copied only
-  // when asked for, since most handlers never look at the bytes.
-  #line: Uint8Array | undefined;
+  // The line as bytes[start, end) of the read buffer, valid until the handler
+  // ends; copied only when asked for, since most handlers never look at the
+  // bytes (and not even a view is made until then).
+  #bytes: Uint8Array | undefined;
+  readonly #start: number;
+  readonly #end: number;
   #raw: Uint8Array | undefined;
 
   constructor(
-    line: Uint8Array,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
     reason: InvalidReason | undefined,
     remoteAddr: Address,
     signal: AbortSignal,
     sink: (line: string) => void,
   ) {
-    this.#line = line;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
     this.reason = reason;
     this.invalid = reason !== undefined;
     this.remoteAddr = remoteAddr;
@@ -128,8 +135,8 @@ export class CommandContext implements HandlerContext {
 
   get raw(): Uint8Array {
     if (this.#raw === undefined) {
-      if (this.#line === undefined) throw new HandlerFinishedError("context.raw");
-      this.#raw = this.#line.slice();
+      if (this.#bytes === undefined) throw new HandlerFinishedError("context.raw");
+      this.#raw = this.#bytes.slice(this.#start, this.#end);
     }
     return this.#raw;
   }
@@ -137,7 +144,7 @@ export class CommandContext implements HandlerContext {
   /** Refuses further sends, and `raw` unless already read. */
   end(): void {
     this.#sink = undefined;
-    this.#line = undefined;
+    this.#bytes = undefined;
   }
 }
 

@@ -557,6 +557,29 @@ describe("commands and the handler", () => {
     });
   });
 
+  test("SRS-022 a single-string response with CR or LF is refused, whatever its length", async () => {
+    const long = "x".repeat(5000);
+    const refused = ["a\nb", "a\rb", "\r", "é\n", `${long}\n${long}`, `${long}\r`];
+    const handler = (command: string) => {
+      const index = Number(command);
+      return Number.isInteger(index) ? refused[index] : command;
+    };
+    await withServer({ handler }, async (server) => {
+      await withClients(server, 1, async (client) => {
+        const commands = refused.map((_, index) => `${index}\n`).join("");
+        await client.write(`${commands}é ok\n${long}\n`);
+        assert.deepEqual(await client.readLines(2), ["é ok", long]);
+        assert.equal(client.text(), "");
+      });
+      assert.equal(server.logger.errors.length, refused.length);
+      for (const [index, logged] of server.logger.errors.entries()) {
+        assert.ok(logged.error instanceof TypeError);
+        assert.match(String(logged.error), /must not contain CR or LF/);
+        assert.match(logged.message, new RegExp(`^handler answered "${index}" wrongly`));
+      }
+    });
+  });
+
   test("SRS-008 the context carries the peer address and a signal aborted at disconnect", async () => {
     const contexts: HandlerContext[] = [];
     await withServer({ handler: (_, context) => void contexts.push(context) }, async (server) => {

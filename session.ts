@@ -6,6 +6,7 @@
  */
 
 import { checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
+import type { InvalidReason } from "./framing.ts";
 import { CommandContext, responseLines } from "./handler.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import { TimeoutError } from "./errors.ts";
@@ -211,9 +212,10 @@ export class Session {
           await this.#flush();
           return builtin;
         } else {
-          const line = source.subarray(start, end);
           const pending = this.#handle(
-            line,
+            source,
+            start,
+            end,
             tooLong[i],
             source === chunk && ascii !== undefined ? ascii.slice(start, end) : undefined,
           );
@@ -276,16 +278,25 @@ export class Session {
   // Runs the handler for one line. Returns a promise only when the handler is
   // async, so synchronous handlers cost no promise per line.
   #handle(
-    line: Uint8Array,
+    source: Uint8Array,
+    start: number,
+    end: number,
     tooLong: boolean,
     asciiText: string | undefined,
   ): Promise<SessionEnd | undefined> | undefined {
-    const { text, invalid } = asciiText !== undefined
-      ? { text: asciiText, invalid: false }
-      : decodeLine(line);
-    const reason = tooLong ? "too_long" : invalid ? "decode" : undefined;
+    let text: string;
+    let reason: InvalidReason | undefined = tooLong ? "too_long" : undefined;
+    if (asciiText !== undefined) {
+      text = asciiText;
+    } else {
+      const decoded = decodeLine(source.subarray(start, end));
+      text = decoded.text;
+      if (decoded.invalid && reason === undefined) reason = "decode";
+    }
     const context = new CommandContext(
-      line,
+      source,
+      start,
+      end,
       reason,
       this.#connection.remoteAddr,
       this.#signal(),
@@ -299,7 +310,9 @@ export class Session {
       this.#settings.logError(`handler failed on ${JSON.stringify(text)}`, error);
       return undefined;
     }
-    if (isPromiseLike(result)) return this.#settle(text, result, context);
+    if (typeof result !== "string" && isPromiseLike(result)) {
+      return this.#settle(text, result, context);
+    }
     context.end();
     this.#answer(text, result);
     return undefined;
