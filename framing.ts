@@ -296,6 +296,30 @@ export function decodeLine(bytes: Uint8Array): DecodedLine {
   }
 }
 
+/**
+ * Decodes bytes that are all ASCII in one go, so that byte offsets are text
+ * offsets: one decode of a whole read, then a slice per line, is cheaper than
+ * a decode per line.
+ *
+ * @param bytes The bytes.
+ * @returns The text, or `undefined` when any byte is not ASCII.
+ *
+ * @example Usage
+ * ```ts
+ * import { asciiText } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(asciiText(new TextEncoder().encode("ping\n")), "ping\n");
+ * assert.equal(asciiText(new TextEncoder().encode("grüße")), undefined);
+ * ```
+ */
+export function asciiText(bytes: Uint8Array): string | undefined {
+  const text = lenientDecoder.decode(bytes);
+  // A non-ASCII character makes the text shorter than the bytes; an
+  // undecodable byte becomes U+FFFD.
+  return text.length === bytes.length && !text.includes("\uFFFD") ? text : undefined;
+}
+
 // Returns the bytes of `bytes` that form well-formed UTF-8 sequences
 // (the Unicode "maximal subpart" rules), dropping every other byte.
 function wellFormedUtf8(bytes: Uint8Array): Uint8Array {

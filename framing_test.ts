@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  asciiText,
   checkSingleLine,
   decodeLine,
   type Line,
@@ -172,6 +173,14 @@ describe("LineSplitter", () => {
 });
 
 describe("decodeLine", () => {
+  test("SRS-007 asciiText decodes all-ASCII bytes and refuses anything else", () => {
+    assert.equal(asciiText(encode("ping\necho x\n")), "ping\necho x\n");
+    assert.equal(asciiText(encode("")), "");
+    for (const bytes of [encode("grüße"), encode("\ufeffping"), new Uint8Array([0x61, 0xff])]) {
+      assert.equal(asciiText(bytes), undefined);
+    }
+  });
+
   test("SRS-007 valid UTF-8 decodes as is, including non-ASCII and a BOM", () => {
     assert.deepEqual(decodeLine(encode("\ufeffgrüße ✓ 🎉")), {
       text: "\ufeffgrüße ✓ 🎉",

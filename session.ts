@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
+import { asciiText, checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
 import type { InvalidReason } from "./framing.ts";
 import { CommandContext, responseLines } from "./handler.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
@@ -52,16 +52,6 @@ const [P, I, N, G] = new TextEncoder().encode("ping");
 const DONE = Promise.resolve();
 
 const WHOLE_CHUNK_DECODE_LINES = 8;
-const lenientDecoder = new TextDecoder();
-
-// The chunk as text when every byte is ASCII (so byte offsets are text
-// offsets), else undefined. A non-ASCII character makes the text shorter than
-// the bytes; an undecodable byte becomes U+FFFD.
-function asciiText(chunk: Uint8Array): string | undefined {
-  const text = lenientDecoder.decode(chunk);
-  return text.length === chunk.length && !text.includes("\uFFFD") ? text : undefined;
-}
-
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
@@ -282,12 +272,12 @@ export class Session {
     start: number,
     end: number,
     tooLong: boolean,
-    asciiText: string | undefined,
+    lineText: string | undefined,
   ): Promise<SessionEnd | undefined> | undefined {
     let text: string;
     let reason: InvalidReason | undefined = tooLong ? "too_long" : undefined;
-    if (asciiText !== undefined) {
-      text = asciiText;
+    if (lineText !== undefined) {
+      text = lineText;
     } else {
       const decoded = decodeLine(source.subarray(start, end));
       text = decoded.text;
