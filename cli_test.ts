@@ -1,8 +1,6 @@
 // The command line, run as a subprocess of the runtime under test (Deno or
 // Bun) against real servers on loopback ports.
 
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
@@ -10,68 +8,25 @@ import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
-import { assertSocketsClosed, openSockets, RawClient, withServer } from "./test_util.ts";
+import { scriptArgs } from "./sample/script.ts";
+import {
+  assertSocketsClosed,
+  openSockets,
+  RawClient,
+  type Run,
+  spawnScript,
+  Subprocess,
+  withServer,
+} from "./test_util.ts";
 
 const baseline = openSockets();
 after(() => assertSocketsClosed(baseline));
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
-const RUN = "Deno" in globalThis ? ["run", "-A", CLI] : ["run", CLI];
-const LIMIT_MS = 10_000;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A CLI process with its output so far. */
-class Cli {
-  readonly child: ChildProcess;
-  stdout = "";
-  stderr = "";
-  readonly done: Promise<Run>;
-  #wake: (() => void) | undefined;
-
-  constructor(command: string, args: string[]) {
-    this.child = spawn(command, args, { stdio: "pipe" });
-    this.child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-      this.stdout += text;
-      this.#wake?.();
-    });
-    this.child.stderr!.setEncoding("utf8").on("data", (text: string) => this.stderr += text);
-    // Every process is bounded: killed when it outlives the limit.
-    const killer = setTimeout(() => this.child.kill("SIGKILL"), LIMIT_MS);
-    this.done = new Promise((resolve) => {
-      this.child.on("close", (code, signal) => {
-        clearTimeout(killer);
-        this.#wake?.();
-        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
-      });
-    });
-  }
-
-  /** Waits until stdout matches, failing when the process ends or the limit passes. */
-  async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + LIMIT_MS;
-    for (;;) {
-      const match = this.stdout.match(pattern);
-      if (match) return match;
-      if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
-        throw new Error(`no ${pattern} in ${JSON.stringify(this.stdout + this.stderr)}`);
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-}
 
 /** Starts the CLI with these arguments. */
-function startCli(args: string[]): Cli {
-  return new Cli(process.execPath, [...RUN, ...args]);
+function startCli(args: string[]): Subprocess {
+  return spawnScript(CLI, args);
 }
 
 /** Runs the CLI to its end, with `input` (if any) as stdin, which is then closed. */
@@ -217,9 +172,12 @@ test(
   { skip: !fs.existsSync("/usr/bin/script") && "needs script(1) for a pseudo-terminal" },
   async () => {
     await withServer(answers, async (server) => {
-      const command = [process.execPath, ...RUN, "repl", "--port", String(server.port)]
+      const command = [
+        process.execPath,
+        ...scriptArgs(CLI, ["repl", "--port", String(server.port)]),
+      ]
         .map((word) => `'${word}'`).join(" ");
-      const cli = new Cli("script", ["-qec", command, "/dev/null"]);
+      const cli = new Subprocess("script", ["-qec", command, "/dev/null"]);
       await cli.waitFor(/> /);
       cli.child.stdin!.write("two\r");
       await cli.waitFor(/second\r\n.*> /s);

@@ -1,9 +1,13 @@
 // Helpers shared by the test files: a raw loopback client over node:net (which
-// Deno and Bun both provide, so one suite runs on both), a quiet server and a
-// logger that records what it is told.
+// Deno and Bun both provide, so one suite runs on both), a quiet server, a
+// logger that records what it is told, and bounded subprocesses.
 
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import process from "node:process";
+import { scriptArgs } from "./sample/script.ts";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 
@@ -221,4 +225,63 @@ export async function assertSocketsClosed(baseline: number, ms = 2000): Promise<
     }
     await timeout(10, undefined);
   }
+}
+
+/** How long a test's subprocess may live. */
+export const SUBPROCESS_LIMIT_MS = 10_000;
+
+/** How a subprocess ended, with all it printed. */
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A subprocess with its output so far, killed when it outlives {@linkcode SUBPROCESS_LIMIT_MS}. */
+export class Subprocess {
+  readonly child: ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly done: Promise<Run>;
+  #wake: (() => void) | undefined;
+
+  constructor(command: string, args: string[]) {
+    this.child = spawn(command, args, { stdio: "pipe" });
+    this.child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      this.stdout += text;
+      this.#wake?.();
+    });
+    this.child.stderr!.setEncoding("utf8").on("data", (text: string) => this.stderr += text);
+    // Every process is bounded: killed when it outlives the limit.
+    const killer = setTimeout(() => this.child.kill("SIGKILL"), SUBPROCESS_LIMIT_MS);
+    this.done = new Promise((resolve) => {
+      this.child.on("close", (code, signal) => {
+        clearTimeout(killer);
+        this.#wake?.();
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      });
+    });
+  }
+
+  /** Waits until stdout matches, failing when the process ends or the limit passes. */
+  async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + SUBPROCESS_LIMIT_MS;
+    for (;;) {
+      const match = this.stdout.match(pattern);
+      if (match) return match;
+      if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) {
+        throw new Error(`no ${pattern} in ${JSON.stringify(this.stdout + this.stderr)}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+}
+
+/** Runs a TypeScript file in a subprocess of the runtime under test. */
+export function spawnScript(script: string, args: string[]): Subprocess {
+  return new Subprocess(process.execPath, scriptArgs(script, args));
 }

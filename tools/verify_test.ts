@@ -19,6 +19,7 @@ import {
   type Srs,
 } from "./trace.ts";
 import { parseArgs, readRun } from "./verify.ts";
+import { scriptArgs } from "../sample/script.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const data = (name: string) => fileURLToPath(new URL(`testdata/${name}`, import.meta.url));
@@ -222,13 +223,14 @@ describe("command line", () => {
     const out = mkdtempSync(join(tmpdir(), "verify-test-"));
     try {
       // verify.ts uses node:* only, so it runs on whichever runtime runs this test.
-      const runner = process.versions.bun ? [] : ["run", "-A"];
-      const r = spawnSync(process.execPath, [
-        ...runner,
-        join(root, "tools", "verify.ts"),
-        ...["--srs", data("srs.json"), "--out", out],
-        ...["--from-junit", `deno=${data("deno.junit")}`, `bun=${data("bun.junit")}`],
-      ], { cwd: root, encoding: "utf8" });
+      const r = spawnSync(
+        process.execPath,
+        scriptArgs(join(root, "tools", "verify.ts"), [
+          ...["--srs", data("srs.json"), "--out", out],
+          ...["--from-junit", `deno=${data("deno.junit")}`, `bun=${data("bun.junit")}`],
+        ]),
+        { cwd: root, encoding: "utf8" },
+      );
       assert.equal(r.status, 1, r.stderr);
       const lines = r.stdout.trim().split("\n");
       assert.equal(lines.at(-1), "6 passed, 1 failed");
