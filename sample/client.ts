@@ -12,6 +12,7 @@
 
 import process from "node:process";
 import { connect } from "../mod.ts";
+import { UsageError } from "../cli_common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /** One command and what came back. */
@@ -63,6 +64,10 @@ if (import.meta.main) {
     });
   } catch (error) {
     console.error(`sample client: ${(error as Error).message}`);
-    process.exit(error instanceof TypeError || error instanceof RangeError ? 2 : 1);
+    process.exit(
+      error instanceof TypeError || error instanceof RangeError || error instanceof UsageError
+        ? 2
+        : 1,
+    );
   }
 }

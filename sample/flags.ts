@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { endpointFlags } from "../cli_common.ts";
 
 /** What the sample scripts accept on the command line. */
 export interface EndpointFlags {
@@ -23,7 +24,7 @@ export interface EndpointFlags {
  * @param allow Which optional flags the script takes.
  * @returns The flags.
  * @throws {TypeError} On an unknown flag.
- * @throws {RangeError} On a port that is not an integer from 0 to 65535.
+ * @throws {UsageError} On a port that is not an integer from 0 to 65535.
  */
 export function parseEndpointFlags(
   args: string[],
@@ -38,12 +39,13 @@ export function parseEndpointFlags(
       ...(allow.verbose ? { verbose: { type: "boolean", default: false } } : {}),
     },
   });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(String(values.port)) || port > 65535) {
-    throw new RangeError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
-  }
+  // The command-line tool's check, so both take the same ports with the same message.
+  const { hostname, port } = endpointFlags({ hostname: values.hostname, port: values.port }, 0) as {
+    hostname: string;
+    port: number;
+  };
   return {
-    hostname: String(values.hostname),
+    hostname,
     port,
     verbose: values.verbose === true,
     rest: positionals,

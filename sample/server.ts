@@ -18,6 +18,7 @@
 import process from "node:process";
 import { serve } from "../mod.ts";
 import type { Handler, OnelineServer } from "../mod.ts";
+import { UsageError } from "../cli_common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /**
@@ -66,6 +67,10 @@ if (import.meta.main) {
     await server.finished;
   } catch (error) {
     console.error(`sample server: ${(error as Error).message}`);
-    process.exit(error instanceof TypeError || error instanceof RangeError ? 2 : 1);
+    process.exit(
+      error instanceof TypeError || error instanceof RangeError || error instanceof UsageError
+        ? 2
+        : 1,
+    );
   }
 }
