@@ -8,6 +8,7 @@
  * @module
  */
 
+import { AcceptQueue } from "./accept_queue.ts";
 import { AddressInUseError } from "./errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
@@ -178,10 +179,9 @@ function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler {
 class BunListener implements Listener {
   readonly addr: Address;
   readonly #listener: BunTcpListener;
-  // Connections not yet handed out; their sockets stay paused until then.
-  readonly #backlog: BunConnection[] = [];
-  #waiting: ((connection: Connection | null) => void) | undefined;
-  #closed = false;
+  // Bun accepts every connection at once: later ones wait here, paused until
+  // their first read.
+  readonly #backlog = new AcceptQueue<BunConnection>();
 
   constructor(endpoint: { hostname: string; port: number }) {
     this.#listener = bun.listen({
@@ -189,46 +189,23 @@ class BunListener implements Listener {
       port: endpoint.port,
       // A client that ends its side may still read the answers.
       allowHalfOpen: true,
-      socket: handlers((socket) => this.#opened(socket)),
+      socket: handlers((socket) => {
+        const connection = new BunConnection(socket);
+        connection.pause();
+        if (!this.#backlog.push(connection)) connection.close();
+      }),
     });
     this.addr = { transport: "tcp", hostname: endpoint.hostname, port: this.#listener.port };
   }
 
-  // Bun accepts every connection at once: later ones wait here, paused.
-  #opened(socket: BunSocket): void {
-    if (this.#closed) {
-      socket.end();
-      return;
-    }
-    const connection = new BunConnection(socket);
-    const waiting = this.#waiting;
-    if (waiting) {
-      this.#waiting = undefined;
-      waiting(connection);
-    } else {
-      connection.pause();
-      this.#backlog.push(connection);
-    }
-  }
-
   accept(): Promise<Connection | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const connection = this.#backlog.shift();
-    if (connection) {
-      // Resumed by its first read.
-      return Promise.resolve(connection);
-    }
-    return new Promise((resolve) => this.#waiting = resolve);
+    return this.#backlog.next();
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#backlog.closed) return;
     this.#listener.stop(false);
-    for (const connection of this.#backlog.splice(0)) connection.close();
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(null);
+    for (const connection of this.#backlog.close()) connection.close();
   }
 }
 

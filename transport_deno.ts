@@ -5,6 +5,7 @@
  * @module
  */
 
+import { AcceptQueue } from "./accept_queue.ts";
 import { AddressInUseError } from "./errors.ts";
 import type {
   Address,
@@ -150,12 +151,9 @@ class DenoTlsListener implements Listener {
   readonly addr: Address;
   readonly #listener: Deno.TlsListener;
   // Shaken hands, waiting to be asked for.
-  readonly #ready: Connection[] = [];
+  readonly #ready = new AcceptQueue<Connection>();
   // Still shaking hands.
   readonly #handshaking = new Set<Deno.TlsConn>();
-  #failure: unknown;
-  #waiting: { resolve(c: Connection | null): void; reject(error: unknown): void } | undefined;
-  #closed = false;
 
   constructor(listener: Deno.TlsListener) {
     this.#listener = listener;
@@ -164,18 +162,18 @@ class DenoTlsListener implements Listener {
   }
 
   async #acceptLoop(): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#ready.closed) {
       let conn: Deno.TlsConn;
       try {
         conn = await this.#listener.accept();
       } catch (error) {
-        if (this.#closed) return;
+        if (this.#ready.closed) return;
         // Such as running out of file descriptors: report it, back off, go on.
-        this.#fail(error);
+        this.#ready.fail(error);
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
-      if (this.#closed) closeQuietly(conn);
+      if (this.#ready.closed) closeQuietly(conn);
       else this.#shakeHands(conn);
     }
   }
@@ -192,45 +190,18 @@ class DenoTlsListener implements Listener {
       clearTimeout(timer);
       this.#handshaking.delete(conn);
     }
-    if (this.#closed) {
-      closeQuietly(conn);
-      return;
-    }
-    const connection = new DenoConnection(conn);
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    if (waiting) waiting.resolve(connection);
-    else this.#ready.push(connection);
-  }
-
-  #fail(error: unknown): void {
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    if (waiting) waiting.reject(error);
-    else this.#failure ??= error;
+    if (!this.#ready.push(new DenoConnection(conn))) closeQuietly(conn);
   }
 
   accept(): Promise<Connection | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const ready = this.#ready.shift();
-    if (ready) return Promise.resolve(ready);
-    const failure = this.#failure;
-    if (failure !== undefined) {
-      this.#failure = undefined;
-      return Promise.reject(failure);
-    }
-    return new Promise((resolve, reject) => this.#waiting = { resolve, reject });
+    return this.#ready.next();
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#ready.closed) return;
     this.#listener.close();
-    for (const connection of this.#ready.splice(0)) connection.close();
+    for (const connection of this.#ready.close()) connection.close();
     for (const conn of this.#handshaking) closeQuietly(conn);
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.resolve(null);
   }
 }
 

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { AcceptQueue } from "./accept_queue.ts";
 import { AddressInUseError } from "./errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
@@ -89,9 +90,7 @@ class NodeListener implements Listener {
   readonly #server: net.Server;
   readonly #path: string | undefined;
   readonly #pathId: string | undefined;
-  readonly #backlog: net.Socket[] = [];
-  #waiting: ((connection: Connection | null) => void) | undefined;
-  #closed = false;
+  readonly #backlog = new AcceptQueue<net.Socket>();
 
   constructor(server: net.Server, path: string | undefined, secure: boolean) {
     this.#server = server;
@@ -111,29 +110,21 @@ class NodeListener implements Listener {
       server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
     }
     server.on(secure ? "secureConnection" : "connection", (socket: net.Socket) => {
-      const waiting = this.#waiting;
-      if (waiting) {
-        this.#waiting = undefined;
-        waiting(new NodeConnection(socket, this.#path));
-      } else {
-        socket.on("error", () => {});
-        this.#backlog.push(socket);
-      }
+      // A reset while it waits must not crash the process.
+      socket.on("error", () => {});
+      if (!this.#backlog.push(socket)) socket.destroy();
     });
   }
 
-  accept(): Promise<Connection | null> {
-    if (this.#closed) return Promise.resolve(null);
-    const socket = this.#backlog.shift();
-    if (socket) return Promise.resolve(new NodeConnection(socket, this.#path));
-    return new Promise((resolve) => this.#waiting = resolve);
+  async accept(): Promise<Connection | null> {
+    const socket = await this.#backlog.next();
+    return socket && new NodeConnection(socket, this.#path);
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#backlog.closed) return;
     this.#server.close();
-    for (const socket of this.#backlog.splice(0)) socket.destroy();
+    for (const socket of this.#backlog.close()) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
     const path = this.#path;
@@ -144,9 +135,6 @@ class NodeListener implements Listener {
         // Removed meanwhile.
       }
     }
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.(null);
   }
 }
 
