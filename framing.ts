@@ -179,14 +179,18 @@ export class LineSplitter {
    *
    * @param chunk The next bytes of the stream.
    * @param sink Called once per complete line.
+   * @param text The chunk as text with one character per byte, as
+   * {@linkcode asciiText} gives it, when the caller has it: line ends are then
+   * found in the text, which V8 searches several times faster than bytes.
    */
   splitRanges(
     chunk: Uint8Array,
     sink: (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void,
+    text?: string,
   ): void {
     let start = 0;
     for (;;) {
-      const lf = chunk.indexOf(LF, start);
+      const lf = text === undefined ? chunk.indexOf(LF, start) : text.indexOf("\n", start);
       if (lf === -1) break;
       if (this.#carryLength === 0 && !this.#discarding) {
         this.#emit(chunk, start, lf, sink);
@@ -299,7 +303,7 @@ export function decodeLine(bytes: Uint8Array): DecodedLine {
 /**
  * Decodes bytes that are all ASCII in one go, so that byte offsets are text
  * offsets: one decode of a whole read, then a slice per line, is cheaper than
- * a decode per line.
+ * a decode per line, and its line ends are found faster in the text.
  *
  * @param bytes The bytes.
  * @returns The text, or `undefined` when any byte is not ASCII.

@@ -18,16 +18,31 @@ interface Emitted {
   tooLong: boolean;
 }
 
-// Splits `input` cut at `cuts` (sorted offsets) and collects what comes out.
-function splitAt(input: Uint8Array, cuts: number[], options?: LineSplitterOptions): Emitted[] {
+// Splits `input` cut at `cuts` (sorted offsets) and collects what comes out. With `viaText`, each
+// chunk goes through splitRanges with its ASCII text, as the server hands it over; the test
+// fails if a chunk has no such text.
+function splitAt(
+  input: Uint8Array,
+  cuts: number[],
+  options?: LineSplitterOptions,
+  viaText = false,
+): Emitted[] {
   const splitter = new LineSplitter(options);
   const out: Emitted[] = [];
   let start = 0;
   for (const cut of [...cuts, input.length]) {
-    splitter.split(
-      input.slice(start, cut),
-      (bytes, tooLong) => out.push({ bytes: [...bytes], tooLong }),
-    );
+    const chunk = input.slice(start, cut);
+    if (viaText) {
+      const text = asciiText(chunk);
+      assert.notEqual(text, undefined, "the chunk is ASCII");
+      splitter.splitRanges(
+        chunk,
+        (bytes, from, to, tooLong) => out.push({ bytes: [...bytes.subarray(from, to)], tooLong }),
+        text,
+      );
+    } else {
+      splitter.split(chunk, (bytes, tooLong) => out.push({ bytes: [...bytes], tooLong }));
+    }
     start = cut;
   }
   return out;
@@ -94,6 +109,28 @@ describe("LineSplitter", () => {
       const keepCR = next() < 0.5;
       assert.deepEqual(
         splitAt(input, cuts, { maxLineBytes: max, keepCR }),
+        referenceSplit(input, max, keepCR),
+        `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
+      );
+    }
+  });
+
+  test("SRS-009 SRS-045 random ASCII cuts split through the chunk's text match the reference", () => {
+    const next = random(20261127);
+    for (let round = 0; round < 500; round++) {
+      const length = Math.floor(next() * 300);
+      const input = Uint8Array.from({ length }, () => {
+        const r = next();
+        return r < 0.1 ? 0x0a : r < 0.15 ? 0x0d : 0x20 + Math.floor(next() * 0x5f);
+      });
+      const cuts = Array.from(
+        { length: Math.floor(next() * 10) },
+        () => Math.floor(next() * (length + 1)),
+      ).sort((a, b) => a - b);
+      const max = 1 + Math.floor(next() * 40);
+      const keepCR = next() < 0.5;
+      assert.deepEqual(
+        splitAt(input, cuts, { maxLineBytes: max, keepCR }, true),
         referenceSplit(input, max, keepCR),
         `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
       );

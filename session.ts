@@ -51,7 +51,6 @@ const LINGER_MS = 1000;
 const [P, I, N, G] = new TextEncoder().encode("ping");
 const DONE = Promise.resolve();
 
-const WHOLE_CHUNK_DECODE_LINES = 8;
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
@@ -184,10 +183,11 @@ export class Session {
         ends.length =
         tooLong.length =
           0;
-      this.#splitter.splitRanges(chunk, this.#collect);
-      // Many commands in one chunk: one decode of the whole chunk beats one per line, and
-      // when it is all ASCII each line's text is a slice of it.
-      const ascii = sources.length >= WHOLE_CHUNK_DECODE_LINES ? asciiText(chunk) : undefined;
+      // One decode of the whole chunk beats one per line; when it is all ASCII, line ends are
+      // found in its text and each line's text is a slice of it. The rest of an over-long line
+      // is only searched for its end, which the bytes do without making a string.
+      const ascii = this.#splitter.overflowing ? undefined : asciiText(chunk);
+      this.#splitter.splitRanges(chunk, this.#collect, ascii);
       for (let i = 0; i < sources.length; i++) {
         const source = sources[i];
         const start = starts[i];

@@ -17,7 +17,7 @@ import type { NativeTools } from "./native.ts";
 import { freePort, killAll, startServer } from "./proc.ts";
 import { judge, table } from "./report.ts";
 import type { Row } from "./report.ts";
-import { measureNative, measureRuntime } from "./suite.ts";
+import { measureNative, measureRuntime, TURNS } from "./suite.ts";
 import type { RuntimeSetup, Settings } from "./suite.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -142,7 +142,7 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
   console.log(`runtimes: ${runtimeText}`);
   console.log(
-    `pass: ${settings.seconds} s (A,B,A,B,A; medians); flood ${
+    `pass: ${settings.seconds} s (${TURNS}; medians); flood ${
       settings.floodBytes / MIB
     } MiB; idle ${settings.idleSeconds} s`,
   );
