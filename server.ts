@@ -251,6 +251,8 @@ export class OnelineServer implements AsyncDisposable {
   readonly #acceptConnection: ServeOptions["acceptConnection"];
   readonly #stopper = new AbortController();
   #session: Session | undefined;
+  // Sessions the server has ended whose connections are still closing politely.
+  readonly #closing = new Set<Session>();
 
   /** Use {@linkcode serve}, which validates the options and binds first. */
   private constructor(listener: Listener, options: ServeOptions) {
@@ -310,6 +312,7 @@ export class OnelineServer implements AsyncDisposable {
       this.#stopper.abort();
       this.#listener.close();
       this.#session?.stop("stopped");
+      for (const session of this.#closing) session.stop("stopped");
     }
     return this.finished;
   }
@@ -346,8 +349,13 @@ export class OnelineServer implements AsyncDisposable {
       const end = await session.run();
       this.#session = undefined;
       if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
+      // Serving the next client does not wait for this one's polite close.
+      this.#closing.add(session);
+      session.closed.then(() => this.#closing.delete(session));
       if (end === "shutdown") {
         log("shutdown requested");
+        // Closing at once could reset the connection before the client has read every answer.
+        await session.closed;
         this.close();
       }
     }

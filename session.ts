@@ -89,6 +89,7 @@ export class Session {
   };
   readonly #appendResponse: (line: string) => void;
   #end: SessionEnd | undefined;
+  #closed: Promise<void> = DONE;
 
   constructor(connection: Connection, settings: SessionSettings) {
     this.#connection = connection;
@@ -112,7 +113,10 @@ export class Session {
   }
 
   /**
-   * Serves the connection until it ends, and closes it.
+   * Serves the connection until the exchange ends. When the server ends it
+   * (such as on `disconnect`), the connection then closes politely in the
+   * background, so the next client need not wait for this one to go; see
+   * {@linkcode Session.closed}.
    *
    * @returns How it ended.
    */
@@ -125,13 +129,25 @@ export class Session {
       if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
       end = "closed";
     }
-    if (end !== "closed" && this.#end === undefined) {
-      // Handlers learn of the end now, not once the client has gone.
-      this.#aborter?.abort();
-      await this.#linger();
+    if (end === "closed" || this.#end !== undefined) {
+      this.stop(end);
+      return this.#end!;
     }
-    this.stop(end);
-    return this.#end!;
+    // Handlers learn of the end now, not once the client has gone.
+    this.#aborter?.abort();
+    const close = () => this.stop(end);
+    this.#closed = this.#linger().then(close, close);
+    return end;
+  }
+
+  /**
+   * Resolves once the connection is closed: at once after a client left, and
+   * within about a second after the server ended the session.
+   *
+   * @returns A promise of the close.
+   */
+  get closed(): Promise<void> {
+    return this.#closed;
   }
 
   // Ends the connection politely: an end of stream first, then the client's

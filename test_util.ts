@@ -92,9 +92,11 @@ export class RawClient {
     socket.on("error", () => {});
   }
 
-  static connect(port: number, hostname = "127.0.0.1"): Promise<RawClient> {
+  // With `allowHalfOpen`, the server's end of stream does not end our side: we stay open until
+  // told to close, as a client that never closes does.
+  static connect(port: number, hostname = "127.0.0.1", allowHalfOpen = false): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: hostname }, () => {
+      const socket = net.connect({ port, host: hostname, allowHalfOpen }, () => {
         socket.setNoDelay(true);
         socket.off("error", reject);
         resolve(new RawClient(socket));

@@ -6,7 +6,8 @@
  * the way out.
  *
  * Flags: `--quick` (short smoke run), `--runtime deno|bun` (just one), `--duration SECONDS`
- * (per measured pass; default 2).
+ * (per measured pass; default 0.5, with 8 rounds of turns, so each figure is a median of 8 or 9
+ * passes).
  *
  * @module
  */
@@ -17,7 +18,7 @@ import type { NativeTools } from "./native.ts";
 import { freePort, killAll, startServer } from "./proc.ts";
 import { judge, table } from "./report.ts";
 import type { Row } from "./report.ts";
-import { measureNative, measureRuntime, TURNS } from "./suite.ts";
+import { measureNative, measureRuntime, turns } from "./suite.ts";
 import type { RuntimeSetup, Settings } from "./suite.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -35,10 +36,11 @@ function options() {
   if (values.runtime !== undefined && !["deno", "bun"].includes(values.runtime)) {
     throw new TypeError(`--runtime must be deno or bun, got ${values.runtime}`);
   }
-  const seconds = Number(values.duration ?? (values.quick ? 0.3 : 2));
+  const seconds = Number(values.duration ?? (values.quick ? 0.2 : 0.5));
   if (!(seconds > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
   const settings: Settings = {
     seconds,
+    rounds: values.quick ? 1 : 8,
     floodBytes: (values.quick ? 64 : 1024) * MIB,
     idleSeconds: values.quick ? 1 : 5,
   };
@@ -116,21 +118,19 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
     try {
       const port = freePort();
       const reference = await startServer(tools.refserver, [String(port)], port);
-      const servers = await Promise.all(
-        setups.map(async (s) => [s.name, await startServer(...s.module)] as const),
-      );
+      // The baselines are measured too, so the runtime's own share of each gap can be read.
+      const contenders = await Promise.all(setups.flatMap((s) => [
+        startServer(...s.module).then((server) => ({ name: s.name, server, judged: true })),
+        startServer(...s.baseline).then((server) => ({
+          name: `${s.name} baseline`,
+          server,
+          judged: false,
+        })),
+      ]));
       try {
-        rows.push(
-          ...await measureNative(
-            tools.olbench,
-            reference,
-            servers,
-            settings.seconds,
-            log,
-          ),
-        );
+        rows.push(...await measureNative(tools.olbench, reference, contenders, settings, log));
       } finally {
-        await Promise.all([reference, ...servers.map(([, s]) => s)].map((s) => s.stop()));
+        await Promise.all([reference, ...contenders.map((c) => c.server)].map((s) => s.stop()));
       }
     } finally {
       tools.remove();
@@ -142,7 +142,7 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
   console.log(`runtimes: ${runtimeText}`);
   console.log(
-    `pass: ${settings.seconds} s (${TURNS}; medians); flood ${
+    `pass: ${settings.seconds} s (${turns(settings.rounds)}; medians); flood ${
       settings.floodBytes / MIB
     } MiB; idle ${settings.idleSeconds} s`,
   );

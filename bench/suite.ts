@@ -1,7 +1,8 @@
 /**
  * The bench's measurements: the module's server against its runtime's baseline (TypeScript load
- * generator), and against the C reference server (olbench). Servers take turns (see
- * {@linkcode TURNS}) and each side's median counts, since the machines are noisy.
+ * generator), and against the C reference server (olbench). Servers take short turns, many
+ * times (see {@linkcode turns}), and each side's median counts: these machines are noisy, and their
+ * noise drifts over seconds, which fine interleaving cancels.
  *
  * @module
  */
@@ -28,6 +29,8 @@ export interface RuntimeSetup {
 export interface Settings {
   /** Seconds each measured pass lasts. */
   seconds: number;
+  /** Rounds of B, A after the first A (see {@linkcode turns}). */
+  rounds: number;
   floodBytes: number;
   idleSeconds: number;
 }
@@ -44,12 +47,15 @@ function checked<T extends { bytesPerAnswer: number }>(result: T, expected: numb
   return result;
 }
 
-// Rounds of B, A after the first A. Three rounds (seven passes) keep one slow pass from deciding
-// a verdict on this noisy machine.
-const ROUNDS = 3;
-
-/** The order servers take turns in, for the report: `A,B,A,B,A,B,A`. */
-export const TURNS: string = ["A", ...Array(ROUNDS).fill("B,A")].join(",");
+/**
+ * The order servers take turns in, for the report.
+ *
+ * @param rounds Rounds of B, A after the first A.
+ * @returns Such as `A, then B,A × 8`.
+ */
+export function turns(rounds: number): string {
+  return `A, then B,A × ${rounds}`;
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
@@ -57,15 +63,16 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-// Runs `measure` on a, then ROUNDS times on b and a; returns each side's results.
+// Runs `measure` on a, then `rounds` times on b and a; returns each side's results.
 async function alternate<T>(
   a: ServerProcess,
   b: ServerProcess,
+  rounds: number,
   measure: (port: number) => Promise<T>,
 ): Promise<[T[], T[]]> {
   const onA = [await measure(a.port)];
   const onB: T[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     onB.push(await measure(b.port));
     onA.push(await measure(a.port));
   }
@@ -86,7 +93,7 @@ export async function measureRuntime(
   settings: Settings,
   log: (message: string) => void,
 ): Promise<Row[]> {
-  const { seconds } = settings;
+  const { seconds, rounds } = settings;
   const section = "module / runtime baseline (TS load generator)";
   const module = await startServer(...setup.module);
   const baseline = await startServer(...setup.baseline);
@@ -94,8 +101,14 @@ export async function measureRuntime(
   const row = (metric: string, value: number, reference?: number, target?: Row["target"]) =>
     rows.push({ section, server: setup.name, metric, value, reference, target });
   try {
+    // Fresh processes: one unrecorded pass of the busy workloads first, so that the JIT's warm-up
+    // is not measured.
+    for (const { port } of [module, baseline]) {
+      await pipelined(port, PING_COMMAND, 1024, seconds);
+      await pipelined(port, ECHO, 64, seconds);
+    }
     log(`${setup.name}: rtt`);
-    const [rttA, rttB] = await alternate(module, baseline, (port) => rtt(port, seconds));
+    const [rttA, rttB] = await alternate(module, baseline, rounds, (port) => rtt(port, seconds));
     const rttRow = (metric: string, pick: (r: RttResult) => number, target?: Row["target"]) =>
       row(metric, median(rttA.map(pick)), median(rttB.map(pick)), target);
     rttRow("rtt p50 µs", (r) => r.p50Us, { on: "ratio", op: "<=", limit: 1.1 });
@@ -105,7 +118,7 @@ export async function measureRuntime(
     log(`${setup.name}: pipe`);
     const pipe = async (port: number) =>
       checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length).opsPerSec;
-    const [pipeA, pipeB] = await alternate(module, baseline, pipe);
+    const [pipeA, pipeB] = await alternate(module, baseline, rounds, pipe);
     row("pipe ops/s (1024 out)", median(pipeA), median(pipeB), {
       on: "ratio",
       op: ">=",
@@ -117,7 +130,7 @@ export async function measureRuntime(
       const { opsPerSec } = checked(await pipelined(port, ECHO, 64, seconds), 1024 + 1);
       return opsPerSec * ECHO.length / 1e6;
     };
-    const [echoA, echoB] = await alternate(module, baseline, echo);
+    const [echoA, echoB] = await alternate(module, baseline, rounds, echo);
     row("echo MB/s (1 KiB, 64 out)", median(echoA), median(echoB), {
       on: "ratio",
       op: ">=",
@@ -125,7 +138,12 @@ export async function measureRuntime(
     });
 
     log(`${setup.name}: churn`);
-    const [churnA, churnB] = await alternate(module, baseline, (port) => churn(port, seconds));
+    const [churnA, churnB] = await alternate(
+      module,
+      baseline,
+      rounds,
+      (port) => churn(port, seconds),
+    );
     row("churn cycles/s", median(churnA), median(churnB), { on: "ratio", op: ">=", limit: 0.8 });
 
     log(`${setup.name}: idle`);
@@ -196,40 +214,54 @@ function olbenchModes(seconds: number): [string, string[]][] {
   ];
 }
 
+/** A server measured against the C reference: the module's (judged) or a baseline (shown). */
+export interface NativeContender {
+  name: string;
+  server: ServerProcess;
+  /** Whether the targets apply; a baseline is shown so the runtime's own cost can be read. */
+  judged: boolean;
+}
+
 /**
- * Runs olbench rtt, pipe and echo against the C reference server and each module server, taking
- * turns: reference, servers..., reference, servers..., reference.
+ * Runs olbench rtt, pipe and echo against the C reference server and each contender, taking
+ * turns: reference, contenders..., reference, contenders..., reference.
  *
  * @param olbench The olbench executable.
  * @param reference How to start refserver (it must print nothing; its port is given).
- * @param servers The module's servers, by runtime name.
- * @param seconds Rough seconds per pass.
+ * @param contenders The module's servers and the baselines.
+ * @param settings Rough seconds per pass, and rounds.
  * @param log Progress messages.
  * @returns The figures: each module server's median against the reference's median.
  */
 export async function measureNative(
   olbench: string,
   reference: ServerProcess,
-  servers: (readonly [string, ServerProcess])[],
-  seconds: number,
+  contenders: NativeContender[],
+  { seconds, rounds }: Settings,
   log: (message: string) => void,
 ): Promise<Row[]> {
   const section = "module / C refserver (olbench)";
   const rows: Row[] = [];
-  for (const [mode, args] of olbenchModes(seconds)) {
+  const modes = olbenchModes(seconds);
+  // The servers are fresh processes: one unrecorded pass of each mode first, so that the JIT's
+  // warm-up is not measured.
+  for (const { server } of contenders) {
+    for (const [, args] of modes) await runOlbench(olbench, server.port, args);
+  }
+  for (const [mode, args] of modes) {
     log(`olbench ${mode}`);
     const references = [await runOlbench(olbench, reference.port, args)];
-    const runs = new Map(servers.map(([name]) => [name, [] as OlbenchResult[]]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, server] of servers) {
-        runs.get(name)!.push(await runOlbench(olbench, server.port, args));
+    const runs = contenders.map(() => [] as OlbenchResult[]);
+    for (let round = 0; round < rounds; round++) {
+      for (const [i, { server }] of contenders.entries()) {
+        runs[i].push(await runOlbench(olbench, server.port, args));
       }
       references.push(await runOlbench(olbench, reference.port, args));
     }
     const ref = (pick: (r: OlbenchResult) => number) => median(references.map(pick));
-    const results = [...runs].map(([name, list]) => [name, list] as const);
-    for (const [name, list] of results) {
-      const value = (pick: (r: OlbenchResult) => number) => median(list.map(pick));
+    for (const [i, { name, judged }] of contenders.entries()) {
+      const value = (pick: (r: OlbenchResult) => number) => median(runs[i].map(pick));
+      const target = (target: Row["target"]) => judged ? target : undefined;
       if (mode === "rtt") {
         rows.push({
           section,
@@ -237,7 +269,7 @@ export async function measureNative(
           metric: "olbench rtt p50 µs",
           value: value((r) => r.p50Us!),
           reference: ref((r) => r.p50Us!),
-          target: { on: "ratio", op: "<=", limit: 1.2 },
+          target: target({ on: "ratio", op: "<=", limit: 1.2 }),
         });
       } else {
         const metric = mode === "pipe" ? "olbench pipe ops/s (1024 out)" : "olbench echo MB/s";
@@ -248,7 +280,7 @@ export async function measureNative(
           metric,
           value: value(pick),
           reference: ref(pick),
-          target: { on: "ratio", op: ">=", limit: 0.3 },
+          target: target({ on: "ratio", op: ">=", limit: 0.3 }),
         });
       }
     }
