@@ -77,6 +77,35 @@ function random(seed: number): () => number {
   };
 }
 
+// 500 random inputs, cut at random places, with random caps and CR choices, split and compared
+// with the reference. `otherByte` picks the bytes that are not LF or CR.
+function checkRandomSplits(
+  seed: number,
+  otherByte: (next: () => number) => number,
+  viaText: boolean,
+): void {
+  const next = random(seed);
+  for (let round = 0; round < 500; round++) {
+    const length = Math.floor(next() * 300);
+    // Bias the alphabet towards LF and CR so lines are short and CRLF occurs.
+    const input = Uint8Array.from({ length }, () => {
+      const r = next();
+      return r < 0.1 ? 0x0a : r < 0.15 ? 0x0d : otherByte(next);
+    });
+    const cuts = Array.from(
+      { length: Math.floor(next() * 10) },
+      () => Math.floor(next() * (length + 1)),
+    ).sort((a, b) => a - b);
+    const max = 1 + Math.floor(next() * 40);
+    const keepCR = next() < 0.5;
+    assert.deepEqual(
+      splitAt(input, cuts, { maxLineBytes: max, keepCR }, viaText),
+      referenceSplit(input, max, keepCR),
+      `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
+    );
+  }
+}
+
 describe("LineSplitter", () => {
   test("SRS-009 LF ends a line; the bytes after the last LF wait for more", () => {
     const out = splitAt(encode("ping\ncmd01\npart"), []);
@@ -93,48 +122,11 @@ describe("LineSplitter", () => {
   });
 
   test("SRS-009 SRS-045 random cuts, bytes and caps match the reference split", () => {
-    const next = random(20261124);
-    for (let round = 0; round < 500; round++) {
-      const length = Math.floor(next() * 300);
-      // Bias the alphabet towards LF and CR so lines are short and CRLF occurs.
-      const input = Uint8Array.from({ length }, () => {
-        const r = next();
-        return r < 0.1 ? 0x0a : r < 0.15 ? 0x0d : Math.floor(next() * 256);
-      });
-      const cuts = Array.from(
-        { length: Math.floor(next() * 10) },
-        () => Math.floor(next() * (length + 1)),
-      ).sort((a, b) => a - b);
-      const max = 1 + Math.floor(next() * 40);
-      const keepCR = next() < 0.5;
-      assert.deepEqual(
-        splitAt(input, cuts, { maxLineBytes: max, keepCR }),
-        referenceSplit(input, max, keepCR),
-        `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
-      );
-    }
+    checkRandomSplits(20261124, (next) => Math.floor(next() * 256), false);
   });
 
   test("SRS-009 SRS-045 random ASCII cuts split through the chunk's text match the reference", () => {
-    const next = random(20261127);
-    for (let round = 0; round < 500; round++) {
-      const length = Math.floor(next() * 300);
-      const input = Uint8Array.from({ length }, () => {
-        const r = next();
-        return r < 0.1 ? 0x0a : r < 0.15 ? 0x0d : 0x20 + Math.floor(next() * 0x5f);
-      });
-      const cuts = Array.from(
-        { length: Math.floor(next() * 10) },
-        () => Math.floor(next() * (length + 1)),
-      ).sort((a, b) => a - b);
-      const max = 1 + Math.floor(next() * 40);
-      const keepCR = next() < 0.5;
-      assert.deepEqual(
-        splitAt(input, cuts, { maxLineBytes: max, keepCR }, true),
-        referenceSplit(input, max, keepCR),
-        `round ${round}: length ${length}, cuts ${cuts}, max ${max}, keepCR ${keepCR}`,
-      );
-    }
+    checkRandomSplits(20261127, (next) => 0x20 + Math.floor(next() * 0x5f), true);
   });
 
   test("SRS-016 a CR before the LF is dropped by default and kept on request", () => {
