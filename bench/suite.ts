@@ -100,12 +100,24 @@ export async function measureRuntime(
   const rows: Row[] = [];
   const row = (metric: string, value: number, reference?: number, target?: Row["target"]) =>
     rows.push({ section, server: setup.name, metric, value, reference, target });
+  const pipe = async (port: number) =>
+    checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length).opsPerSec;
+  const echo = async (port: number) => {
+    const { opsPerSec } = checked(await pipelined(port, ECHO, 64, seconds), 1024 + 1);
+    return opsPerSec * ECHO.length / 1e6;
+  };
+  // A throughput workload on both servers in turn, judged as a ratio of at least 0.80.
+  const throughput = async (metric: string, measure: (port: number) => Promise<number>) => {
+    log(`${setup.name}: ${metric}`);
+    const [onModule, onBaseline] = await alternate(module, baseline, rounds, measure);
+    row(metric, median(onModule), median(onBaseline), { on: "ratio", op: ">=", limit: 0.8 });
+  };
   try {
     // Fresh processes: one unrecorded pass of the busy workloads first, so that the JIT's warm-up
     // is not measured.
     for (const { port } of [module, baseline]) {
-      await pipelined(port, PING_COMMAND, 1024, seconds);
-      await pipelined(port, ECHO, 64, seconds);
+      await pipe(port);
+      await echo(port);
     }
     log(`${setup.name}: rtt`);
     const [rttA, rttB] = await alternate(module, baseline, rounds, (port) => rtt(port, seconds));
@@ -115,36 +127,9 @@ export async function measureRuntime(
     rttRow("rtt p99 µs", (r) => r.p99Us);
     rttRow("rtt ops/s", (r) => r.opsPerSec);
 
-    log(`${setup.name}: pipe`);
-    const pipe = async (port: number) =>
-      checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length).opsPerSec;
-    const [pipeA, pipeB] = await alternate(module, baseline, rounds, pipe);
-    row("pipe ops/s (1024 out)", median(pipeA), median(pipeB), {
-      on: "ratio",
-      op: ">=",
-      limit: 0.8,
-    });
-
-    log(`${setup.name}: echo`);
-    const echo = async (port: number) => {
-      const { opsPerSec } = checked(await pipelined(port, ECHO, 64, seconds), 1024 + 1);
-      return opsPerSec * ECHO.length / 1e6;
-    };
-    const [echoA, echoB] = await alternate(module, baseline, rounds, echo);
-    row("echo MB/s (1 KiB, 64 out)", median(echoA), median(echoB), {
-      on: "ratio",
-      op: ">=",
-      limit: 0.8,
-    });
-
-    log(`${setup.name}: churn`);
-    const [churnA, churnB] = await alternate(
-      module,
-      baseline,
-      rounds,
-      (port) => churn(port, seconds),
-    );
-    row("churn cycles/s", median(churnA), median(churnB), { on: "ratio", op: ">=", limit: 0.8 });
+    await throughput("pipe ops/s (1024 out)", pipe);
+    await throughput("echo MB/s (1 KiB, 64 out)", echo);
+    await throughput("churn cycles/s", (port) => churn(port, seconds));
 
     log(`${setup.name}: idle`);
     row("idle CPU % of a core", await idleCpu(module, settings.idleSeconds), undefined, {
