@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { connect } from "./client.ts";
 import { runtimeTransport } from "./transport.ts";
+import type { Connection } from "./transport.ts";
 import { withServer } from "./test_util.ts";
 
 const onDeno = "Deno" in globalThis;
@@ -32,5 +33,41 @@ describe("runtime", () => {
     const { bunTransport } = await import("./transport_bun.ts");
     assert.equal(await runtimeTransport(), bunTransport);
     await pingThroughRuntimeTransport();
+  });
+
+  test("SRS-064 a read's bytes stay intact while other connections read, as ended connections' buffers are reused", async () => {
+    const transport = await runtimeTransport();
+    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    const read = (connection: Connection) => connection.readTransient?.() ?? connection.read();
+    // Compares contents only (Bun hands out Buffers).
+    const assertBytes = (actual: Uint8Array | null, expected: Uint8Array) =>
+      assert.deepEqual(actual && new Uint8Array(actual), expected);
+    try {
+      // Rounds, so that later connections get the read buffers of earlier ones.
+      for (let round = 0; round < 4; round++) {
+        const clients: Connection[] = [];
+        const served: Connection[] = [];
+        for (let i = 0; i < 2; i++) {
+          clients.push(await transport.connect({ hostname: "127.0.0.1", port }));
+          served.push((await listener.accept())!);
+        }
+        const sent = [0x61 + round, 0x71 + round].map((letter, i) =>
+          new Uint8Array(100 + 10 * i).fill(letter)
+        );
+        await clients[0].write(sent[0]);
+        await clients[1].write(sent[1]);
+        const first = await read(served[0]);
+        assertBytes(first, sent[0]);
+        // The second connection's read must not land in the first one's buffer.
+        assertBytes(await read(served[1]), sent[1]);
+        assertBytes(first, sent[0]);
+        for (const client of clients) client.close();
+        assert.equal(await read(served[0]), null);
+        assert.equal(await read(served[1]), null);
+      }
+    } finally {
+      listener.close();
+    }
   });
 });

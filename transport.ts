@@ -124,7 +124,8 @@ export interface Connection {
   readonly remoteAddr: Address;
   /**
    * Reads the next bytes. Each call returns a new array that the transport
-   * never touches again, so callers may keep views into it.
+   * never touches again, so callers may keep views into it. One read at a
+   * time: the next starts once the previous one has settled.
    *
    * @returns The bytes, or `null` once the stream has ended, been reset or been closed.
    */

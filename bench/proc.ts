@@ -162,3 +162,44 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * Runs `work` with this process (and so the load generators it spawns) and the given ones, all
+ * their threads, pinned to one core with `taskset`, then lets them run anywhere again. A round
+ * trip between two cores of a virtual machine is mostly the wake-up of the other core, which
+ * wanders by tens of µs with where the scheduler puts the processes; on one core it is the
+ * client's and server's own work.
+ *
+ * @param pids The servers to pin along.
+ * @param work What to measure meanwhile.
+ * @returns What `work` returned.
+ * @throws {Error} When `taskset` (util-linux) fails or is missing.
+ */
+export async function onOneCore<T>(pids: number[], work: () => Promise<T>): Promise<T> {
+  const all = [Deno.pid, ...pids];
+  await setAffinity(all, "0");
+  try {
+    return await work();
+  } finally {
+    await setAffinity(all, `0-${navigator.hardwareConcurrency - 1}`);
+  }
+}
+
+async function setAffinity(pids: number[], cpus: string): Promise<void> {
+  for (const pid of pids) {
+    let output: Deno.CommandOutput;
+    try {
+      output = await new Deno.Command("taskset", {
+        args: ["--all-tasks", "--cpu-list", "--pid", cpus, String(pid)],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+    } catch (error) {
+      throw new Error(`taskset (util-linux) is needed to pin round trips to one core: ${error}`);
+    }
+    if (!output.success) {
+      const message = new TextDecoder().decode(output.stderr).trim();
+      throw new Error(`taskset --cpu-list --pid ${cpus} ${pid} failed: ${message}`);
+    }
+  }
+}
