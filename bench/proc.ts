@@ -165,10 +165,10 @@ export function cpuSeconds(pid: number): number {
 
 /**
  * Runs `work` with this process (and so the load generators it spawns) and the given ones, all
- * their threads, pinned to one core with `taskset`, then lets them run anywhere again. A round
- * trip between two cores of a virtual machine is mostly the wake-up of the other core, which
- * wanders by tens of µs with where the scheduler puts the processes; on one core it is the
- * client's and server's own work.
+ * their threads, pinned to one core with `taskset`, then gives them back the cores this process
+ * had. A round trip between two cores of a virtual machine is mostly the wake-up of the other
+ * core, which wanders by tens of µs with where the scheduler puts the processes; on one core it
+ * is the client's and server's own work.
  *
  * @param pids The servers to pin along.
  * @param work What to measure meanwhile.
@@ -177,29 +177,29 @@ export function cpuSeconds(pid: number): number {
  */
 export async function onOneCore<T>(pids: number[], work: () => Promise<T>): Promise<T> {
   const all = [Deno.pid, ...pids];
-  await setAffinity(all, "0");
+  // Such as "pid 12's current affinity list: 0-3".
+  const cpus = (await taskset(["--cpu-list", "--pid", String(Deno.pid)])).split(": ").pop()!;
+  const setCpus = async (list: string) => {
+    for (const pid of all) await taskset(["--all-tasks", "--cpu-list", "--pid", list, String(pid)]);
+  };
+  await setCpus(cpus.split(/[,-]/)[0]);
   try {
     return await work();
   } finally {
-    await setAffinity(all, `0-${navigator.hardwareConcurrency - 1}`);
+    await setCpus(cpus);
   }
 }
 
-async function setAffinity(pids: number[], cpus: string): Promise<void> {
-  for (const pid of pids) {
-    let output: Deno.CommandOutput;
-    try {
-      output = await new Deno.Command("taskset", {
-        args: ["--all-tasks", "--cpu-list", "--pid", cpus, String(pid)],
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-    } catch (error) {
-      throw new Error(`taskset (util-linux) is needed to pin round trips to one core: ${error}`);
-    }
-    if (!output.success) {
-      const message = new TextDecoder().decode(output.stderr).trim();
-      throw new Error(`taskset --cpu-list --pid ${cpus} ${pid} failed: ${message}`);
-    }
+async function taskset(args: string[]): Promise<string> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("taskset", { args, stdout: "piped", stderr: "piped" }).output();
+  } catch (error) {
+    throw new Error(`taskset (util-linux) is needed to pin round trips to one core: ${error}`);
   }
+  const decoder = new TextDecoder();
+  if (!output.success) {
+    throw new Error(`taskset ${args.join(" ")} failed: ${decoder.decode(output.stderr).trim()}`);
+  }
+  return decoder.decode(output.stdout).trim();
 }
