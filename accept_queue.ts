@@ -1,30 +1,49 @@
 /**
- * Connections a runtime has already accepted, held until the server asks for
- * the next one: the listener side of the transports whose runtime accepts on
- * its own (`node:net`, Bun, Deno's TLS handshakes).
+ * Connections a listener has accepted, held until the server asks for the
+ * next one: every transport accepts as connections come, so that the waiting
+ * ones are bounded by {@linkcode ListenLimits.maxWaiting} and not by the
+ * kernel's backlog, and one that leaves while it waits is dropped.
  *
  * @module
  */
 
+import type { ListenLimits } from "./transport.ts";
+
 /**
- * A queue of accepted connections (or sockets) with one waiting taker.
+ * A bounded queue of accepted connections (or sockets) with one waiting taker.
  *
  * @example
  * ```ts
  * import { AcceptQueue } from "./accept_queue.ts";
+ * import assert from "node:assert/strict";
  *
- * const queue = new AcceptQueue<string>();
- * queue.push("first");
- * await queue.next(); // "first"
- * queue.close(); // [] (nothing was left waiting)
- * await queue.next(); // null
+ * const queue = new AcceptQueue<string>({ maxWaiting: 2, handshakeTimeout: 1, onRefused() {} });
+ * assert.equal(queue.push("first"), true);
+ * assert.equal(queue.push("second"), true);
+ * assert.equal(queue.push("third"), false); // full: the caller closes it
+ * queue.remove("first"); // it left while it waited
+ * assert.equal(await queue.next(), "second");
+ * assert.deepEqual(queue.close(), []);
+ * assert.equal(await queue.next(), null);
  * ```
  */
 export class AcceptQueue<T> {
   readonly #items: T[] = [];
+  readonly #limits: ListenLimits;
   #waiting: { resolve(item: T | null): void; reject(error: unknown): void } | undefined;
   #failure: unknown;
   #closed = false;
+  // Connections accepted but not queued yet (such as TLS handshakes under way).
+  #pending = 0;
+
+  /**
+   * Creates the queue.
+   *
+   * @param limits Its bound (`maxWaiting`) and whom to tell of a refusal.
+   */
+  constructor(limits: ListenLimits) {
+    this.#limits = limits;
+  }
 
   /** Whether {@linkcode AcceptQueue.close} has been called. */
   get closed(): boolean {
@@ -32,18 +51,55 @@ export class AcceptQueue<T> {
   }
 
   /**
+   * Makes room for a connection that is not ready to queue yet (such as one
+   * still shaking hands), unless the queue is full or closed.
+   *
+   * @returns `false` when there is no room: the caller closes the connection.
+   */
+  reserve(): boolean {
+    if (!this.#hasRoom()) return false;
+    this.#pending++;
+    return true;
+  }
+
+  #hasRoom(): boolean {
+    if (this.#closed) return false;
+    if (this.#items.length + this.#pending < this.#limits.maxWaiting) return true;
+    this.#limits.onRefused();
+    return false;
+  }
+
+  /** Gives back room made by {@linkcode AcceptQueue.reserve}. */
+  release(): void {
+    this.#pending--;
+  }
+
+  /**
    * Hands over an accepted connection, to the waiting taker or the queue.
    *
    * @param item The connection.
-   * @returns `false` when the queue is closed: the caller closes the connection.
+   * @param reserved Whether room was made for it by {@linkcode AcceptQueue.reserve}.
+   * @returns `false` when the queue is closed or full: the caller closes the connection.
    */
-  push(item: T): boolean {
+  push(item: T, reserved = false): boolean {
+    if (reserved) this.#pending--;
+    else if (!this.#hasRoom()) return false;
     if (this.#closed) return false;
     const waiting = this.#waiting;
     this.#waiting = undefined;
     if (waiting) waiting.resolve(item);
     else this.#items.push(item);
     return true;
+  }
+
+  /**
+   * Drops a connection that left while it waited.
+   *
+   * @param item The connection.
+   */
+  remove(item: T): void {
+    const index = this.#items.indexOf(item);
+    if (index !== -1) this.#items.splice(index, 1);
   }
 
   /**

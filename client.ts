@@ -408,6 +408,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
       if (chunk === null) break;
       this.#splitter.split(chunk, deliver);
     }
+    // Everything the server sent is read: nothing more can come, so the socket goes now.
+    this.#connection.close();
     this.#end("the server closed the connection");
   }
 

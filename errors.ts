@@ -161,18 +161,52 @@ export class UnsolicitedResponseError extends Error {
 }
 
 /**
+ * The server could not listen: the address is not available, the Unix socket
+ * path's directory does not exist, permission is denied, and so on. The same
+ * type on every runtime; the runtime's own error is the `cause`.
+ *
+ * @example Usage
+ * ```ts
+ * import { ListenError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ListenError("/no/such/dir/oneline.sock", "no such directory");
+ * assert.equal(error.address, "/no/such/dir/oneline.sock");
+ * assert.equal(error.message, "cannot listen on /no/such/dir/oneline.sock: no such directory");
+ * ```
+ */
+export class ListenError extends Error {
+  /** Where the server tried to listen: `host:port` or the socket path. */
+  readonly address: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param address Where the server tried to listen: `host:port` or the socket path.
+   * @param reason What went wrong, in a few words.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(address: string, reason: string, options?: ErrorOptions) {
+    super(`cannot listen on ${address}: ${reason}`, options);
+    this.name = "ListenError";
+    this.address = address;
+  }
+}
+
+/**
  * The server could not listen because its address is already in use.
  *
  * @example Usage
  * ```ts
- * import { AddressInUseError } from "./errors.ts";
- * new AddressInUseError("127.0.0.1:5001").address; // "127.0.0.1:5001"
+ * import { AddressInUseError, ListenError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new AddressInUseError("127.0.0.1:5001");
+ * assert.equal(error.address, "127.0.0.1:5001");
+ * assert.ok(error instanceof ListenError);
  * ```
  */
-export class AddressInUseError extends Error {
-  /** The address that is taken, as `host:port`. */
-  readonly address: string;
-
+export class AddressInUseError extends ListenError {
   /**
    * Creates the error.
    *
@@ -180,9 +214,8 @@ export class AddressInUseError extends Error {
    * @param options The underlying error, as `cause`.
    */
   constructor(address: string, options?: ErrorOptions) {
-    super(`cannot listen on ${address}: address already in use`, options);
+    super(address, "address already in use", options);
     this.name = "AddressInUseError";
-    this.address = address;
   }
 }
 

@@ -79,18 +79,30 @@ export interface HandlerContext {
   readonly raw: Uint8Array;
   /** The client's address. */
   readonly remoteAddr: Address;
-  /** Aborted when the client's connection ends (or the handler times out). */
+  /**
+   * Aborted when the session ends while the handler runs: the client reset
+   * or vanished, the handler timed out, or the server stops. (A client that
+   * only ends its side may still read the answer, so that does not abort.)
+   */
   readonly signal: AbortSignal;
   /**
-   * Sends one response line now, before the handler's return value. Only
-   * while the handler runs: afterwards it throws, since the protocol forbids
-   * unsolicited responses.
+   * Sends one response line before the handler's return value. From an
+   * async handler's first `await` on, the line goes out at once (with the
+   * others sent in the same turn); before that, it goes out with the answers
+   * of the commands before. Only while the handler runs: afterwards it
+   * throws, since the protocol forbids unsolicited responses.
+   *
+   * Lines sent count toward `maxPendingBytes`: await the promise to wait
+   * while that much is pending for a client that does not read, so that a
+   * handler sending many lines keeps memory bounded. It never rejects; when
+   * the client goes, the handler's `signal` is aborted.
    *
    * @param line The response, without LF.
+   * @returns A promise that resolves once there is room for more lines.
    * @throws {TypeError} When the line contains CR or LF.
    * @throws {UnsolicitedResponseError} When the handler has already finished.
    */
-  send(line: string): void;
+  send(line: string): Promise<void>;
 }
 
 /** The context of one handler call; closed once the handler is done. */
@@ -99,7 +111,7 @@ export class CommandContext implements HandlerContext {
   readonly reason: InvalidReason | undefined;
   readonly remoteAddr: Address;
   readonly signal: AbortSignal;
-  #sink: ((line: string) => void) | undefined;
+  #sink: ((line: string) => Promise<void>) | undefined;
   // The line as bytes[start, end) of the read buffer, valid until the handler
   // ends; copied only when asked for, since most handlers never look at the
   // bytes (and not even a view is made until then).
@@ -115,7 +127,7 @@ export class CommandContext implements HandlerContext {
     reason: InvalidReason | undefined,
     remoteAddr: Address,
     signal: AbortSignal,
-    sink: (line: string) => void,
+    sink: (line: string) => Promise<void>,
   ) {
     this.#bytes = bytes;
     this.#start = start;
@@ -127,10 +139,10 @@ export class CommandContext implements HandlerContext {
     this.#sink = sink;
   }
 
-  send(line: string): void {
+  send(line: string): Promise<void> {
     checkSingleLine(line, "response");
     if (this.#sink === undefined) throw new UnsolicitedResponseError(line);
-    this.#sink(line);
+    return this.#sink(line);
   }
 
   get raw(): Uint8Array {

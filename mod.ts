@@ -46,6 +46,7 @@ export {
   ConnectError,
   ConnectionClosedError,
   HandlerFinishedError,
+  ListenError,
   ProtocolError,
   ServerBusyError,
   TimeoutError,

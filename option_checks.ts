@@ -83,3 +83,19 @@ export function checkMilliseconds(value: unknown, name: string, allowInfinity: b
     throw new RangeError(`${name} must be ${kind}, got ${value}`);
   }
 }
+
+/**
+ * Checks a count: a positive integer.
+ *
+ * @param value The value; `undefined` passes (not set).
+ * @param name How to name it in the error.
+ * @throws {TypeError} When it is not an integer.
+ * @throws {RangeError} When it is below 1.
+ */
+export function checkPositiveInteger(value: unknown, name: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be an integer, got ${String(value)}`);
+  }
+  if (value < 1) throw new RangeError(`${name} must be at least 1, got ${value}`);
+}

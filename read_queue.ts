@@ -39,6 +39,9 @@ export class ReadQueue {
   #paused = false;
   #ended = false;
   #waiting: ((chunk: Uint8Array | null) => void) | undefined;
+  #isGone = false;
+  #gone: Promise<void> | undefined;
+  #markGone: (() => void) | undefined;
 
   /**
    * Creates the queue.
@@ -73,13 +76,37 @@ export class ReadQueue {
     this.#socket.pause();
   }
 
-  /** Ends the stream: once the queue is empty, reads resolve to `null`. Idempotent. */
+  /**
+   * Ends the stream (the peer's end of stream): once the queue is empty,
+   * reads resolve to `null`. Idempotent.
+   */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(null);
+  }
+
+  /**
+   * The connection is gone (reset, failed or closed): ends the stream too.
+   * Idempotent.
+   */
+  gone(): void {
+    this.end();
+    this.#isGone = true;
+    this.#markGone?.();
+  }
+
+  /**
+   * Waits for the connection to go, as `Connection.watch` does.
+   *
+   * @returns A promise that resolves once {@linkcode ReadQueue.gone} has been called.
+   */
+  watch(): Promise<void> {
+    this.#gone ??= new Promise((resolve) => this.#markGone = resolve);
+    if (this.#isGone) this.#markGone!();
+    return this.#gone;
   }
 
   /**

@@ -33,6 +33,9 @@ const encoder = new TextEncoder();
  */
 export class ResponseBuffer {
   #bytes = new Uint8Array(INITIAL_BYTES);
+  // The array the last take() handed out, which the next lines must not
+  // overwrite while it is being written; the one after next goes into it.
+  #taken: Uint8Array<ArrayBuffer> | undefined;
   #length = 0;
 
   /**
@@ -75,15 +78,18 @@ export class ResponseBuffer {
   }
 
   /**
-   * Takes everything buffered and empties the buffer. The returned view is
-   * valid until the next append: write it out first.
+   * Takes everything buffered and empties the buffer. Lines appended
+   * meanwhile go to another array, so the returned view stays valid until
+   * the next take: write it out before taking again.
    *
    * @returns The buffered bytes.
    */
   take(): Uint8Array {
-    const taken = this.#bytes.subarray(0, this.#length);
+    const bytes = this.#bytes;
+    const taken = bytes.subarray(0, this.#length);
     this.#length = 0;
-    if (this.#bytes.length > KEEP_BYTES) this.#bytes = new Uint8Array(INITIAL_BYTES);
+    this.#bytes = this.#taken ?? new Uint8Array(INITIAL_BYTES);
+    this.#taken = bytes.length > KEEP_BYTES ? undefined : bytes;
     return taken;
   }
 

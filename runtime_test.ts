@@ -37,7 +37,8 @@ describe("runtime", () => {
 
   test("SRS-064 a read's bytes stay intact while other connections read, as ended connections' buffers are reused", async () => {
     const transport = await runtimeTransport();
-    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
+    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
     const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
     const read = (connection: Connection) => connection.readTransient?.() ?? connection.read();
     // Compares contents only (Bun hands out Buffers).

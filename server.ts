@@ -6,8 +6,9 @@
  */
 
 import { checkMaxLineBytes, DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
-import type { Handler } from "./handler.ts";
-import { checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
+import type { Handler, HandlerResult } from "./handler.ts";
+import { checkEndpointOptions, checkMilliseconds, checkPositiveInteger } from "./option_checks.ts";
+import { TimeoutError } from "./errors.ts";
 import { Session } from "./session.ts";
 import type { Builtin, SessionSettings } from "./session.ts";
 import { formatAddress, runtimeTransport } from "./transport.ts";
@@ -92,12 +93,29 @@ export interface ServeOptions {
   /**
    * Serve TLS with this certificate and key instead of plain TCP (not with
    * `path`). Handshakes run apart from serving: a client that fails one, or
-   * speaks plain TCP, is just disconnected, and one that takes over 120 s is
-   * dropped; neither ever takes the one client slot.
+   * speaks plain TCP, is just disconnected, and one that takes longer than
+   * `handshakeTimeout` is dropped; neither ever takes the one client slot.
    *
    * @default {undefined} (plain TCP)
    */
   tls?: TlsServerOptions;
+  /**
+   * Most clients that may wait for their turn, TLS handshakes under way
+   * included. The server accepts connections as they come and holds them in
+   * order; one that arrives while this many wait is closed at once (logged
+   * once per stretch of refusals), and one that leaves while it waits is
+   * dropped from the queue.
+   *
+   * @default {1024}
+   */
+  maxWaiting?: number;
+  /**
+   * Milliseconds a TLS client may take over its handshake before it is
+   * dropped.
+   *
+   * @default {10000}
+   */
+  handshakeTimeout?: number;
   /**
    * Where messages go; `null` for none.
    *
@@ -133,8 +151,12 @@ export interface ServeOptions {
    */
   maxPendingBytes?: number;
   /**
-   * Milliseconds a client may stay silent before the server disconnects it,
-   * so that a waiting client gets its turn. Off when not given.
+   * Milliseconds a client may go without making progress before the server
+   * disconnects it, so that a waiting client gets its turn. Progress is a
+   * complete command received (bytes without an LF do not count) or response
+   * bytes the client takes; the time a handler runs does not count (see
+   * `handlerTimeout`). A client that trickles a line byte by byte, or that
+   * stops reading what it is owed, is thus disconnected. Off when not given.
    *
    * @default {undefined} (no idle timeout)
    */
@@ -166,13 +188,32 @@ export interface ServeOptions {
    */
   builtins?: { disconnect?: boolean; shutdown?: boolean };
   /**
-   * Decides on each new connection, by the client's address, whether to
-   * serve it (`true`) or close it at once (`false`). A check that throws
+   * Answers a command whose handler failed: threw, rejected, returned
+   * something that is not a line or lines, or ran out of `handlerTimeout`
+   * (then with a {@linkcode TimeoutError}). The failure is logged either way;
+   * what this returns is sent as the command's answer (nothing when it
+   * returns nothing, throws or answers wrongly). Without it a failed command
+   * answers nothing.
+   *
+   * @default {undefined} (a failed command answers nothing)
+   */
+  onError?: (error: unknown, command: string) => HandlerResult;
+  /**
+   * Decides, when a connection's turn comes, by the client's address,
+   * whether to serve it (`true`) or close it at once (`false`). A check that
+   * throws, or that does not settle within `acceptConnectionTimeout`,
    * refuses the connection.
    *
    * @default {undefined} (every connection is served)
    */
   acceptConnection?: (remoteAddr: Address) => boolean | Promise<boolean>;
+  /**
+   * Milliseconds `acceptConnection` may take before the connection is
+   * refused; the next client waits at most this long for a slow check.
+   *
+   * @default {5000}
+   */
+  acceptConnectionTimeout?: number;
   /**
    * Closes the server when aborted.
    *
@@ -189,7 +230,13 @@ export interface ServeOptions {
 }
 
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
-const ACCEPT_RETRY_MS = 100;
+const DEFAULT_MAX_WAITING = 1024;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS = 5000;
+// Back-off after an accept failure that is not one connection's (such as
+// running out of file descriptors): doubling from the first to the last.
+const FIRST_RETRY_MS = 10;
+const LAST_RETRY_MS = 1000;
 const encoder = new TextEncoder();
 
 // Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
@@ -225,6 +272,7 @@ function sessionSettings(options: ServeOptions): SessionSettings {
     handlerTimeout: options.handlerTimeout,
     maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
     lineTooLong: options.lineTooLong ?? "handler",
+    onError: options.onError,
   };
 }
 
@@ -249,17 +297,22 @@ export class OnelineServer implements AsyncDisposable {
   readonly #listener: Listener;
   readonly #settings: SessionSettings;
   readonly #acceptConnection: ServeOptions["acceptConnection"];
+  readonly #acceptConnectionTimeout: number;
   readonly #stopper = new AbortController();
+  // Connections refused since the last one served because maxWaiting waited.
+  #refused = 0;
   #session: Session | undefined;
   // Sessions the server has ended whose connections are still closing politely.
   readonly #closing = new Set<Session>();
 
   /** Use {@linkcode serve}, which validates the options and binds first. */
-  private constructor(listener: Listener, options: ServeOptions) {
+  private constructor(listener: Listener, options: ServeOptions, settings: SessionSettings) {
     this.#listener = listener;
     this.addr = listener.addr;
-    this.#settings = sessionSettings(options);
+    this.#settings = settings;
     this.#acceptConnection = options.acceptConnection;
+    this.#acceptConnectionTimeout = options.acceptConnectionTimeout ??
+      DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS;
     this.finished = this.#acceptLoop();
   }
 
@@ -271,7 +324,19 @@ export class OnelineServer implements AsyncDisposable {
     const endpoint: ListenEndpoint = options.path !== undefined
       ? { path: options.path, tls: options.tls }
       : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
-    const server = new OnelineServer(await transport.listen(endpoint), options);
+    const settings = sessionSettings(options);
+    let server: OnelineServer | undefined;
+    const listener = await transport.listen(endpoint, {
+      maxWaiting: options.maxWaiting ?? DEFAULT_MAX_WAITING,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      onRefused() {
+        // Once per stretch of refusals; the count is logged when it ends.
+        if (server !== undefined && server.#refused++ === 0) {
+          settings.log(`${options.maxWaiting ?? DEFAULT_MAX_WAITING} clients wait: refusing more`);
+        }
+      },
+    });
+    server = new OnelineServer(listener, options, settings);
     const signal = options.signal;
     if (signal) {
       const onAbort = () => server.close();
@@ -327,51 +392,81 @@ export class OnelineServer implements AsyncDisposable {
   }
 
   async #acceptLoop(): Promise<void> {
-    const { log, logError, verbose } = this.#settings;
+    let retryMs = 0;
     while (this.running) {
       let connection: Connection | null;
       try {
         connection = await this.#listener.accept();
+        retryMs = 0;
       } catch (error) {
-        // Such as running out of file descriptors: back off, then go on.
-        logError("accept failed", error);
-        await sleep(ACCEPT_RETRY_MS, this.#stopper.signal);
+        // Such as running out of file descriptors: logged once, then back off, doubling.
+        if (retryMs === 0) this.#settings.logError("accept failed; backing off", error);
+        retryMs = Math.min(Math.max(retryMs * 2, FIRST_RETRY_MS), LAST_RETRY_MS);
+        await sleep(retryMs, this.#stopper.signal);
         continue;
       }
       if (connection === null) break;
-      if (!await this.#admit(connection) || !this.running) {
+      try {
+        await this.#serve(connection);
+      } catch (error) {
+        // Nothing a client does may stop the server: whatever escaped ends that connection only.
+        this.#settings.logError("a connection failed", error);
         connection.close();
-        continue;
-      }
-      const session = new Session(connection, this.#settings);
-      this.#session = session;
-      if (verbose) log(`${session.peer} connected`);
-      const end = await session.run();
-      this.#session = undefined;
-      if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
-      // Serving the next client does not wait for this one's polite close.
-      this.#closing.add(session);
-      session.closed.then(() => this.#closing.delete(session));
-      if (end === "shutdown") {
-        log("shutdown requested");
-        // Closing at once could reset the connection before the client has read every answer.
-        await session.closed;
-        this.close();
+        this.#session = undefined;
       }
     }
-    this.#listener.close();
-    log("stopped");
+    await this.#listener.close();
+    this.#settings.log("stopped");
+  }
+
+  async #serve(connection: Connection): Promise<void> {
+    const { log, verbose } = this.#settings;
+    if (this.#refused > 0) {
+      log(`refused ${this.#refused} client(s) while the queue was full`);
+      this.#refused = 0;
+    }
+    if (!await this.#admit(connection) || !this.running) {
+      connection.close();
+      return;
+    }
+    const session = new Session(connection, this.#settings);
+    this.#session = session;
+    if (verbose) log(`${session.peer} connected`);
+    const end = await session.run();
+    this.#session = undefined;
+    if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
+    // Serving the next client does not wait for this one's polite close.
+    this.#closing.add(session);
+    session.closed.then(() => this.#closing.delete(session));
+    if (end === "shutdown") {
+      log("shutdown requested");
+      // Closing at once could reset the connection before the client has read every answer.
+      await session.closed;
+      this.close();
+    }
   }
 
   async #admit(connection: Connection): Promise<boolean> {
     if (this.#acceptConnection === undefined) return true;
     const peer = formatAddress(connection.remoteAddr);
+    const ms = this.#acceptConnectionTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let admitted: boolean;
     try {
-      admitted = await this.#acceptConnection(connection.remoteAddr);
+      admitted = await Promise.race([
+        this.#acceptConnection(connection.remoteAddr),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new TimeoutError(`the check took over ${ms} ms`, ms)),
+            ms,
+          );
+        }),
+      ]);
     } catch (error) {
       this.#settings.logError(`connection check failed for ${peer}; refused`, error);
       return false;
+    } finally {
+      clearTimeout(timer);
     }
     if (!admitted) this.#settings.log(`refused connection from ${peer}`);
     return admitted === true;
@@ -394,18 +489,13 @@ function checkServeOptions(options: ServeOptions): void {
   if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
   checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
   checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
-  if (options.maxPendingBytes !== undefined) {
-    if (!Number.isInteger(options.maxPendingBytes)) {
-      throw new TypeError(
-        `options.maxPendingBytes must be an integer, got ${options.maxPendingBytes}`,
-      );
-    }
-    if (options.maxPendingBytes < 1) {
-      throw new RangeError(
-        `options.maxPendingBytes must be at least 1, got ${options.maxPendingBytes}`,
-      );
-    }
+  checkMilliseconds(options.handshakeTimeout, "options.handshakeTimeout", false);
+  checkMilliseconds(options.acceptConnectionTimeout, "options.acceptConnectionTimeout", false);
+  checkPositiveInteger(options.maxWaiting, "options.maxWaiting");
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new TypeError("options.onError must be a function");
   }
+  checkPositiveInteger(options.maxPendingBytes, "options.maxPendingBytes");
   if (options.lineTooLong !== undefined && !["handler", "close"].includes(options.lineTooLong)) {
     throw new TypeError(
       `options.lineTooLong must be "handler" or "close", got ${options.lineTooLong}`,

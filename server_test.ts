@@ -293,8 +293,8 @@ describe("commands and the handler", () => {
     const base = await runtimeTransport();
     const counting: Transport = {
       connect: (endpoint) => base.connect(endpoint),
-      async listen(endpoint) {
-        const listener = await base.listen(endpoint);
+      async listen(endpoint, limits) {
+        const listener = await base.listen(endpoint, limits);
         return {
           addr: listener.addr,
           close: () => listener.close(),
@@ -305,6 +305,7 @@ describe("commands and the handler", () => {
               remoteAddr: connection.remoteAddr,
               close: () => connection.close(),
               closeWrite: () => connection.closeWrite(),
+              watch: () => connection.watch(),
               async read() {
                 const chunk = await connection.read();
                 if (chunk) counts.reads++;

@@ -41,6 +41,7 @@ export interface SessionSettings {
   handlerTimeout: number | undefined;
   maxPendingBytes: number;
   lineTooLong: "handler" | "close";
+  onError: ((error: unknown, command: string) => HandlerResult) | undefined;
 }
 
 const PONG = new TextEncoder().encode("pong\n");
@@ -50,6 +51,9 @@ const LONGEST_BUILTIN = "disconnect".length;
 const LINGER_MS = 1000;
 const [P, I, N, G] = new TextEncoder().encode("ping");
 const DONE = Promise.resolve();
+// Responses go out in slices of this size at most when the idle timeout is
+// on, so that a client slowly taking a large answer still makes progress.
+const WRITE_SLICE_BYTES = 256 * 1024;
 
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
@@ -80,8 +84,10 @@ export class Session {
       this.#responses.length < this.#settings.maxPendingBytes
     ) {
       this.#responses.appendBytes(PONG);
+      this.#gotLine = true;
       return;
     }
+    this.#gotLine = true;
     this.#sources.push(bytes);
     this.#starts.push(start);
     this.#ends.push(end);
@@ -90,6 +96,18 @@ export class Session {
   readonly #appendResponse: (line: string) => void;
   #end: SessionEnd | undefined;
   #closed: Promise<void> = DONE;
+  // Whether an async handler runs: its sends go out at once, and writes may overlap.
+  #handlerRunning = false;
+  // A write that may overlap another (see #flush); none is in flight when undefined.
+  #writing: Promise<void> | undefined;
+  // The flush that context.send asked for, run once the handler's current turn is over.
+  #sendFlush: Promise<void> | undefined;
+  // Whether the session ends when the connection goes (set up once, on the first async handler).
+  #watching = false;
+  // Idle timing: when the client last made progress, and the timer that checks it.
+  #lastProgress = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #gotLine = false;
 
   constructor(connection: Connection, settings: SessionSettings) {
     this.#connection = connection;
@@ -122,6 +140,7 @@ export class Session {
    */
   async run(): Promise<SessionEnd> {
     let end: SessionEnd;
+    this.#startIdleTimer();
     try {
       end = await this.#exchange();
     } catch (error) {
@@ -129,6 +148,7 @@ export class Session {
       if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
       end = "closed";
     }
+    clearTimeout(this.#idleTimer);
     if (end === "closed" || this.#end !== undefined) {
       this.stop(end);
       return this.#end!;
@@ -157,7 +177,7 @@ export class Session {
   async #linger(): Promise<void> {
     await this.#connection.closeWrite();
     const timer = setTimeout(() => this.#connection.close(), LINGER_MS);
-    while (await this.#readChunk() !== null) {
+    while (await this.#read() !== null) {
       // Dropped: nothing after the end is served.
     }
     clearTimeout(timer);
@@ -172,8 +192,29 @@ export class Session {
   stop(reason: SessionEnd): void {
     if (this.#end !== undefined) return;
     this.#end = reason;
+    clearTimeout(this.#idleTimer);
     this.#aborter?.abort();
     this.#connection.close();
+  }
+
+  // The idle timeout counts from the client's last progress (see ServeOptions.idleTimeout):
+  // one timer, re-armed for the time left, instead of one per read.
+  #startIdleTimer(): void {
+    const idleTimeout = this.#settings.idleTimeout;
+    if (idleTimeout === undefined) return;
+    this.#lastProgress = Date.now();
+    const check = () => {
+      const quiet = Date.now() - this.#lastProgress;
+      // The time a handler takes is the server's, not the client's.
+      if (this.#handlerRunning) this.#idleTimer = setTimeout(check, idleTimeout);
+      else if (quiet < idleTimeout) this.#idleTimer = setTimeout(check, idleTimeout - quiet);
+      else this.stop("idle");
+    };
+    this.#idleTimer = setTimeout(check, idleTimeout);
+  }
+
+  #progress(): void {
+    if (this.#idleTimer !== undefined) this.#lastProgress = Date.now();
   }
 
   // The signal handlers get: aborted when the session ends.
@@ -204,6 +245,10 @@ export class Session {
       // is only searched for its end, which the bytes do without making a string.
       const ascii = this.#splitter.overflowing ? undefined : asciiText(chunk);
       this.#splitter.splitRanges(chunk, this.#collect, ascii);
+      if (this.#gotLine) {
+        this.#gotLine = false;
+        this.#progress();
+      }
       for (let i = 0; i < sources.length; i++) {
         const source = sources[i];
         const start = starts[i];
@@ -239,25 +284,52 @@ export class Session {
     }
   }
 
-  // Reads the next chunk, ending the session if the client stays silent
-  // longer than the idle timeout.
-  #read(): Promise<Uint8Array | null> {
-    const idleTimeout = this.#settings.idleTimeout;
-    const read = this.#readChunk();
-    if (idleTimeout === undefined) return read;
-    const timer = setTimeout(() => this.stop("idle"), idleTimeout);
-    return read.finally(() => clearTimeout(timer));
-  }
-
   // A transient read where the transport has one: every line of a chunk is
   // handled before the next read, and a handler's context copies the bytes
   // it is asked for.
-  #readChunk(): Promise<Uint8Array | null> {
+  #read(): Promise<Uint8Array | null> {
     return this.#connection.readTransient?.() ?? this.#connection.read();
   }
 
+  // Writes what is buffered. Writes go out one at a time and in order: while
+  // an async handler runs, its sends start writes of their own, which a flush
+  // waits for; otherwise only the exchange writes, and awaits each write.
   #flush(): Promise<void> {
-    return this.#responses.length > 0 ? this.#connection.write(this.#responses.take()) : DONE;
+    if (this.#writing !== undefined) return this.#writing.then(() => this.#flush());
+    if (this.#responses.length === 0) return DONE;
+    const written = this.#write(this.#responses.take());
+    if (!this.#handlerRunning) return written;
+    const writing = written.finally(() => {
+      if (this.#writing === writing) this.#writing = undefined;
+    });
+    this.#writing = writing;
+    return writing;
+  }
+
+  // Writes bytes, counting each slice the client takes as progress when the
+  // idle timeout is on.
+  #write(bytes: Uint8Array): Promise<void> {
+    return this.#idleTimer === undefined ? this.#connection.write(bytes) : this.#writeSlices(bytes);
+  }
+
+  async #writeSlices(bytes: Uint8Array): Promise<void> {
+    for (let start = 0; start < bytes.length; start += WRITE_SLICE_BYTES) {
+      await this.#connection.write(bytes.subarray(start, start + WRITE_SLICE_BYTES));
+      this.#progress();
+    }
+  }
+
+  // A line that context.send appended. While an async handler runs it goes
+  // out now, with the others sent in the same turn; the promise tells the
+  // handler when there is room again. It never rejects: a client that is
+  // gone ends the session, which aborts the handler's signal.
+  #sent(): Promise<void> {
+    if (!this.#handlerRunning) return DONE;
+    this.#sendFlush ??= DONE.then(() => {
+      this.#sendFlush = undefined;
+      return this.#flush();
+    }).catch(() => this.stop("closed"));
+    return this.#responses.length >= this.#settings.maxPendingBytes ? this.#sendFlush : DONE;
   }
 
   // The built-in that source[start, end) names, compared on bytes so commands are not decoded.
@@ -306,17 +378,19 @@ export class Session {
       reason,
       this.#connection.remoteAddr,
       this.#signal(),
-      this.#appendResponse,
+      this.#send,
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
       result = this.#settings.handler(text, context);
     } catch (error) {
       context.end();
-      this.#settings.logError(`handler failed on ${JSON.stringify(text)}`, error);
+      this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
       return undefined;
     }
     if (typeof result !== "string" && isPromiseLike(result)) {
+      // From here on its sends go out at once, and the session watches for the client to go.
+      this.#handlerRunning = true;
       return this.#settle(text, result, context);
     }
     context.end();
@@ -324,15 +398,21 @@ export class Session {
     return undefined;
   }
 
-  // Waits for an async handler, unless the session ends or the handler
-  // timeout runs out first.
+  readonly #send = (line: string): Promise<void> => {
+    this.#appendResponse(line);
+    return this.#sent();
+  };
+
+  // Waits for an async handler, unless the session ends (the client went,
+  // or the server stops) or the handler timeout runs out first.
   #settle(
     text: string,
     result: PromiseLike<HandlerResult>,
     context: CommandContext,
   ): Promise<SessionEnd | undefined> {
-    const { handlerTimeout, logError } = this.#settings;
+    const { handlerTimeout } = this.#settings;
     const signal = this.#signal();
+    this.#watchConnection();
     return new Promise((resolve) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -342,6 +422,8 @@ export class Session {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
         context.end();
+        this.#handlerRunning = false;
+        this.#progress();
         resolve(end);
       };
       const onAbort = () => finish("stopped");
@@ -349,11 +431,13 @@ export class Session {
       signal.addEventListener("abort", onAbort);
       if (handlerTimeout !== undefined) {
         timer = setTimeout(() => {
-          logError(
+          const error = new TimeoutError("handler timed out", handlerTimeout);
+          this.#failed(
+            text,
+            error,
             `handler did not settle within ${handlerTimeout} ms on ${JSON.stringify(text)}`,
-            new TimeoutError("handler timed out", handlerTimeout),
           );
-          // What it sent so far still goes out; then the connection closes.
+          // What it sent so far, and what onError answers, still go out; then the connection closes.
           this.#flush().catch(() => {}).then(() => finish("handler timeout"));
         }, handlerTimeout);
       }
@@ -365,15 +449,41 @@ export class Session {
         },
         (error) => {
           if (settled) return;
-          logError(`handler failed on ${JSON.stringify(text)}`, error);
+          this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
           finish(undefined);
         },
       );
     });
   }
 
-  // Appends a handler's return value to the responses.
-  #answer(command: string, result: HandlerResult): void {
+  // Watches the connection while an async handler runs: a client that resets
+  // or vanishes meanwhile ends the session at once, which aborts the
+  // handler's signal and frees the slot. A client that only ends its side
+  // may still read the answers, so that does not count.
+  #watchConnection(): void {
+    const gone = this.#connection.watch();
+    if (this.#watching) return;
+    this.#watching = true;
+    gone.then(() => this.stop("closed"));
+  }
+
+  // Logs a failed command, and sends what onError answers for it, if anything.
+  #failed(command: string, error: unknown, message: string): void {
+    const { logError, onError } = this.#settings;
+    logError(message, error);
+    if (onError === undefined) return;
+    let answer: HandlerResult;
+    try {
+      answer = onError(error, command);
+    } catch (failure) {
+      logError(`onError failed on ${JSON.stringify(command)}`, failure);
+      return;
+    }
+    this.#answer(command, answer, "onError");
+  }
+
+  // Appends a handler's (or onError's) return value to the responses.
+  #answer(command: string, result: HandlerResult, from: "handler" | "onError" = "handler"): void {
     let lines: readonly string[];
     try {
       // One line is the common answer: skip the array that responseLines would build.
@@ -383,10 +493,9 @@ export class Session {
       }
       lines = responseLines(result);
     } catch (error) {
-      this.#settings.logError(
-        `handler answered ${JSON.stringify(command)} wrongly; nothing sent`,
-        error,
-      );
+      const message = `${from} answered ${JSON.stringify(command)} wrongly; nothing sent`;
+      if (from === "handler") this.#failed(command, error, message);
+      else this.#settings.logError(message, error);
       return;
     }
     for (const line of lines) this.#appendResponse(line);

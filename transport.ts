@@ -155,12 +155,47 @@ export interface Connection {
    * @returns A promise that resolves once the end is sent, or the connection is gone.
    */
   closeWrite(): Promise<void>;
+  /**
+   * Watches for the connection to go, from now on: resolves once the peer
+   * has reset it, it failed, or it was closed, but not on the peer's end of
+   * stream (after which the peer may still read). A transport that learns of
+   * a reset only by reading (Deno) reads ahead, a bounded amount, and hands
+   * those bytes to the next reads. Never rejects; every call returns the same
+   * promise.
+   *
+   * @returns A promise that resolves once the connection is gone.
+   */
+  watch(): Promise<void>;
   /** Closes the connection; pending reads resolve to `null`. Idempotent. */
   close(): void;
 }
 
 /**
- * A listening socket that hands out connections one by one.
+ * Bounds of a listener on the connections it has accepted and not yet handed
+ * out.
+ *
+ * @example
+ * ```ts
+ * import type { ListenLimits } from "./transport.ts";
+ * const limits: ListenLimits = { maxWaiting: 1024, handshakeTimeout: 10_000, onRefused() {} };
+ * ```
+ */
+export interface ListenLimits {
+  /**
+   * Most connections accepted and not yet handed out, TLS handshakes under
+   * way included; the listener closes further ones at once.
+   */
+  maxWaiting: number;
+  /** Milliseconds a TLS client may take over its handshake before it is dropped. */
+  handshakeTimeout: number;
+  /** Told each time a connection is closed at once because `maxWaiting` wait already. */
+  onRefused(): void;
+}
+
+/**
+ * A listening socket that hands out connections one by one. It accepts
+ * connections as they come and holds them, up to its `maxWaiting`, until
+ * asked for; one that leaves while it waits is dropped.
  *
  * @example Serve connections one by one
  * ```ts
@@ -175,14 +210,21 @@ export interface Listener {
   /** The bound address (with the real port when port 0 was asked for). */
   readonly addr: Address;
   /**
-   * Waits for the next connection. Connections are only taken from the
-   * operating system's backlog when asked for.
+   * Waits for the next connection, in the order they came.
    *
    * @returns The connection, or `null` once the listener is closed.
+   * @throws {Error} When accepting failed for a reason that is not one
+   *   connection's (such as running out of file descriptors); the listener
+   *   backs off and accepts on.
    */
   accept(): Promise<Connection | null>;
-  /** Stops listening; a pending `accept` resolves to `null`. Idempotent. */
-  close(): void;
+  /**
+   * Stops listening; a pending `accept` resolves to `null`, and the
+   * connections still waiting are closed. Idempotent.
+   *
+   * @returns A promise that resolves once the address is free again.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -196,7 +238,7 @@ export interface Listener {
  * const base = await runtimeTransport();
  * let connects = 0;
  * const counting: Transport = {
- *   listen: (endpoint) => base.listen(endpoint),
+ *   listen: (endpoint, limits) => base.listen(endpoint, limits),
  *   connect: (endpoint) => (connects++, base.connect(endpoint)),
  * };
  * ```
@@ -207,11 +249,13 @@ export interface Transport {
    *
    * @param endpoint Where to listen. A Unix socket file that no server
    *   listens on any more is replaced; any other file at the path is left alone.
+   * @param limits Bounds on waiting connections and handshakes.
    * @returns The listener, once it is bound. Closing it removes its Unix socket file.
    * @throws {AddressInUseError} When the address is taken.
+   * @throws {ListenError} When listening fails for another reason.
    * @throws {TypeError} When TLS is asked for over a Unix socket path.
    */
-  listen(endpoint: ListenEndpoint): Promise<Listener>;
+  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener>;
   /**
    * Opens a connection.
    *
@@ -253,8 +297,9 @@ let cached: Promise<Transport> | undefined;
  * ```ts
  * import { runtimeTransport } from "./transport.ts";
  * const transport = await runtimeTransport();
- * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 });
- * listener.close();
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+ * await listener.close();
  * ```
  */
 export function runtimeTransport(): Promise<Transport> {

@@ -9,7 +9,7 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "./errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
@@ -17,6 +17,7 @@ import type {
   Connection,
   ListenEndpoint,
   Listener,
+  ListenLimits,
   Transport,
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
@@ -26,7 +27,8 @@ import { nodeTransport } from "./transport_node.ts";
 // without Bun's types.
 interface BunSocket {
   data: BunConnection | undefined;
-  readonly remoteAddress: string;
+  // Undefined for a connection reset before it was opened.
+  readonly remoteAddress: string | undefined;
   readonly remotePort?: number;
   write(data: Uint8Array): number;
   shutdown(): void;
@@ -87,7 +89,7 @@ class BunConnection implements Connection {
     socket.setNoDelay(true);
     this.remoteAddr = {
       transport: "tcp",
-      hostname: socket.remoteAddress,
+      hostname: socket.remoteAddress ?? "unknown",
       port: socket.remotePort ?? 0,
     };
   }
@@ -111,7 +113,7 @@ class BunConnection implements Connection {
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reads.end();
+    this.#reads.gone();
     this.#unsent = undefined;
     this.#settleWrite(new Error("the connection is closed"));
   }
@@ -125,6 +127,10 @@ class BunConnection implements Connection {
 
   read(): Promise<Uint8Array | null> {
     return this.#reads.read();
+  }
+
+  watch(): Promise<void> {
+    return this.#reads.watch();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -179,11 +185,12 @@ function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler {
 class BunListener implements Listener {
   readonly addr: Address;
   readonly #listener: BunTcpListener;
-  // Bun accepts every connection at once: later ones wait here, paused until
-  // their first read.
-  readonly #backlog = new AcceptQueue<BunConnection>();
+  // Bun accepts every connection at once: they wait here, paused until their
+  // first read, and leave the queue if they go while they wait.
+  readonly #queue: AcceptQueue<BunConnection>;
 
-  constructor(endpoint: { hostname: string; port: number }) {
+  constructor(endpoint: { hostname: string; port: number }, limits: ListenLimits) {
+    this.#queue = new AcceptQueue(limits);
     this.#listener = bun.listen({
       hostname: endpoint.hostname,
       port: endpoint.port,
@@ -192,32 +199,45 @@ class BunListener implements Listener {
       socket: handlers((socket) => {
         const connection = new BunConnection(socket);
         connection.pause();
-        if (!this.#backlog.push(connection)) connection.close();
+        // Without an address it was reset before it opened: it is gone already.
+        if (socket.remoteAddress === undefined || !this.#queue.push(connection)) {
+          connection.close();
+          return;
+        }
+        connection.watch().then(() => this.#queue.remove(connection));
       }),
     });
     this.addr = { transport: "tcp", hostname: endpoint.hostname, port: this.#listener.port };
   }
 
   accept(): Promise<Connection | null> {
-    return this.#backlog.next();
+    return this.#queue.next();
   }
 
-  close(): void {
-    if (this.#backlog.closed) return;
-    this.#listener.stop(false);
-    for (const connection of this.#backlog.close()) connection.close();
+  close(): Promise<void> {
+    if (!this.#queue.closed) {
+      this.#listener.stop(false);
+      for (const connection of this.#queue.close()) connection.close();
+    }
+    return Promise.resolve();
   }
 }
 
 /** The transport over Bun's own TCP sockets, with `node:*` for TLS and Unix paths. */
 export const bunTransport: Transport = {
-  listen(endpoint: ListenEndpoint): Promise<Listener> {
-    if ("path" in endpoint || endpoint.tls !== undefined) return nodeTransport.listen(endpoint);
+  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+    if ("path" in endpoint || endpoint.tls !== undefined) {
+      return nodeTransport.listen(endpoint, limits);
+    }
     try {
-      return Promise.resolve(new BunListener(endpoint));
+      return Promise.resolve(new BunListener(endpoint, limits));
     } catch (error) {
-      if ((error as { code?: string }).code !== "EADDRINUSE") return Promise.reject(error);
-      return Promise.reject(new AddressInUseError(formatAddress(endpoint), { cause: error }));
+      const address = formatAddress(endpoint);
+      return Promise.reject(
+        (error as { code?: string }).code === "EADDRINUSE"
+          ? new AddressInUseError(address, { cause: error })
+          : new ListenError(address, String(error), { cause: error }),
+      );
     }
   },
 

@@ -6,13 +6,14 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "./errors.ts";
 import type {
   Address,
   ConnectEndpoint,
   Connection,
   ListenEndpoint,
   Listener,
+  ListenLimits,
   Transport,
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
@@ -31,6 +32,12 @@ function toAddress(addr: Deno.Addr): Address {
   throw new TypeError(`unsupported address transport ${addr.transport}`);
 }
 
+// Bytes read ahead per read while a connection is watched: small, as every
+// waiting connection is watched.
+const READ_AHEAD_BYTES = 4 * 1024;
+// Bytes read ahead and not yet taken before reading ahead stops.
+const MAX_READ_AHEAD_BYTES = 64 * 1024;
+
 class DenoConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #conn: Deno.Conn;
@@ -40,6 +47,14 @@ class DenoConnection implements Connection {
   // read is in flight to fill it.
   #buffer: Uint8Array | undefined = spareReadBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
   #closed = false;
+  // Deno learns of a reset only by reading: while watched, the connection
+  // reads ahead into chunks of their own, which the next reads return first.
+  readonly #ahead: (Uint8Array | null)[] = [];
+  #aheadBytes = 0;
+  #readingAhead: Promise<void> | undefined;
+  #watching = false;
+  #gone: Promise<void> | undefined;
+  #markGone: (() => void) | undefined;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
@@ -51,26 +66,72 @@ class DenoConnection implements Connection {
     return (await this.readTransient())?.slice() ?? null;
   }
 
-  async readTransient(): Promise<Uint8Array | null> {
+  readTransient(): Promise<Uint8Array | null> {
+    this.#watching = false;
+    if (this.#ahead.length > 0 || this.#readingAhead !== undefined) return this.#takeAhead();
     const buffer = this.#buffer;
-    if (this.#closed || buffer === undefined) return null;
-    let n: number | null;
-    try {
-      n = await this.#conn.read(buffer);
-    } catch {
-      // Reset, closed under us, or (TLS) a failed handshake: the stream is over.
-      n = null;
-    }
-    if (n === null) {
-      this.close();
+    if (this.#closed || buffer === undefined) return Promise.resolve(null);
+    return this.#readInto(buffer).then((n) => {
+      if (n !== null) return buffer.subarray(0, n);
       // Given back once only, even if a caller broke the one-read-at-a-time rule.
       if (this.#buffer === buffer && spareReadBuffers.length < MAX_SPARE_READ_BUFFERS) {
         spareReadBuffers.push(buffer);
       }
       this.#buffer = undefined;
       return null;
+    });
+  }
+
+  async #takeAhead(): Promise<Uint8Array | null> {
+    while (this.#ahead.length === 0 && this.#readingAhead !== undefined) await this.#readingAhead;
+    const chunk = this.#ahead.shift();
+    if (chunk === undefined) return this.readTransient();
+    if (chunk === null) {
+      this.#ahead.push(null);
+      return null;
     }
-    return buffer.subarray(0, n);
+    this.#aheadBytes -= chunk.length;
+    return chunk;
+  }
+
+  // Reads into `buffer`; `null` once the stream is over, by an end of stream,
+  // a reset or a close.
+  async #readInto(buffer: Uint8Array): Promise<number | null> {
+    let n: number | null;
+    try {
+      n = await this.#conn.read(buffer);
+    } catch {
+      // Reset, closed under us, or (TLS) a failed handshake: the connection is gone.
+      this.close();
+      return null;
+    }
+    return n;
+  }
+
+  watch(): Promise<void> {
+    this.#gone ??= new Promise((resolve) => this.#markGone = resolve);
+    if (this.#closed) this.#markGone!();
+    this.#watching = true;
+    this.#readAhead();
+    return this.#gone;
+  }
+
+  #readAhead(): void {
+    if (
+      !this.#watching || this.#closed || this.#readingAhead !== undefined ||
+      this.#aheadBytes >= MAX_READ_AHEAD_BYTES || this.#ahead.at(-1) === null
+    ) return;
+    const buffer = new Uint8Array(READ_AHEAD_BYTES);
+    this.#readingAhead = this.#readInto(buffer).then((n) => {
+      this.#readingAhead = undefined;
+      if (n === null) {
+        this.#ahead.push(null);
+        return;
+      }
+      this.#ahead.push(buffer.subarray(0, n));
+      this.#aheadBytes += n;
+      this.#readAhead();
+    });
   }
 
   async write(data: Uint8Array): Promise<void> {
@@ -91,6 +152,7 @@ class DenoConnection implements Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#markGone?.();
     try {
       this.#conn.close();
     } catch {
@@ -109,33 +171,113 @@ function fileId(path: string): string | undefined {
   }
 }
 
+// Accept errors that concern one connection only (it was reset or gone
+// before it was taken): that one is skipped, and accepting goes on at once.
+const CONNECTION_ERRORS = [
+  Deno.errors.NotConnected,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+  Deno.errors.BrokenPipe,
+];
+// Back-off after an accept error that is not one connection's (such as
+// running out of file descriptors): doubling from the first to the last.
+const FIRST_RETRY_MS = 10;
+const LAST_RETRY_MS = 1000;
+
+/**
+ * A listener that accepts connections as they come and holds them, up to
+ * `maxWaiting`, until asked for (the kernel's backlog holds far fewer).
+ * Over TLS it shakes hands apart from serving, as node:tls does: only the
+ * connections that pass wait in the queue; one that fails (a plain TCP
+ * client, a client that does not trust the certificate) or stays silent past
+ * the handshake timeout is dropped without ever taking the server's one slot.
+ */
 class DenoListener implements Listener {
   readonly addr: Address;
   readonly #listener: Deno.Listener;
+  readonly #limits: ListenLimits;
+  readonly #queue: AcceptQueue<DenoConnection>;
+  // Still shaking hands (TLS).
+  readonly #handshaking = new Set<Deno.Conn>();
   // The Unix socket file and its identity, removed again on close.
   readonly #socketFile: { path: string; id: string | undefined } | undefined;
-  #closed = false;
+  // Ends once no accept is pending any more, when the address is free.
+  readonly #accepting: Promise<void>;
 
-  constructor(listener: Deno.Listener, path: string | undefined) {
+  constructor(listener: Deno.Listener, path: string | undefined, limits: ListenLimits) {
     this.#listener = listener;
+    this.#limits = limits;
+    this.#queue = new AcceptQueue(limits);
     this.addr = toAddress(listener.addr);
     if (path !== undefined) this.#socketFile = { path, id: fileId(path) };
+    this.#accepting = this.#acceptLoop();
   }
 
-  async accept(): Promise<Connection | null> {
-    if (this.#closed) return null;
-    try {
-      return new DenoConnection(await this.#listener.accept());
-    } catch (error) {
-      if (this.#closed) return null;
-      throw error;
+  async #acceptLoop(): Promise<void> {
+    let retryMs = 0;
+    while (!this.#queue.closed) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+        retryMs = 0;
+      } catch (error) {
+        if (this.#queue.closed) return;
+        if (CONNECTION_ERRORS.some((type) => error instanceof type)) continue;
+        this.#queue.fail(error);
+        retryMs = Math.min(Math.max(retryMs * 2, FIRST_RETRY_MS), LAST_RETRY_MS);
+        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        continue;
+      }
+      if (!this.#queue.reserve()) closeQuietly(conn);
+      else if ("handshake" in conn) this.#shakeHands(conn as Deno.TlsConn);
+      else this.#enqueue(conn);
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  async #shakeHands(conn: Deno.TlsConn): Promise<void> {
+    this.#handshaking.add(conn);
+    const timer = setTimeout(() => closeQuietly(conn), this.#limits.handshakeTimeout);
+    try {
+      await conn.handshake();
+    } catch {
+      this.#queue.release();
+      closeQuietly(conn);
+      return;
+    } finally {
+      clearTimeout(timer);
+      this.#handshaking.delete(conn);
+    }
+    this.#enqueue(conn);
+  }
+
+  // Queues a connection on the room reserved for it, and drops it from the
+  // queue if it goes while it waits.
+  #enqueue(conn: Deno.Conn): void {
+    let connection: DenoConnection;
+    try {
+      connection = new DenoConnection(conn);
+    } catch {
+      // Gone before its address could be read.
+      this.#queue.release();
+      closeQuietly(conn);
+      return;
+    }
+    if (!this.#queue.push(connection, true)) {
+      connection.close();
+      return;
+    }
+    connection.watch().then(() => this.#queue.remove(connection));
+  }
+
+  accept(): Promise<Connection | null> {
+    return this.#queue.next();
+  }
+
+  close(): Promise<void> {
+    if (this.#queue.closed) return this.#accepting;
     this.#listener.close();
+    for (const connection of this.#queue.close()) connection.close();
+    for (const conn of this.#handshaking) closeQuietly(conn);
     const file = this.#socketFile;
     if (file?.id !== undefined && fileId(file.path) === file.id) {
       try {
@@ -144,78 +286,7 @@ class DenoListener implements Listener {
         // Removed by someone else meanwhile.
       }
     }
-  }
-}
-
-// How long a client may take over the TLS handshake before it is dropped (as
-// node:tls does by default).
-const HANDSHAKE_TIMEOUT_MS = 120_000;
-const ACCEPT_RETRY_MS = 100;
-
-/**
- * A TLS listener that, like node:tls, accepts every connection at once and
- * shakes hands with it apart from serving: the connections that pass wait in
- * a queue until asked for, and the ones that fail (a plain TCP client, a
- * client that does not trust the certificate) or stay silent past
- * {@linkcode HANDSHAKE_TIMEOUT_MS} are dropped without ever taking the
- * server's one slot. A client waiting its turn is thus connected and
- * verified, just as over plain TCP.
- */
-class DenoTlsListener implements Listener {
-  readonly addr: Address;
-  readonly #listener: Deno.TlsListener;
-  // Shaken hands, waiting to be asked for.
-  readonly #ready = new AcceptQueue<Connection>();
-  // Still shaking hands.
-  readonly #handshaking = new Set<Deno.TlsConn>();
-
-  constructor(listener: Deno.TlsListener) {
-    this.#listener = listener;
-    this.addr = toAddress(listener.addr);
-    this.#acceptLoop();
-  }
-
-  async #acceptLoop(): Promise<void> {
-    while (!this.#ready.closed) {
-      let conn: Deno.TlsConn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#ready.closed) return;
-        // Such as running out of file descriptors: report it, back off, go on.
-        this.#ready.fail(error);
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
-        continue;
-      }
-      if (this.#ready.closed) closeQuietly(conn);
-      else this.#shakeHands(conn);
-    }
-  }
-
-  async #shakeHands(conn: Deno.TlsConn): Promise<void> {
-    this.#handshaking.add(conn);
-    const timer = setTimeout(() => closeQuietly(conn), HANDSHAKE_TIMEOUT_MS);
-    try {
-      await conn.handshake();
-    } catch {
-      closeQuietly(conn);
-      return;
-    } finally {
-      clearTimeout(timer);
-      this.#handshaking.delete(conn);
-    }
-    if (!this.#ready.push(new DenoConnection(conn))) closeQuietly(conn);
-  }
-
-  accept(): Promise<Connection | null> {
-    return this.#ready.next();
-  }
-
-  close(): void {
-    if (this.#ready.closed) return;
-    this.#listener.close();
-    for (const connection of this.#ready.close()) connection.close();
-    for (const conn of this.#handshaking) closeQuietly(conn);
+    return this.#accepting;
   }
 }
 
@@ -240,16 +311,16 @@ async function isStaleSocket(path: string): Promise<boolean> {
   }
 }
 
-function listenOnce(endpoint: ListenEndpoint): Listener {
+function listenOnce(endpoint: ListenEndpoint, limits: ListenLimits): Listener {
   if ("path" in endpoint) {
-    return new DenoListener(Deno.listen({ transport: "unix", path: endpoint.path }), endpoint.path);
+    const listener = Deno.listen({ transport: "unix", path: endpoint.path });
+    return new DenoListener(listener, endpoint.path, limits);
   }
-  const { hostname, port } = endpoint;
-  if (endpoint.tls === undefined) {
-    return new DenoListener(Deno.listen({ transport: "tcp", hostname, port }), undefined);
-  }
-  const { cert, key } = endpoint.tls;
-  return new DenoTlsListener(Deno.listenTls({ transport: "tcp", hostname, port, cert, key }));
+  const { hostname, port, tls } = endpoint;
+  const listener = tls === undefined
+    ? Deno.listen({ transport: "tcp", hostname, port })
+    : Deno.listenTls({ transport: "tcp", hostname, port, cert: tls.cert, key: tls.key });
+  return new DenoListener(listener, undefined, limits);
 }
 
 async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
@@ -265,21 +336,23 @@ async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
 
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
-  async listen(endpoint: ListenEndpoint): Promise<Listener> {
+  async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
     const path = "path" in endpoint ? endpoint.path : undefined;
     if (path !== undefined && endpoint.tls !== undefined) {
       throw new TypeError("TLS is only supported over TCP, not over a Unix socket path");
     }
     try {
-      return listenOnce(endpoint);
+      return listenOnce(endpoint, limits);
     } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      if (!(error instanceof Deno.errors.AddrInUse)) {
+        throw new ListenError(formatAddress(endpoint), String(error), { cause: error });
+      }
       if (path === undefined || !await isStaleSocket(path)) {
         throw new AddressInUseError(formatAddress(endpoint), { cause: error });
       }
       // A socket file nobody listens on: take its place.
       Deno.removeSync(path);
-      return listenOnce(endpoint);
+      return listenOnce(endpoint, limits);
     }
   },
 

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "./errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
@@ -17,6 +17,7 @@ import type {
   Connection,
   ListenEndpoint,
   Listener,
+  ListenLimits,
   Transport,
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
@@ -38,15 +39,22 @@ class NodeConnection implements Connection {
     if (path === undefined) socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#reads.push(chunk));
     socket.on("end", () => this.#reads.end());
-    socket.on("close", () => this.#reads.end());
-    // A reset is reported as "error" and then "close": the stream just ends.
-    socket.on("error", () => this.#reads.end());
-    // Connections wait in the listener's backlog paused (pauseOnConnect).
+    // A reset is reported as "error" and then "close": the connection is gone.
+    socket.on("close", () => this.#reads.gone());
+    socket.on("error", () => this.#reads.gone());
+    // A socket can be gone before it is handed over (node:tls on Bun destroys
+    // a queued socket whose peer reset): its events have passed already.
+    if (socket.destroyed) this.#reads.gone();
+    // Connections wait in the listener's queue paused (pauseOnConnect).
     socket.resume();
   }
 
   read(): Promise<Uint8Array | null> {
     return this.#reads.read();
+  }
+
+  watch(): Promise<void> {
+    return this.#reads.watch();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -71,7 +79,7 @@ class NodeConnection implements Connection {
 
   close(): void {
     this.#socket.destroy();
-    this.#reads.end();
+    this.#reads.gone();
   }
 }
 
@@ -90,12 +98,13 @@ class NodeListener implements Listener {
   readonly #server: net.Server;
   readonly #path: string | undefined;
   readonly #pathId: string | undefined;
-  readonly #backlog = new AcceptQueue<net.Socket>();
+  readonly #queue: AcceptQueue<net.Socket>;
 
-  constructor(server: net.Server, path: string | undefined, secure: boolean) {
+  constructor(server: net.Server, path: string | undefined, limits: ListenLimits) {
     this.#server = server;
     this.#path = path;
     this.#pathId = path === undefined ? undefined : fileId(path);
+    this.#queue = new AcceptQueue(limits);
     const bound = server.address();
     this.addr = path !== undefined ? { transport: "unix", path } : {
       transport: "tcp",
@@ -103,28 +112,50 @@ class NodeListener implements Listener {
       port: (bound as net.AddressInfo).port,
     };
     // node:net accepts every connection at once; the sockets stay paused in
-    // this queue until the server asks for the next one. node:tls shakes hands
-    // at once too, and queues only the connections that passed; a failed
-    // handshake just drops that socket.
-    if (secure) {
-      server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
-    }
-    server.on(secure ? "secureConnection" : "connection", (socket: net.Socket) => {
+    // the queue until the server asks for the next one, and leave it if they
+    // close meanwhile. node:tls shakes hands at once too, and queues only the
+    // connections that passed; a failed or slow handshake drops that socket.
+    // Every connection counts against maxWaiting from its accept to its
+    // close, whether shaking hands, waiting or served.
+    const secure = server instanceof tls.Server;
+    let open = 0;
+    server.on("connection", (socket: net.Socket) => {
       // A reset while it waits must not crash the process.
       socket.on("error", () => {});
-      if (!this.#backlog.push(socket)) socket.destroy();
+      if (open > limits.maxWaiting) {
+        limits.onRefused();
+        socket.destroy();
+        return;
+      }
+      open++;
+      socket.once("close", () => open--);
+      if (!secure) this.#enqueue(socket);
     });
+    if (secure) {
+      server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
+      server.on("secureConnection", (socket: net.Socket) => {
+        socket.on("error", () => {});
+        this.#enqueue(socket);
+      });
+    }
+  }
+
+  #enqueue(socket: net.Socket): void {
+    if (!this.#queue.push(socket)) socket.destroy();
+    else socket.once("close", () => this.#queue.remove(socket));
   }
 
   async accept(): Promise<Connection | null> {
-    const socket = await this.#backlog.next();
+    const socket = await this.#queue.next();
     return socket && new NodeConnection(socket, this.#path);
   }
 
-  close(): void {
-    if (this.#backlog.closed) return;
-    this.#server.close();
-    for (const socket of this.#backlog.close()) socket.destroy();
+  readonly #closed = Promise.withResolvers<void>();
+
+  close(): Promise<void> {
+    if (this.#queue.closed) return this.#closed.promise;
+    this.#server.close(() => this.#closed.resolve());
+    for (const socket of this.#queue.close()) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
     const path = this.#path;
@@ -135,6 +166,7 @@ class NodeListener implements Listener {
         // Removed meanwhile.
       }
     }
+    return this.#closed.promise;
   }
 }
 
@@ -155,10 +187,15 @@ function isStaleSocket(path: string): Promise<boolean> {
   });
 }
 
-function listenOnce(endpoint: ListenEndpoint): Promise<Listener> {
+function listenOnce(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
   const server = endpoint.tls === undefined
     ? net.createServer({ pauseOnConnect: true, noDelay: true })
-    : tls.createServer({ cert: endpoint.tls.cert, key: endpoint.tls.key, noDelay: true });
+    : tls.createServer({
+      cert: endpoint.tls.cert,
+      key: endpoint.tls.key,
+      noDelay: true,
+      handshakeTimeout: limits.handshakeTimeout,
+    });
   const path = "path" in endpoint ? endpoint.path : undefined;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -167,7 +204,7 @@ function listenOnce(endpoint: ListenEndpoint): Promise<Listener> {
       // Later errors (such as running out of file descriptors while
       // accepting) must not crash the process; the server accepts on.
       server.on("error", () => {});
-      resolve(new NodeListener(server, path, endpoint.tls !== undefined));
+      resolve(new NodeListener(server, path, limits));
     };
     if ("path" in endpoint) server.listen({ path: endpoint.path }, onListening);
     else {
@@ -201,19 +238,21 @@ function connected(socket: net.Socket, event: string, path?: string): Promise<Co
 
 /** The transport over `node:net` and `node:tls`. */
 export const nodeTransport: Transport = {
-  async listen(endpoint: ListenEndpoint): Promise<Listener> {
+  async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
     const path = "path" in endpoint ? endpoint.path : undefined;
     if (path !== undefined && endpoint.tls !== undefined) throw tlsOnUnixPath();
     try {
-      return await listenOnce(endpoint);
+      return await listenOnce(endpoint, limits);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") {
+        throw new ListenError(formatAddress(endpoint), String(error), { cause: error });
+      }
       if (path === undefined || !await isStaleSocket(path)) {
         throw new AddressInUseError(formatAddress(endpoint), { cause: error });
       }
       // A socket file nobody listens on: take its place.
       fs.unlinkSync(path);
-      return await listenOnce(endpoint);
+      return await listenOnce(endpoint, limits);
     }
   },
 
