@@ -411,8 +411,12 @@ export class OnelineServer implements AsyncDisposable {
       } catch (error) {
         // Nothing a client does may stop the server: whatever escaped ends that connection only.
         this.#settings.logError("a connection failed", error);
-        connection.close();
         this.#session = undefined;
+        try {
+          connection.close();
+        } catch {
+          // Its transport failed to close it; nothing more can be done with it.
+        }
       }
     }
     await this.#listener.close();

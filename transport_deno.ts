@@ -1,6 +1,6 @@
 /**
- * The Deno transport: `Deno.listen` and `Deno.connect`, `Deno.listenTls` and
- * `Deno.startTls` for TLS.
+ * The Deno transport: `Deno.listen` and `Deno.connect`, with `Deno.startTls`
+ * for TLS clients; TLS servers run on `node:tls` (see `transport_node.ts`).
  *
  * @module
  */
@@ -11,12 +11,15 @@ import type {
   Address,
   ConnectEndpoint,
   Connection,
+  Endpoint,
   ListenEndpoint,
   Listener,
   ListenLimits,
+  TlsServerOptions,
   Transport,
 } from "./transport.ts";
 import { formatAddress } from "./transport.ts";
+import { nodeTransport } from "./transport_node.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
@@ -186,19 +189,13 @@ const LAST_RETRY_MS = 1000;
 
 /**
  * A listener that accepts connections as they come and holds them, up to
- * `maxWaiting`, until asked for (the kernel's backlog holds far fewer).
- * Over TLS it shakes hands apart from serving, as node:tls does: only the
- * connections that pass wait in the queue; one that fails (a plain TCP
- * client, a client that does not trust the certificate) or stays silent past
- * the handshake timeout is dropped without ever taking the server's one slot.
+ * `maxWaiting`, until asked for (the kernel's backlog holds far fewer). Each
+ * waiting connection is watched, so that one that leaves is dropped.
  */
 class DenoListener implements Listener {
   readonly addr: Address;
   readonly #listener: Deno.Listener;
-  readonly #limits: ListenLimits;
   readonly #queue: AcceptQueue<DenoConnection>;
-  // Still shaking hands (TLS).
-  readonly #handshaking = new Set<Deno.Conn>();
   // The Unix socket file and its identity, removed again on close.
   readonly #socketFile: { path: string; id: string | undefined } | undefined;
   // Ends once no accept is pending any more, when the address is free.
@@ -206,7 +203,6 @@ class DenoListener implements Listener {
 
   constructor(listener: Deno.Listener, path: string | undefined, limits: ListenLimits) {
     this.#listener = listener;
-    this.#limits = limits;
     this.#queue = new AcceptQueue(limits);
     this.addr = toAddress(listener.addr);
     if (path !== undefined) this.#socketFile = { path, id: fileId(path) };
@@ -229,25 +225,8 @@ class DenoListener implements Listener {
         continue;
       }
       if (!this.#queue.reserve()) closeQuietly(conn);
-      else if ("handshake" in conn) this.#shakeHands(conn as Deno.TlsConn);
       else this.#enqueue(conn);
     }
-  }
-
-  async #shakeHands(conn: Deno.TlsConn): Promise<void> {
-    this.#handshaking.add(conn);
-    const timer = setTimeout(() => closeQuietly(conn), this.#limits.handshakeTimeout);
-    try {
-      await conn.handshake();
-    } catch {
-      this.#queue.release();
-      closeQuietly(conn);
-      return;
-    } finally {
-      clearTimeout(timer);
-      this.#handshaking.delete(conn);
-    }
-    this.#enqueue(conn);
   }
 
   // Queues a connection on the room reserved for it, and drops it from the
@@ -277,7 +256,6 @@ class DenoListener implements Listener {
     if (this.#queue.closed) return this.#accepting;
     this.#listener.close();
     for (const connection of this.#queue.close()) connection.close();
-    for (const conn of this.#handshaking) closeQuietly(conn);
     const file = this.#socketFile;
     if (file?.id !== undefined && fileId(file.path) === file.id) {
       try {
@@ -311,16 +289,18 @@ async function isStaleSocket(path: string): Promise<boolean> {
   }
 }
 
-function listenOnce(endpoint: ListenEndpoint, limits: ListenLimits): Listener {
-  if ("path" in endpoint) {
-    const listener = Deno.listen({ transport: "unix", path: endpoint.path });
-    return new DenoListener(listener, endpoint.path, limits);
-  }
-  const { hostname, port, tls } = endpoint;
-  const listener = tls === undefined
-    ? Deno.listen({ transport: "tcp", hostname, port })
-    : Deno.listenTls({ transport: "tcp", hostname, port, cert: tls.cert, key: tls.key });
-  return new DenoListener(listener, undefined, limits);
+function listenOnce(endpoint: Endpoint, limits: ListenLimits): Listener {
+  const listener = "path" in endpoint
+    ? Deno.listen({ transport: "unix", path: endpoint.path })
+    : Deno.listen({ transport: "tcp", hostname: endpoint.hostname, port: endpoint.port });
+  return new DenoListener(listener, "path" in endpoint ? endpoint.path : undefined, limits);
+}
+
+// Deno's node:tls takes any certificate and key and fails only at the first
+// handshake; Deno.listenTls checks them at once, so a bad pair fails serve()
+// as on the other runtimes. It binds a free loopback port for that moment only.
+function checkCertificate({ cert, key }: TlsServerOptions): void {
+  Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key }).close();
 }
 
 async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
@@ -337,10 +317,14 @@ async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
   async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
-    const path = "path" in endpoint ? endpoint.path : undefined;
-    if (path !== undefined && endpoint.tls !== undefined) {
-      throw new TypeError("TLS is only supported over TCP, not over a Unix socket path");
+    // A TLS server runs on node:tls, which Deno implements: Deno.listenTls
+    // cannot drop a client that stalls its handshake (a close waits for the
+    // handshake to end), so such clients would pile up.
+    if (endpoint.tls !== undefined) {
+      checkCertificate(endpoint.tls);
+      return nodeTransport.listen(endpoint, limits);
     }
+    const path = "path" in endpoint ? endpoint.path : undefined;
     try {
       return listenOnce(endpoint, limits);
     } catch (error) {

@@ -1,0 +1,531 @@
+// Reliability: no client, however hostile or broken, can crash, stall or hold
+// the server. Each test plays a peer that misbehaves, then checks that the
+// server is still up and serves the next client.
+
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { serve } from "./server.ts";
+import type { HandlerContext } from "./server.ts";
+import { ListenError, TimeoutError } from "./errors.ts";
+import { runtimeTransport } from "./transport.ts";
+import type { Connection, Listener, Transport } from "./transport.ts";
+import {
+  assertSocketsClosed,
+  openSockets,
+  RawClient,
+  spawnScript,
+  startServer,
+  type TestServer,
+  withServer,
+} from "./test_util.ts";
+
+const socketsAtStart = openSockets();
+after(() => assertSocketsClosed(socketsAtStart));
+
+const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
+const read = (name: string) => fs.readFileSync(testdata(name), "utf8");
+const serverTls = { cert: read("server.pem"), key: read("server.key") };
+const ca = read("ca.pem");
+
+// A promise with its resolver, for handlers that wait for the test.
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
+
+// Holds the server's one slot with a client that has been served.
+async function holdSlot(server: TestServer): Promise<RawClient> {
+  const holder = await RawClient.connect(server.port!);
+  await holder.write("ping\n");
+  assert.equal(await holder.readLine(), "pong");
+  return holder;
+}
+
+// A fresh client is served: it gets pong, then leaves.
+async function assertServed(server: TestServer, ms = 5000): Promise<void> {
+  const client = await RawClient.connect(server.port!);
+  try {
+    await client.write("ping\n");
+    assert.equal(await client.readLine(ms), "pong");
+  } finally {
+    client.destroy();
+  }
+}
+
+// Resolves once `socket` is open, or rejects on its error.
+function opened(socket: net.Socket, event = "connect"): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    socket.once(event, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+// Resolves once `socket` has closed.
+function closedSocket(socket: net.Socket): Promise<void> {
+  return socket.closed
+    ? Promise.resolve()
+    : new Promise((resolve) => socket.once("close", resolve));
+}
+
+describe("hostile and broken clients", () => {
+  test("SRS-065 connect-and-reset storms from another process neither crash nor stall the server", async () => {
+    await withServer({}, async (server) => {
+      let failure: unknown;
+      server.finished.catch((error) => failure = error);
+      const storm = spawnScript(testdata("reset_storm.ts"), [String(server.port), "800"]);
+      const run = await storm.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /done/);
+      await assertServed(server);
+      assert.equal(failure, undefined);
+      assert.equal(server.running, true);
+      assert.deepEqual(server.logger.errors, []);
+    });
+  });
+
+  test("SRS-065 whatever a connection throws ends that connection only; the server serves on", async () => {
+    // A transport whose first connection has no usable address and fails every operation.
+    const base = await runtimeTransport();
+    const broken: Connection = {
+      remoteAddr: { transport: "tcp", hostname: undefined as unknown as string, port: 0 },
+      read: () => Promise.reject(new Error("read failed")),
+      write: () => Promise.reject(new Error("write failed")),
+      closeWrite: () => Promise.reject(new Error("closeWrite failed")),
+      watch: () => new Promise(() => {}),
+      close: () => {
+        throw new Error("close failed");
+      },
+    };
+    const transport: Transport = {
+      connect: (endpoint) => base.connect(endpoint),
+      async listen(endpoint, limits) {
+        const listener = await base.listen(endpoint, limits);
+        let first = true;
+        const wrapped: Listener = {
+          addr: listener.addr,
+          close: () => listener.close(),
+          accept() {
+            if (!first) return listener.accept();
+            first = false;
+            return Promise.resolve(broken);
+          },
+        };
+        return wrapped;
+      },
+    };
+    await withServer({ transport }, async (server) => {
+      let failure: unknown;
+      server.finished.catch((error) => failure = error);
+      await assertServed(server);
+      assert.equal(failure, undefined);
+      assert.equal(server.logger.errors.length, 1);
+      assert.match(server.logger.errors[0].message, /a connection failed/);
+    });
+  });
+
+  test("SRS-066 waiting clients that reset are skipped at once and quietly", async () => {
+    await withServer({}, async (server) => {
+      const holder = await holdSlot(server);
+      for (let i = 0; i < 20; i++) {
+        const socket = await opened(net.connect({ port: server.port!, host: "127.0.0.1" }));
+        socket.resetAndDestroy();
+      }
+      await holder.write("disconnect\n");
+      await assertServed(server, 1000);
+      holder.destroy();
+      assert.deepEqual(server.logger.errors, []);
+    });
+  });
+
+  test("SRS-066 a TLS client that resets while it waits does not block the next", async () => {
+    await withServer({ tls: serverTls }, async (server) => {
+      const tlsClient = (event = "secureConnect") =>
+        opened(
+          tls.connect({ port: server.port!, host: "127.0.0.1", ca, servername: "localhost" }),
+          event,
+        );
+      const holder = await tlsClient();
+      holder.write("ping\n");
+      await new Promise((resolve) => holder.once("data", resolve));
+      const waiting = await tlsClient();
+      waiting.resetAndDestroy();
+      await closedSocket(waiting);
+      holder.end("disconnect\n");
+      const next = await tlsClient();
+      try {
+        next.write("ping\n");
+        const answer = await new Promise<string>((resolve, reject) => {
+          next.once("data", (data) => resolve(String(data)));
+          next.once("close", () => reject(new Error("closed without an answer")));
+        });
+        assert.equal(answer, "pong\n");
+      } finally {
+        next.destroy();
+        holder.destroy();
+      }
+    });
+  });
+
+  test("SRS-067 a client that never reads what it is owed is disconnected by the idle timeout", async () => {
+    const handler = (command: string) => command === "big" ? "x".repeat(20_000_000) : command;
+    await withServer({ handler, idleTimeout: 300 }, async (server) => {
+      const greedy = await RawClient.connect(server.port!);
+      greedy.socket.pause();
+      await greedy.write("big\n");
+      const next = await RawClient.connect(server.port!);
+      try {
+        await next.write("ping\n");
+        // Served only once the greedy client has been cut off.
+        assert.equal(await next.readLine(10_000), "pong");
+      } finally {
+        greedy.destroy();
+        next.destroy();
+      }
+    });
+  });
+
+  test("SRS-067 a client that trickles a line byte by byte is disconnected by the idle timeout", async () => {
+    await withServer({ idleTimeout: 300 }, async (server) => {
+      const trickler = await RawClient.connect(server.port!);
+      let stop = false;
+      const trickle = (async () => {
+        while (!stop && !trickler.closed) {
+          await trickler.write("x").catch(() => {});
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      })();
+      try {
+        assert.equal(await trickler.untilClosed(10_000), "");
+      } finally {
+        stop = true;
+        await trickle;
+        trickler.destroy();
+      }
+      await assertServed(server);
+    });
+  });
+
+  test("SRS-067 a client that takes a large answer slowly, but steadily, is not cut off", async () => {
+    const handler = () => "y".repeat(8 * 1024 * 1024);
+    await withServer({ handler, idleTimeout: 400 }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        client.socket.pause();
+        await client.write("big\nping\n");
+        // Reads a little at a time: each slice it takes is progress.
+        const reading = setInterval(() => {
+          client.socket.resume();
+          setTimeout(() => client.socket.pause(), 20);
+        }, 100);
+        try {
+          const [answer, pong] = await client.readLines(2, 20_000);
+          assert.equal(answer.length, 8 * 1024 * 1024);
+          assert.equal(pong, "pong");
+        } finally {
+          clearInterval(reading);
+        }
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-068 a client that resets while an async handler runs aborts its signal and frees the slot", async () => {
+    const started = deferred();
+    const aborted = deferred<string>();
+    const handler = (command: string, context: HandlerContext) => {
+      if (command !== "hang") return command;
+      started.resolve();
+      return new Promise<undefined>(() => {
+        context.signal.addEventListener("abort", () => aborted.resolve("aborted"));
+      });
+    };
+    await withServer({ handler }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      await client.write("hang\n");
+      await started.promise;
+      client.reset();
+      assert.equal(await aborted.promise, "aborted");
+      await assertServed(server);
+    });
+  });
+
+  test("SRS-068 a client that only ends its side while a handler runs still gets the answer", async () => {
+    const started = deferred();
+    const release = deferred();
+    let abortedWhileRunning: boolean | undefined;
+    const handler = async (command: string, context: HandlerContext) => {
+      started.resolve();
+      await release.promise;
+      abortedWhileRunning = context.signal.aborted;
+      return `done:${command}`;
+    };
+    await withServer({ handler }, async (server) => {
+      const client = await RawClient.connect(server.port!, "127.0.0.1", true);
+      try {
+        await client.write("slow\n");
+        await started.promise;
+        client.end();
+        // The end of stream reaches the server before the answer is released.
+        await new Promise((resolve) => client.socket.once("finish", resolve));
+        release.resolve();
+        assert.equal(await client.readLine(), "done:slow");
+        assert.equal(abortedWhileRunning, false);
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-069 a line sent after a handler's first await goes out at once", async () => {
+    const release = deferred();
+    const handler = async (_command: string, context: HandlerContext) => {
+      await Promise.resolve();
+      context.send("first");
+      await release.promise;
+      return "last";
+    };
+    await withServer({ handler }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("go\n");
+        assert.equal(await client.readLine(), "first");
+        release.resolve();
+        assert.equal(await client.readLine(), "last");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-069 sends count toward maxPendingBytes: awaiting them holds a handler while the client does not read", async () => {
+    const total = 200_000;
+    let sent = 0;
+    const handler = async (_command: string, context: HandlerContext) => {
+      for (let i = 0; i < total; i++) {
+        await context.send(`${i} ${"s".repeat(100)}`);
+        sent++;
+      }
+      return "end";
+    };
+    await withServer({ handler, maxPendingBytes: 64 * 1024 }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        client.socket.pause();
+        await client.write("flood\n");
+        // Wait until the handler stops advancing: it waits for room.
+        let last = -1;
+        while (sent !== last) {
+          last = sent;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        assert.ok(
+          sent < total / 2,
+          `${sent} of ${total} lines sent to a client that reads nothing`,
+        );
+        client.socket.resume();
+        const lines = await client.readLines(total + 1, 30_000);
+        lines.slice(0, total).forEach((line, i) => assert.equal(line, `${i} ${"s".repeat(100)}`));
+        assert.equal(lines[total], "end");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-070 at most maxWaiting clients wait; more are closed at once, logged once; the waiting are served in order", async () => {
+    await withServer({ maxWaiting: 3 }, async (server) => {
+      const holder = await holdSlot(server);
+      const waiting = [];
+      for (let i = 0; i < 3; i++) {
+        const client = await RawClient.connect(server.port!);
+        await client.write(`w${i}\nping\n`);
+        waiting.push(client);
+      }
+      const refused = await Promise.all(
+        [0, 1, 2].map(() => RawClient.connect(server.port!).then((c) => c.untilClosed(2000))),
+      );
+      assert.deepEqual(refused, ["", "", ""]);
+      assert.equal(server.logger.infos.filter((m) => /refusing/.test(m)).length, 1);
+      await holder.write("disconnect\n");
+      for (const [i, client] of waiting.entries()) {
+        assert.deepEqual(await client.readLines(2), [`echo:w${i}`, "pong"]);
+        await client.write("disconnect\n");
+        await client.untilClosed();
+      }
+      holder.destroy();
+      assert.ok(server.logger.infos.some((m) => /refused 3 client/.test(m)));
+    });
+  });
+
+  test("SRS-070 a thousand clients can wait their turn", async () => {
+    const count = 1000;
+    await withServer({}, async (server) => {
+      const holder = await holdSlot(server);
+      const connects: Promise<RawClient>[] = [];
+      for (let i = 0; i < count; i++) connects.push(RawClient.connect(server.port!));
+      // All connect while the slot is held (a kernel backlog alone holds far fewer).
+      const clients = await Promise.race([
+        Promise.all(connects),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error("not all clients could connect")), 5000)
+        ),
+      ]).finally(() => Promise.all(connects).catch(() => []));
+      try {
+        await Promise.all(clients.map((client) => client.write("ping\ndisconnect\n")));
+        await holder.write("disconnect\n");
+        const answers = await Promise.all(clients.map((client) => client.untilClosed(30_000)));
+        const others = answers.filter((answer) => answer !== "pong\n");
+        assert.deepEqual(others, []);
+      } finally {
+        for (const client of clients) client.destroy();
+        holder.destroy();
+      }
+    });
+  });
+
+  test("SRS-070 a TLS client that never completes its handshake is dropped after handshakeTimeout", async () => {
+    await withServer({ tls: serverTls, handshakeTimeout: 200 }, async (server) => {
+      const silent = await RawClient.connect(server.port!);
+      try {
+        assert.equal(await silent.untilClosed(5000), "");
+      } finally {
+        silent.destroy();
+      }
+    });
+  });
+
+  test("SRS-071 a connection check that never settles refuses that client after acceptConnectionTimeout", async () => {
+    let calls = 0;
+    const acceptConnection = () => calls++ === 0 ? new Promise<boolean>(() => {}) : true;
+    await withServer({ acceptConnection, acceptConnectionTimeout: 100 }, async (server) => {
+      const stuck = await RawClient.connect(server.port!);
+      try {
+        assert.equal(await stuck.untilClosed(5000), "");
+      } finally {
+        stuck.destroy();
+      }
+      await assertServed(server);
+      assert.equal(server.logger.errors.length, 1);
+      assert.ok(server.logger.errors[0].error instanceof TimeoutError);
+    });
+  });
+
+  test("SRS-071 a script whose handler never settles stays up; the client's reset frees the slot", async () => {
+    const script = spawnScript(testdata("hang_server.ts"), []);
+    try {
+      const port = Number((await script.waitFor(/listening (\d+)/))[1]);
+      const first = await RawClient.connect(port);
+      await first.write("hang\n");
+      await script.waitFor(/hanging/);
+      first.reset();
+      const second = await RawClient.connect(port);
+      await second.write("ping\n");
+      assert.equal(await second.readLine(5000), "pong");
+      await second.write("shutdown\n");
+      await second.untilClosed();
+      const run = await script.done;
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /finished/);
+    } finally {
+      script.child.kill();
+    }
+  });
+});
+
+describe("failed commands", () => {
+  const onError = (error: unknown, command: string) =>
+    `error - ${command}: ${error instanceof Error ? error.message : error}`;
+
+  test("SRS-072 onError answers a handler that throws, rejects or answers wrongly", async () => {
+    const handler = (command: string) => {
+      if (command === "throw") throw new Error("thrown");
+      if (command === "reject") return Promise.reject(new Error("rejected"));
+      if (command === "wrong") return "two\nlines";
+      return command;
+    };
+    await withServer({ handler, onError }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("throw\nreject\nwrong\nok\n");
+        const lines = await client.readLines(4);
+        assert.equal(lines[0], "error - throw: thrown");
+        assert.equal(lines[1], "error - reject: rejected");
+        assert.match(lines[2], /^error - wrong: .*CR or LF/);
+        assert.equal(lines[3], "ok");
+      } finally {
+        client.destroy();
+      }
+      assert.equal(server.logger.errors.length, 3);
+    });
+  });
+
+  test("SRS-072 onError answers a handler timeout with a TimeoutError before the close", async () => {
+    const handler = () => new Promise<string>(() => {});
+    let seen: unknown;
+    const onTimeout = (error: unknown) => {
+      seen = error;
+      return "error - timeout";
+    };
+    await withServer({ handler, onError: onTimeout, handlerTimeout: 100 }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("slow\n");
+        assert.equal(await client.untilClosed(), "error - timeout\n");
+        assert.ok(seen instanceof TimeoutError);
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-072 an onError that throws or answers wrongly sends nothing and is logged", async () => {
+    const handler = () => {
+      throw new Error("boom");
+    };
+    const failing = (_error: unknown, command: string) => {
+      if (command === "a") throw new Error("onError broke");
+      return "bad\nline";
+    };
+    await withServer({ handler, onError: failing }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("a\nb\nping\n");
+        assert.equal(await client.readLine(), "pong");
+      } finally {
+        client.destroy();
+      }
+      const messages = server.logger.errors.map((e) => e.message);
+      assert.equal(messages.length, 4);
+      assert.match(messages[1], /onError failed on "a"/);
+      assert.match(messages[3], /onError answered "b" wrongly/);
+    });
+  });
+});
+
+describe("listen failures", () => {
+  test("SRS-073 a listen failure rejects with ListenError naming the address, on every runtime", async () => {
+    const path = "/nonexistent-oneline-dir/server.sock";
+    const error = await serve({ path, logger: null, handler: () => undefined }).then(
+      () => assert.fail("listened on a path in a missing directory"),
+      (error: unknown) => error,
+    );
+    assert.ok(error instanceof ListenError, String(error));
+    assert.equal(error.address, path);
+    assert.ok(error.message.startsWith(`cannot listen on ${path}: `), error.message);
+    assert.ok(error.cause !== undefined);
+  });
+
+  test("SRS-073 an address in use is a ListenError too", async () => {
+    const first = await startServer();
+    try {
+      await assert.rejects(startServer({ port: first.port }), ListenError);
+    } finally {
+      await first.close();
+    }
+  });
+});
