@@ -59,6 +59,7 @@ export type {
   Endpoint,
   ListenEndpoint,
   Listener,
+  ListenLimits,
   TlsClientOptions,
   TlsServerOptions,
   Transport,

@@ -299,15 +299,21 @@ export class OnelineServer implements AsyncDisposable {
   readonly #acceptConnection: ServeOptions["acceptConnection"];
   readonly #acceptConnectionTimeout: number;
   readonly #stopper = new AbortController();
-  // Connections refused since the last one served because maxWaiting waited.
-  #refused = 0;
+  // Connections refused since the last one served, because maxWaiting waited.
+  readonly #refusals: { count: number };
   #session: Session | undefined;
   // Sessions the server has ended whose connections are still closing politely.
   readonly #closing = new Set<Session>();
 
   /** Use {@linkcode serve}, which validates the options and binds first. */
-  private constructor(listener: Listener, options: ServeOptions, settings: SessionSettings) {
+  private constructor(
+    listener: Listener,
+    options: ServeOptions,
+    settings: SessionSettings,
+    refusals: { count: number },
+  ) {
     this.#listener = listener;
+    this.#refusals = refusals;
     this.addr = listener.addr;
     this.#settings = settings;
     this.#acceptConnection = options.acceptConnection;
@@ -325,18 +331,17 @@ export class OnelineServer implements AsyncDisposable {
       ? { path: options.path, tls: options.tls }
       : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
     const settings = sessionSettings(options);
-    let server: OnelineServer | undefined;
+    const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
+    const refusals = { count: 0 };
     const listener = await transport.listen(endpoint, {
-      maxWaiting: options.maxWaiting ?? DEFAULT_MAX_WAITING,
+      maxWaiting,
       handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
       onRefused() {
         // Once per stretch of refusals; the count is logged when it ends.
-        if (server !== undefined && server.#refused++ === 0) {
-          settings.log(`${options.maxWaiting ?? DEFAULT_MAX_WAITING} clients wait: refusing more`);
-        }
+        if (refusals.count++ === 0) settings.log(`${maxWaiting} clients wait: refusing more`);
       },
     });
-    server = new OnelineServer(listener, options, settings);
+    const server = new OnelineServer(listener, options, settings, refusals);
     const signal = options.signal;
     if (signal) {
       const onAbort = () => server.close();
@@ -425,9 +430,9 @@ export class OnelineServer implements AsyncDisposable {
 
   async #serve(connection: Connection): Promise<void> {
     const { log, verbose } = this.#settings;
-    if (this.#refused > 0) {
-      log(`refused ${this.#refused} client(s) while the queue was full`);
-      this.#refused = 0;
+    if (this.#refusals.count > 0) {
+      log(`refused ${this.#refusals.count} client(s) while the queue was full`);
+      this.#refusals.count = 0;
     }
     if (!await this.#admit(connection) || !this.running) {
       connection.close();
