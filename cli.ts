@@ -20,11 +20,11 @@ import {
   printError,
   PROGRAM,
   UsageError,
-} from "./cli_common.ts";
-import type { FlagSpec, ParsedArgs } from "./cli_common.ts";
-import { repl } from "./cli_repl.ts";
-import { send } from "./cli_send.ts";
-import { DEFAULT_REPLY, serveCommand } from "./cli_serve.ts";
+} from "./_cli/common.ts";
+import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
+import { repl } from "./_cli/repl.ts";
+import { send } from "./_cli/send.ts";
+import { DEFAULT_REPLY, serveCommand } from "./_cli/serve.ts";
 
 const CLIENT_OPTIONS = `Options:
   --hostname HOST  server host (default 127.0.0.1)

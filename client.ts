@@ -19,8 +19,13 @@ import {
   ServerBusyError,
   TimeoutError,
 } from "./errors.ts";
-import { checkClientTlsOptions, checkEndpointOptions, checkMilliseconds } from "./option_checks.ts";
-import { formatAddress, runtimeTransport } from "./transport.ts";
+import {
+  checkClientTlsOptions,
+  checkEndpointOptions,
+  checkMilliseconds,
+} from "./_util/option_checks.ts";
+import { formatAddress } from "./transport.ts";
+import { runtimeTransport } from "./runtime.ts";
 import type {
   Address,
   ConnectEndpoint,

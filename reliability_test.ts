@@ -10,7 +10,7 @@ import * as tls from "node:tls";
 import { serve } from "./server.ts";
 import type { HandlerContext } from "./server.ts";
 import { ListenError, TimeoutError } from "./errors.ts";
-import { runtimeTransport } from "./transport.ts";
+import { runtimeTransport } from "./runtime.ts";
 import type { Connection, Listener, Transport } from "./transport.ts";
 import {
   assertSocketsClosed,

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { connect } from "./client.ts";
-import { runtimeTransport } from "./transport.ts";
+import { runtimeTransport } from "./runtime.ts";
 import type { Connection } from "./transport.ts";
 import { withServer } from "./test_util.ts";
 
@@ -22,7 +22,7 @@ describe("runtime", () => {
   test("SRS-033 on Deno the server and client run on Deno's own sockets", {
     skip: !onDeno,
   }, async () => {
-    const { denoTransport } = await import("./transport_deno.ts");
+    const { denoTransport } = await import("./_transport/deno.ts");
     assert.equal(await runtimeTransport(), denoTransport);
     await pingThroughRuntimeTransport();
   });
@@ -30,7 +30,7 @@ describe("runtime", () => {
   test("SRS-034 on Bun the server and client run on Bun's own sockets", {
     skip: !onBun,
   }, async () => {
-    const { bunTransport } = await import("./transport_bun.ts");
+    const { bunTransport } = await import("./_transport/bun.ts");
     assert.equal(await runtimeTransport(), bunTransport);
     await pingThroughRuntimeTransport();
   });

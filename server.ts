@@ -7,11 +7,16 @@
 
 import { checkMaxLineBytes, DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
-import { checkEndpointOptions, checkMilliseconds, checkPositiveInteger } from "./option_checks.ts";
+import {
+  checkEndpointOptions,
+  checkMilliseconds,
+  checkPositiveInteger,
+} from "./_util/option_checks.ts";
 import { TimeoutError } from "./errors.ts";
-import { Session } from "./session.ts";
-import type { Builtin, SessionSettings } from "./session.ts";
-import { formatAddress, runtimeTransport } from "./transport.ts";
+import { Session } from "./_server/session.ts";
+import type { Builtin, SessionSettings } from "./_server/session.ts";
+import { formatAddress } from "./transport.ts";
+import { runtimeTransport } from "./runtime.ts";
 import type {
   Address,
   Connection,

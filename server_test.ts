@@ -4,7 +4,7 @@ import type * as net from "node:net";
 import { serve } from "./server.ts";
 import type { HandlerContext, ServeOptions } from "./server.ts";
 import { AddressInUseError, UnsolicitedResponseError } from "./errors.ts";
-import { runtimeTransport } from "./transport.ts";
+import { runtimeTransport } from "./runtime.ts";
 import type { Connection, Transport } from "./transport.ts";
 import {
   assertSocketsClosed,

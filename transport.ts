@@ -1,8 +1,8 @@
 /**
  * The runtime seam: the few socket operations the server and the client
- * need, implemented once per runtime (`transport_deno.ts` over `Deno.listen`,
- * `Deno.listenTls`, `Deno.connect` and `Deno.startTls`; `transport_node.ts`
- * over `node:net` and `node:tls` for Bun). Everything else is shared.
+ * need, as interfaces. Each runtime implements them once, in the private
+ * `_transport/` folder; `runtime.ts` picks the one for the runtime the code
+ * runs on. Everything else is shared.
  *
  * @module
  */
@@ -232,7 +232,7 @@ export interface Listener {
  *
  * @example Count connections by wrapping the runtime's transport
  * ```ts
- * import { runtimeTransport } from "./transport.ts";
+ * import { runtimeTransport } from "./runtime.ts";
  * import type { Transport } from "./transport.ts";
  *
  * const base = await runtimeTransport();
@@ -282,31 +282,4 @@ export function formatAddress(address: Address | Endpoint): string {
   if ("path" in address) return address.path;
   const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
   return `${host}:${address.port}`;
-}
-
-let cached: Promise<Transport> | undefined;
-
-/**
- * The transport of the runtime this code runs on: Deno's own sockets on
- * Deno, Bun's own on Bun (with `node:net` and `node:tls` for Unix paths and
- * TLS), `node:net` elsewhere. Loaded once, on first use.
- *
- * @returns The transport.
- *
- * @example Usage
- * ```ts
- * import { runtimeTransport } from "./transport.ts";
- * const transport = await runtimeTransport();
- * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
- * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
- * await listener.close();
- * ```
- */
-export function runtimeTransport(): Promise<Transport> {
-  cached ??= "Deno" in globalThis
-    ? import("./transport_deno.ts").then((m) => m.denoTransport)
-    : "Bun" in globalThis
-    ? import("./transport_bun.ts").then((m) => m.bunTransport)
-    : import("./transport_node.ts").then((m) => m.nodeTransport);
-  return cached;
 }

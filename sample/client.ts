@@ -12,7 +12,7 @@
 
 import process from "node:process";
 import { connect } from "../mod.ts";
-import { UsageError } from "../cli_common.ts";
+import { UsageError } from "../_cli/common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /** One command and what came back. */

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { endpointFlags } from "../cli_common.ts";
+import { endpointFlags } from "../_cli/common.ts";
 
 /** What the sample scripts accept on the command line. */
 export interface EndpointFlags {

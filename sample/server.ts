@@ -18,7 +18,7 @@
 import process from "node:process";
 import { serve } from "../mod.ts";
 import type { Handler, OnelineServer } from "../mod.ts";
-import { UsageError } from "../cli_common.ts";
+import { UsageError } from "../_cli/common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /**

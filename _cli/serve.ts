@@ -5,10 +5,10 @@
  */
 
 import process from "node:process";
-import { serve } from "./server.ts";
-import type { OnelineServer } from "./server.ts";
-import { endpointFlags, EXIT_FAILURE, printError, printLine, UsageError } from "./cli_common.ts";
-import type { ParsedArgs } from "./cli_common.ts";
+import { serve } from "../server.ts";
+import type { OnelineServer } from "../server.ts";
+import { endpointFlags, EXIT_FAILURE, printError, printLine, UsageError } from "./common.ts";
+import type { ParsedArgs } from "./common.ts";
 
 /** The answer to commands other than `echo`, unless `--reply` says otherwise. */
 export const DEFAULT_REPLY = "nak - unknown cmd";

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "../errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
@@ -19,8 +19,8 @@ import type {
   Listener,
   ListenLimits,
   Transport,
-} from "./transport.ts";
-import { formatAddress } from "./transport.ts";
+} from "../transport.ts";
+import { formatAddress } from "../transport.ts";
 
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };

@@ -14,10 +14,10 @@ import {
   printError,
   printLine,
   UsageError,
-} from "./cli_common.ts";
-import type { ParsedArgs } from "./cli_common.ts";
-import { GOODBYES } from "./cli_send.ts";
-import { formatAddress } from "./transport.ts";
+} from "./common.ts";
+import type { ParsedArgs } from "./common.ts";
+import { GOODBYES } from "./send.ts";
+import { formatAddress } from "../transport.ts";
 
 /**
  * Runs `repl` until the input ends (Ctrl-D, `.exit`, Ctrl-C) or the server

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ListenLimits } from "./transport.ts";
+import type { ListenLimits } from "../transport.ts";
 
 /**
  * A bounded queue of accepted connections (or sockets) with one waiting taker.

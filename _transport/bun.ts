@@ -9,7 +9,7 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "../errors.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
@@ -19,9 +19,9 @@ import type {
   Listener,
   ListenLimits,
   Transport,
-} from "./transport.ts";
-import { formatAddress } from "./transport.ts";
-import { nodeTransport } from "./transport_node.ts";
+} from "../transport.ts";
+import { formatAddress } from "../transport.ts";
+import { nodeTransport } from "./node.ts";
 
 // The little of Bun's socket API used here, so that the module type-checks
 // without Bun's types.

@@ -17,7 +17,7 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ConnectionClosedError } from "./errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import {
   clientFlags,
   connectOrReport,
@@ -25,9 +25,9 @@ import {
   printError,
   printLine,
   UsageError,
-} from "./cli_common.ts";
-import type { ParsedArgs } from "./cli_common.ts";
-import { formatAddress } from "./transport.ts";
+} from "./common.ts";
+import type { ParsedArgs } from "./common.ts";
+import { formatAddress } from "../transport.ts";
 
 /** The built-ins after which the server closes the connection. */
 export const GOODBYES: ReadonlySet<string> = new Set(["disconnect", "shutdown"]);

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { asciiText, checkSingleLine, decodeLine, LineSplitter } from "./framing.ts";
-import type { InvalidReason } from "./framing.ts";
-import { CommandContext, responseLines } from "./handler.ts";
-import type { Handler, HandlerResult } from "./handler.ts";
-import { TimeoutError } from "./errors.ts";
+import { asciiText, checkSingleLine, decodeLine, LineSplitter } from "../framing.ts";
+import type { InvalidReason } from "../framing.ts";
+import { CommandContext, responseLines } from "./command_context.ts";
+import type { Handler, HandlerResult } from "../handler.ts";
+import { TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
-import { formatAddress } from "./transport.ts";
-import type { Connection } from "./transport.ts";
+import { formatAddress } from "../transport.ts";
+import type { Connection } from "../transport.ts";
 
 /** A built-in command the server answers itself. */
 export type Builtin = "ping" | "disconnect" | "shutdown";

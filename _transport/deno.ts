@@ -6,7 +6,7 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "./errors.ts";
+import { AddressInUseError, ListenError } from "../errors.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -17,9 +17,9 @@ import type {
   ListenLimits,
   TlsServerOptions,
   Transport,
-} from "./transport.ts";
-import { formatAddress } from "./transport.ts";
-import { nodeTransport } from "./transport_node.ts";
+} from "../transport.ts";
+import { formatAddress } from "../transport.ts";
+import { nodeTransport } from "./node.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer

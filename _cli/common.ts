@@ -6,10 +6,10 @@
  */
 
 import process from "node:process";
-import { connect } from "./client.ts";
-import type { OnelineClient } from "./client.ts";
-import { formatAddress } from "./transport.ts";
-import type { Endpoint } from "./transport.ts";
+import { connect } from "../client.ts";
+import type { OnelineClient } from "../client.ts";
+import { formatAddress } from "../transport.ts";
+import type { Endpoint } from "../transport.ts";
 
 /** The program's name, in usage texts and error messages. */
 export const PROGRAM = "socket-oneline";
