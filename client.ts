@@ -4,13 +4,9 @@
  * @module
  */
 
-import {
-  checkMaxLineBytes,
-  checkSingleLine,
-  DEFAULT_MAX_LINE_BYTES,
-  LineSplitter,
-  toLine,
-} from "./framing.ts";
+import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./framing.ts";
+import { checkMaxLineBytes } from "./_framing/range_splitter.ts";
+import { checkSingleLine, toLine } from "./_framing/text.ts";
 import type { Line } from "./framing.ts";
 import {
   ConnectError,

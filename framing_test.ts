@@ -1,14 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  asciiText,
-  checkSingleLine,
-  decodeLine,
-  type Line,
-  LineSplitter,
-  type LineSplitterOptions,
-  LineStream,
-} from "./framing.ts";
+import { type Line, LineSplitter, type LineSplitterOptions, LineStream } from "./framing.ts";
+import { RangeSplitter } from "./_framing/range_splitter.ts";
+import { asciiText, checkSingleLine, decodeLine } from "./_framing/text.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const bytesOf = (...values: number[]) => new Uint8Array(values);
@@ -28,6 +22,7 @@ function splitAt(
   viaText = false,
 ): Emitted[] {
   const splitter = new LineSplitter(options);
+  const ranges = new RangeSplitter(options);
   const out: Emitted[] = [];
   let start = 0;
   for (const cut of [...cuts, input.length]) {
@@ -35,7 +30,7 @@ function splitAt(
     if (viaText) {
       const text = asciiText(chunk);
       assert.notEqual(text, undefined, "the chunk is ASCII");
-      splitter.splitRanges(
+      ranges.splitRanges(
         chunk,
         (bytes, from, to, tooLong) => out.push({ bytes: [...bytes.subarray(from, to)], tooLong }),
         text,

@@ -337,6 +337,25 @@ describe("hostile and broken clients", () => {
     });
   });
 
+  test("SRS-069 many awaited sends to a reading client all arrive, in order", async () => {
+    const total = 100_000;
+    const handler = async (_command: string, context: HandlerContext) => {
+      for (let i = 0; i < total; i++) await context.send(`${i} ${"s".repeat(100)}`);
+      return "end";
+    };
+    await withServer({ handler }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("flood\n");
+        const lines = await client.readLines(total + 1, 30_000);
+        lines.slice(0, total).forEach((line, i) => assert.equal(line, `${i} ${"s".repeat(100)}`));
+        assert.equal(lines[total], "end");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
   test("SRS-070 at most maxWaiting clients wait; more are closed at once, logged once; the waiting are served in order", async () => {
     await withServer({ maxWaiting: 3 }, async (server) => {
       const holder = await holdSlot(server);

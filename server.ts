@@ -5,7 +5,8 @@
  * @module
  */
 
-import { checkMaxLineBytes, DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
+import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
+import { checkMaxLineBytes } from "./_framing/range_splitter.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import {
   checkEndpointOptions,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkSingleLine } from "../framing.ts";
+import { checkSingleLine } from "../_framing/text.ts";
 import type { InvalidReason } from "../framing.ts";
 import { HandlerFinishedError, UnsolicitedResponseError } from "../errors.ts";
 import type { HandlerContext, HandlerResult } from "../handler.ts";

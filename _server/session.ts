@@ -5,7 +5,8 @@
  * @module
  */
 
-import { asciiText, checkSingleLine, decodeLine, LineSplitter } from "../framing.ts";
+import { RangeSplitter } from "../_framing/range_splitter.ts";
+import { asciiText, checkSingleLine, decodeLine } from "../_framing/text.ts";
 import type { InvalidReason } from "../framing.ts";
 import { CommandContext, responseLines } from "./command_context.ts";
 import type { Handler, HandlerResult } from "../handler.ts";
@@ -67,7 +68,7 @@ export class Session {
   // Made on the first handler call: sessions that only ping never need one, and aborting one
   // costs a DOMException with a stack trace on every close.
   #aborter: AbortController | undefined;
-  readonly #splitter: LineSplitter;
+  readonly #splitter: RangeSplitter;
   readonly #responses = new ResponseBuffer();
   // The lines of the current read as ranges (no view per line), reused from read to read.
   readonly #sources: Uint8Array[] = [];
@@ -98,7 +99,7 @@ export class Session {
   #closed: Promise<void> = DONE;
   // Whether an async handler runs: its sends go out at once, and writes may overlap.
   #handlerRunning = false;
-  // A write that may overlap another (see #flush); none is in flight when undefined.
+  // The writer while a handler runs (see #flush); undefined when none writes.
   #writing: Promise<void> | undefined;
   // The flush that context.send asked for, run once the handler's current turn is over.
   #sendFlush: Promise<void> | undefined;
@@ -113,7 +114,7 @@ export class Session {
     this.#connection = connection;
     this.#settings = settings;
     this.#peer = formatAddress(connection.remoteAddr);
-    this.#splitter = new LineSplitter({
+    this.#splitter = new RangeSplitter({
       maxLineBytes: settings.maxLineBytes,
       keepCR: settings.keepCR,
     });
@@ -205,9 +206,11 @@ export class Session {
     this.#lastProgress = Date.now();
     const check = () => {
       const quiet = Date.now() - this.#lastProgress;
-      // The time a handler takes is the server's, not the client's.
-      if (this.#handlerRunning) this.#idleTimer = setTimeout(check, idleTimeout);
-      else if (quiet < idleTimeout) this.#idleTimer = setTimeout(check, idleTimeout - quiet);
+      // The time a handler takes is the server's, not the client's, unless it waits for the
+      // client to take what it sent.
+      if (this.#handlerRunning && this.#writing === undefined) {
+        this.#idleTimer = setTimeout(check, idleTimeout);
+      } else if (quiet < idleTimeout) this.#idleTimer = setTimeout(check, idleTimeout - quiet);
       else this.stop("idle");
     };
     this.#idleTimer = setTimeout(check, idleTimeout);
@@ -292,18 +295,24 @@ export class Session {
   }
 
   // Writes what is buffered. Writes go out one at a time and in order: while
-  // an async handler runs, its sends start writes of their own, which a flush
-  // waits for; otherwise only the exchange writes, and awaits each write.
+  // an async handler runs, its sends may flush too, so one writer writes for
+  // all; otherwise only the exchange writes, and awaits each write.
   #flush(): Promise<void> {
-    if (this.#writing !== undefined) return this.#writing.then(() => this.#flush());
+    if (this.#writing !== undefined) return this.#writing;
     if (this.#responses.length === 0) return DONE;
-    const written = this.#write(this.#responses.take());
-    if (!this.#handlerRunning) return written;
-    const writing = written.finally(() => {
-      if (this.#writing === writing) this.#writing = undefined;
-    });
-    this.#writing = writing;
-    return writing;
+    if (!this.#handlerRunning) return this.#write(this.#responses.take());
+    this.#writing = this.#writeAll();
+    return this.#writing;
+  }
+
+  // The one writer while a handler runs: writes until nothing is left, so
+  // that lines appended meanwhile go out too, and every waiter is served by it.
+  async #writeAll(): Promise<void> {
+    try {
+      while (this.#responses.length > 0) await this.#write(this.#responses.take());
+    } finally {
+      this.#writing = undefined;
+    }
   }
 
   // Writes bytes, counting each slice the client takes as progress when the
@@ -437,8 +446,13 @@ export class Session {
             error,
             `handler did not settle within ${handlerTimeout} ms on ${JSON.stringify(text)}`,
           );
-          // What it sent so far, and what onError answers, still go out; then the connection closes.
-          this.#flush().catch(() => {}).then(() => finish("handler timeout"));
+          // What it sent so far, and what onError answers, still go out, then the connection
+          // closes; a client that does not take them within LINGER_MS is cut off.
+          const cutOff = setTimeout(() => this.stop("handler timeout"), LINGER_MS);
+          this.#flush().catch(() => {}).then(() => {
+            clearTimeout(cutOff);
+            finish("handler timeout");
+          });
         }, handlerTimeout);
       }
       Promise.resolve(result).then(

@@ -1,0 +1,170 @@
+/**
+ * The byte-level line splitter, as ranges.
+ *
+ * @module
+ */
+
+import { DEFAULT_MAX_LINE_BYTES, LF, TERMINATOR } from "./types.ts";
+import type { LineSplitterOptions } from "./types.ts";
+
+const CR = 0x0d;
+
+/** Receives a line as bytes[start, end); `tooLong` when it was cut at the cap. */
+export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void;
+
+/**
+ * Checks a line-length cap and returns it.
+ *
+ * @param maxLineBytes The value to check.
+ * @returns The value, when it is a whole number of at least 1.
+ * @throws {TypeError} When the value is not an integer.
+ * @throws {RangeError} When the value is less than 1.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkMaxLineBytes } from "./range_splitter.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkMaxLineBytes(1024), 1024);
+ * ```
+ */
+export function checkMaxLineBytes(maxLineBytes: number): number {
+  if (!Number.isInteger(maxLineBytes)) {
+    throw new TypeError(`maxLineBytes must be an integer, got ${String(maxLineBytes)}`);
+  }
+  if (maxLineBytes < 1) {
+    throw new RangeError(`maxLineBytes must be at least 1, got ${maxLineBytes}`);
+  }
+  return maxLineBytes;
+}
+
+/**
+ * The line splitter underneath `LineSplitter` and the server: it hands out
+ * each line as a range of a byte array (no view per line), and can search
+ * for line ends in the read's ASCII text. See `LineSplitter` for the rules.
+ *
+ * @example Usage
+ * ```ts
+ * import { RangeSplitter } from "./range_splitter.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const splitter = new RangeSplitter({ maxLineBytes: 3 });
+ * const lines: [number, number, boolean][] = [];
+ * splitter.splitRanges(new TextEncoder().encode("ab\r\nabcd\n"), (_, s, e, t) => lines.push([s, e, t]));
+ * assert.deepEqual(lines, [[0, 2, false], [4, 7, true]]);
+ * ```
+ */
+export class RangeSplitter {
+  readonly #maxLineBytes: number;
+  readonly #keepCR: boolean;
+  // The incomplete line carried over from earlier chunks; holds at most
+  // maxLineBytes + 1 bytes (one spare for a CR that may be dropped).
+  #carry: Uint8Array = new Uint8Array(0);
+  #carryLength = 0;
+  // True while the rest of an over-long line is being discarded.
+  #discarding = false;
+
+  /**
+   * Creates a splitter.
+   *
+   * @param options Line cap and CR handling.
+   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1.
+   */
+  constructor(options: LineSplitterOptions = {}) {
+    this.#maxLineBytes = checkMaxLineBytes(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.#keepCR = options.keepCR ?? false;
+  }
+
+  /**
+   * Bytes of the incomplete line buffered so far (capped at `maxLineBytes + 1`).
+   *
+   * @returns The number of buffered bytes.
+   */
+  get pendingBytes(): number {
+    return this.#carryLength;
+  }
+
+  /**
+   * Splits one chunk, calling `sink` for each complete line, in order, as a
+   * range of a byte array: the chunk's own bytes, or a fresh array for a line
+   * that spans chunks.
+   *
+   * @param chunk The next bytes of the stream.
+   * @param sink Called once per complete line.
+   * @param text The chunk as text with one character per byte, as
+   * {@linkcode asciiText} gives it, when the caller has it: line ends are then
+   * found in the text, which V8 searches several times faster than bytes.
+   */
+  splitRanges(
+    chunk: Uint8Array,
+    sink: RangeSink,
+    text?: string,
+  ): void {
+    let start = 0;
+    for (;;) {
+      const lf = text === undefined ? chunk.indexOf(LF, start) : text.indexOf(TERMINATOR, start);
+      if (lf === -1) break;
+      if (this.#carryLength === 0 && !this.#discarding) {
+        this.#emit(chunk, start, lf, sink);
+      } else {
+        this.#finishCarried(chunk, start, lf, sink);
+      }
+      start = lf + 1;
+    }
+    if (start < chunk.length) this.#keep(chunk, start, chunk.length);
+  }
+
+  /**
+   * Whether the incomplete line is already over the cap (its bytes are
+   * being discarded until the next LF).
+   *
+   * @returns `true` while an over-long line is streaming in.
+   */
+  get overflowing(): boolean {
+    return this.#discarding;
+  }
+
+  // Hands out bytes[start, end) as one line, cutting a CR and the cap.
+  #emit(bytes: Uint8Array, start: number, end: number, sink: RangeSink): void {
+    if (!this.#keepCR && end > start && bytes[end - 1] === CR) end--;
+    if (end - start > this.#maxLineBytes) {
+      sink(bytes, start, start + this.#maxLineBytes, true);
+    } else {
+      sink(bytes, start, end, false);
+    }
+  }
+
+  // Completes the carried line with chunk[start, lf).
+  #finishCarried(chunk: Uint8Array, start: number, lf: number, sink: RangeSink): void {
+    this.#keep(chunk, start, lf);
+    // #keep sets #discarding once the line outgrows the cap.
+    const tooLong = this.#discarding;
+    // Copy out, so the carry buffer can be reused for the next partial line.
+    const line = this.#carry.slice(0, this.#carryLength);
+    this.#carryLength = 0;
+    this.#discarding = false;
+    if (tooLong) {
+      sink(line, 0, this.#maxLineBytes, true);
+    } else {
+      this.#emit(line, 0, line.length, sink);
+    }
+  }
+
+  // Appends chunk[start, end) to the carried line, up to the cap.
+  #keep(chunk: Uint8Array, start: number, end: number): void {
+    if (this.#discarding) return;
+    const limit = this.#maxLineBytes + 1;
+    const room = limit - this.#carryLength;
+    const take = Math.min(end - start, room);
+    if (end - start > room) this.#discarding = true;
+    if (take <= 0) return;
+    const needed = this.#carryLength + take;
+    if (needed > this.#carry.length) {
+      const grown = new Uint8Array(Math.min(limit, Math.max(needed, this.#carry.length * 2, 256)));
+      grown.set(this.#carry.subarray(0, this.#carryLength));
+      this.#carry = grown;
+    }
+    this.#carry.set(chunk.subarray(start, start + take), this.#carryLength);
+    this.#carryLength = needed;
+  }
+}
