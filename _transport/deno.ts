@@ -44,11 +44,13 @@ const MAX_READ_AHEAD_BYTES = 64 * 1024;
 class DenoConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #conn: Deno.Conn;
-  // One read buffer per connection, from the spares when there is one; `read`
-  // hands out a copy of just the bytes read, so callers may keep views while
-  // the buffer is reused. Given back once a read has met the end, when no
-  // read is in flight to fill it.
-  #buffer: Uint8Array | undefined = spareReadBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
+  // One read buffer per connection, taken on its first read (not while it
+  // waits its turn), from the spares when there is one; `read` hands out a
+  // copy of just the bytes read, so callers may keep views while the buffer
+  // is reused. Given back once a read has met the end, when no read is in
+  // flight to fill it.
+  #buffer: Uint8Array | undefined;
+  #ended = false;
   #closed = false;
   // Deno learns of a reset only by reading: while watched, the connection
   // reads ahead into chunks of their own, which the next reads return first.
@@ -72,10 +74,11 @@ class DenoConnection implements Connection {
   readTransient(): Promise<Uint8Array | null> {
     this.#watching = false;
     if (this.#ahead.length > 0 || this.#readingAhead !== undefined) return this.#takeAhead();
-    const buffer = this.#buffer;
-    if (this.#closed || buffer === undefined) return Promise.resolve(null);
+    if (this.#closed || this.#ended) return Promise.resolve(null);
+    const buffer = this.#buffer ??= spareReadBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
     return this.#readInto(buffer).then((n) => {
       if (n !== null) return buffer.subarray(0, n);
+      this.#ended = true;
       // Given back once only, even if a caller broke the one-read-at-a-time rule.
       if (this.#buffer === buffer && spareReadBuffers.length < MAX_SPARE_READ_BUFFERS) {
         spareReadBuffers.push(buffer);

@@ -16,7 +16,8 @@
  * Options: `--quick` (smaller sizes, under a minute per runtime), `--runtime
  * deno|bun|both` (default both), `--tls` (add the TLS scenarios), `--timeout
  * SECONDS` (limit per runtime: 150, or 900 without `--quick`), `--deno PATH`
- * and `--bun PATH` (the executables; `deno` and `bun` on PATH by default),
+ * and `--bun PATH` (the executables: the one running this script for its own
+ * runtime, else `deno` and `bun` on PATH),
  * `--idle-timeout MS` (1000) and `--handler-timeout MS` (3000) of the server,
  * `--only TEXT` (only the scenarios whose name contains TEXT).
  *
@@ -884,8 +885,9 @@ function parseConfig(args: string[]): AttackConfig {
       tls: { type: "boolean", default: false },
       only: { type: "string" },
       timeout: { type: "string" },
-      deno: { type: "string", default: "deno" },
-      bun: { type: "string", default: "bun" },
+      // The runtime the attacker runs on is at hand; the other is looked up on PATH.
+      deno: { type: "string", default: "Deno" in globalThis ? process.execPath : "deno" },
+      bun: { type: "string", default: "Bun" in globalThis ? process.execPath : "bun" },
       "idle-timeout": { type: "string", default: "1000" },
       "handler-timeout": { type: "string", default: "3000" },
     },
