@@ -15,7 +15,8 @@ import {
 } from "./_util/option_checks.ts";
 import { TimeoutError } from "./errors.ts";
 import { Session } from "./_server/session.ts";
-import type { Builtin, SessionSettings } from "./_server/session.ts";
+import type { SessionSettings } from "./_server/session.ts";
+import { BUILTINS } from "./_server/builtins.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
 import type {
@@ -243,7 +244,6 @@ const DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS = 5000;
 // running out of file descriptors): doubling from the first to the last.
 const FIRST_RETRY_MS = 10;
 const LAST_RETRY_MS = 1000;
-const encoder = new TextEncoder();
 
 // Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -260,9 +260,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function sessionSettings(options: ServeOptions): SessionSettings {
   const logger = options.logger === undefined ? console : options.logger;
-  const enabled: Builtin[] = ["ping"];
-  if (options.builtins?.disconnect ?? true) enabled.push("disconnect");
-  if (options.builtins?.shutdown ?? true) enabled.push("shutdown");
+  const turnedOff = (options.builtins ?? {}) as Record<string, boolean | undefined>;
   return {
     handler: options.handler,
     log: (message) => logger?.info(message),
@@ -273,7 +271,7 @@ function sessionSettings(options: ServeOptions): SessionSettings {
     verbose: options.verbose ?? false,
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     keepCR: options.keepCR ?? false,
-    builtins: enabled.map((name) => [name, encoder.encode(name)] as const),
+    builtins: BUILTINS.filter((builtin) => turnedOff[builtin.name] !== false),
     idleTimeout: options.idleTimeout,
     handlerTimeout: options.handlerTimeout,
     maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
@@ -516,10 +514,11 @@ function checkServeOptions(options: ServeOptions): void {
       `options.lineTooLong must be "handler" or "close", got ${options.lineTooLong}`,
     );
   }
+  const optional = BUILTINS.filter((builtin) => builtin.optional).map((builtin) => builtin.name);
   for (const [name, value] of Object.entries(options.builtins ?? {})) {
-    if (!["disconnect", "shutdown"].includes(name)) {
+    if (!optional.includes(name)) {
       throw new TypeError(
-        `options.builtins.${name}: only disconnect and shutdown can be turned off`,
+        `options.builtins.${name}: only ${optional.join(" and ")} can be turned off`,
       );
     }
     if (typeof value !== "boolean") {

@@ -141,6 +141,47 @@ describe("built-in commands", () => {
     assert.deepEqual(seen, []);
   });
 
+  test("SRS-004 SRS-005 SRS-006 near misses of the built-in names go to the handler", async () => {
+    const nearMisses = [
+      "Ping",
+      "pingx",
+      "ping ",
+      " ping",
+      "pin",
+      "shutdowns",
+      "sxxxxxxx",
+      "disconnec",
+      "DISCONNECT",
+      "shutdowN",
+    ];
+    const { seen, handler } = recordingHandler();
+    await withServer({ handler }, async (server) => {
+      await withClients(server, 1, async (client) => {
+        await client.write(nearMisses.map((line) => `${line}\n`).join("") + "ping\n");
+        const answers = await client.readLines(nearMisses.length + 1);
+        assert.deepEqual(answers, [...nearMisses.map((line) => `echo:${line}`), "pong"]);
+      });
+      assert.equal(server.running, true);
+    });
+    assert.deepEqual(seen.map((line) => line.command), nearMisses);
+  });
+
+  test("SRS-004 SRS-006 a built-in cut by the line cap is no built-in: it reaches the handler flagged too long", async () => {
+    const reasons: (string | undefined)[] = [];
+    const handler = (command: string, context: HandlerContext) => {
+      reasons.push(context.reason);
+      return `echo:${command}`;
+    };
+    await withServer({ handler, maxLineBytes: 4 }, async (server) => {
+      await withClients(server, 1, async (client) => {
+        await client.write("shutdown\npingx\nping\n");
+        assert.deepEqual(await client.readLines(3), ["echo:shut", "echo:ping", "pong"]);
+      });
+      assert.equal(server.running, true);
+    });
+    assert.deepEqual(reasons, ["too_long", "too_long"]);
+  });
+
   test("SRS-005 disconnect writes earlier responses, closes, and drops what follows", async () => {
     const { seen, handler } = recordingHandler();
     await withServer({ handler }, async (server) => {

@@ -12,11 +12,11 @@ import { CommandContext, responseLines } from "./command_context.ts";
 import type { Handler, HandlerResult } from "../handler.ts";
 import { TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
+import { BUILTINS, findBuiltin, isBuiltin } from "./builtins.ts";
+import type { Builtin } from "./builtins.ts";
+import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
-
-/** A built-in command the server answers itself. */
-export type Builtin = "ping" | "disconnect" | "shutdown";
 
 /** How a session ended. */
 export type SessionEnd =
@@ -36,8 +36,8 @@ export interface SessionSettings {
   verbose: boolean;
   maxLineBytes: number;
   keepCR: boolean;
-  /** The built-ins in force, with their bytes. */
-  builtins: readonly (readonly [Builtin, Uint8Array])[];
+  /** The built-ins in force, from the table. */
+  builtins: readonly Builtin[];
   idleTimeout: number | undefined;
   handlerTimeout: number | undefined;
   maxPendingBytes: number;
@@ -45,13 +45,12 @@ export interface SessionSettings {
   onError: ((error: unknown, command: string) => HandlerResult) | undefined;
 }
 
-const PONG = new TextEncoder().encode("pong\n");
-const LONGEST_BUILTIN = "disconnect".length;
 // How long a departing client may take to close after the server's end of
 // stream; the next client waits at most this long.
 const LINGER_MS = 1000;
-const [P, I, N, G] = new TextEncoder().encode("ping");
 const DONE = Promise.resolve();
+// The built-in answered on the hot path (see Session.#answeredAtOnce).
+const FAST_BUILTIN = BUILTINS[0];
 // Responses go out in slices of this size at most when the idle timeout is
 // on, so that a client slowly taking a large answer still makes progress.
 const WRITE_SLICE_BYTES = 256 * 1024;
@@ -70,29 +69,13 @@ export class Session {
   #aborter: AbortController | undefined;
   readonly #splitter: RangeSplitter;
   readonly #responses = new ResponseBuffer();
-  // The lines of the current read as ranges (no view per line), reused from read to read.
-  readonly #sources: Uint8Array[] = [];
-  readonly #starts: number[] = [];
-  readonly #ends: number[] = [];
-  readonly #tooLong: boolean[] = [];
+  // The lines of the current read that are not answered at once.
+  readonly #batch = new LineBatch();
   readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
-    // The hot path: a `ping` with no line queued before it is answered right here, in order,
-    // unless it must be logged or the responses must be flushed first.
-    if (
-      this.#sources.length === 0 && end - start === 4 && bytes[start] === P &&
-      bytes[start + 1] === I && bytes[start + 2] === N && bytes[start + 3] === G &&
-      !tooLong && !this.#settings.verbose &&
-      this.#responses.length < this.#settings.maxPendingBytes
-    ) {
-      this.#responses.appendBytes(PONG);
-      this.#gotLine = true;
-      return;
-    }
     this.#gotLine = true;
-    this.#sources.push(bytes);
-    this.#starts.push(start);
-    this.#ends.push(end);
-    this.#tooLong.push(tooLong);
+    if (!this.#answeredAtOnce(bytes, start, end, tooLong)) {
+      this.#batch.push(bytes, start, end, tooLong);
+    }
   };
   readonly #appendResponse: (line: string) => void;
   #end: SessionEnd | undefined;
@@ -229,62 +212,86 @@ export class Session {
     return this.#aborter.signal;
   }
 
+  // The hot path: the first built-in of the table (`ping`) is answered as
+  // its line is found, when that changes nothing a client could see. That
+  // holds while no line of this read waits before it (answers stay in
+  // order), nothing is logged (verbose logs every line), the line is whole,
+  // and the responses are under maxPendingBytes (backpressure is checked
+  // once per line in #exchange).
+  #answeredAtOnce(bytes: Uint8Array, start: number, end: number, tooLong: boolean): boolean {
+    const fast = FAST_BUILTIN;
+    if (
+      this.#batch.length !== 0 || tooLong || this.#settings.verbose ||
+      this.#responses.length >= this.#settings.maxPendingBytes ||
+      !isBuiltin(fast, bytes, start, end)
+    ) return false;
+    this.#responses.appendBytes(fast.replyBytes!);
+    return true;
+  }
+
   async #exchange(): Promise<SessionEnd> {
-    const { verbose, log, lineTooLong } = this.#settings;
-    const sources = this.#sources;
-    const starts = this.#starts;
-    const ends = this.#ends;
-    const tooLong = this.#tooLong;
+    const batch = this.#batch;
     for (;;) {
       const chunk = await this.#read();
       if (chunk === null) return "closed";
-      sources.length =
-        starts.length =
-        ends.length =
-        tooLong.length =
-          0;
-      // One decode of the whole chunk beats one per line; when it is all ASCII, line ends are
-      // found in its text and each line's text is a slice of it. The rest of an over-long line
-      // is only searched for its end, which the bytes do without making a string.
-      const ascii = this.#splitter.overflowing ? undefined : asciiText(chunk);
-      this.#splitter.splitRanges(chunk, this.#collect, ascii);
-      if (this.#gotLine) {
-        this.#gotLine = false;
-        this.#progress();
-      }
-      for (let i = 0; i < sources.length; i++) {
-        const source = sources[i];
-        const start = starts[i];
-        const end = ends[i];
-        if (verbose) log(`${this.#peer} < ${decodeLine(source.subarray(start, end)).text}`);
-        if (tooLong[i] && lineTooLong === "close") return await this.#refuseTooLong();
-        const builtin = tooLong[i] ? undefined : this.#builtinOf(source, start, end);
-        if (builtin === "ping") {
-          this.#responses.appendBytes(PONG);
-          if (verbose) log(`${this.#peer} > pong`);
-        } else if (builtin !== undefined) {
-          await this.#flush();
-          return builtin;
-        } else {
-          const pending = this.#handle(
-            source,
-            start,
-            end,
-            tooLong[i],
-            source === chunk && ascii !== undefined ? ascii.slice(start, end) : undefined,
-          );
-          if (pending !== undefined) {
-            // An async handler: send what earlier commands answered while it runs.
-            await this.#flush();
-            const end = await pending;
-            if (end !== undefined) return end;
-          }
-        }
+      const ascii = this.#split(chunk);
+      for (let i = 0; i < batch.length; i++) {
+        const serving = this.#serveLine(i, chunk, ascii);
+        const end = serving === undefined ? undefined : await serving;
+        if (end !== undefined) return end;
         if (this.#responses.length >= this.#settings.maxPendingBytes) await this.#flush();
       }
-      if (lineTooLong === "close" && this.#splitter.overflowing) return await this.#refuseTooLong();
+      if (this.#settings.lineTooLong === "close" && this.#splitter.overflowing) {
+        return await this.#refuseTooLong();
+      }
       await this.#flush();
     }
+  }
+
+  // Splits a read into the batch, answering pings at once where it may.
+  // One decode of the whole chunk beats one per line; when it is all ASCII,
+  // line ends are found in its text and each line's text is a slice of it.
+  // The rest of an over-long line is only searched for its end, which the
+  // bytes do without making a string.
+  #split(chunk: Uint8Array): string | undefined {
+    this.#batch.clear();
+    const ascii = this.#splitter.overflowing ? undefined : asciiText(chunk);
+    this.#splitter.splitRanges(chunk, this.#collect, ascii);
+    if (this.#gotLine) {
+      this.#gotLine = false;
+      this.#progress();
+    }
+    return ascii;
+  }
+
+  // Serves line i of the batch, by the protocol's order: a line over the cap
+  // (closing, if so configured), a built-in, the handler. Returns a promise
+  // only when it must wait, and then how the session ends, if it does.
+  #serveLine(
+    i: number,
+    chunk: Uint8Array,
+    ascii: string | undefined,
+  ): Promise<SessionEnd | undefined> | undefined {
+    const { sources, starts, ends, tooLong } = this.#batch;
+    const source = sources[i];
+    const start = starts[i];
+    const end = ends[i];
+    const { verbose, log } = this.#settings;
+    if (verbose) log(`${this.#peer} < ${decodeLine(source.subarray(start, end)).text}`);
+    if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
+    const builtin = tooLong[i]
+      ? undefined
+      : findBuiltin(this.#settings.builtins, source, start, end);
+    if (builtin?.replyBytes !== undefined) {
+      this.#responses.appendBytes(builtin.replyBytes);
+      if (verbose) log(`${this.#peer} > ${builtin.reply}`);
+      return undefined;
+    }
+    if (builtin?.end !== undefined) return this.#flush().then(() => builtin.end);
+    const text = source === chunk && ascii !== undefined ? ascii.slice(start, end) : undefined;
+    const pending = this.#handle(source, start, end, tooLong[i], text);
+    // An async handler: what earlier commands answered goes out while it runs.
+    return pending && this.#flush().then(() => pending);
   }
 
   // A transient read where the transport has one: every line of a chunk is
@@ -339,21 +346,6 @@ export class Session {
       return this.#flush();
     }).catch(() => this.stop("closed"));
     return this.#responses.length >= this.#settings.maxPendingBytes ? this.#sendFlush : DONE;
-  }
-
-  // The built-in that source[start, end) names, compared on bytes so commands are not decoded.
-  #builtinOf(source: Uint8Array, start: number, end: number): Builtin | undefined {
-    const length = end - start;
-    if (length > LONGEST_BUILTIN) return undefined;
-    const builtins = this.#settings.builtins;
-    for (let b = 0; b < builtins.length; b++) {
-      const bytes = builtins[b][1];
-      if (length !== bytes.length) continue;
-      let i = 0;
-      while (i < length && source[start + i] === bytes[i]) i++;
-      if (i === length) return builtins[b][0];
-    }
-    return undefined;
   }
 
   async #refuseTooLong(): Promise<SessionEnd> {
