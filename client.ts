@@ -261,7 +261,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     const written = this.#writing.then(() => this.#connection.write(bytes));
     this.#writing = written.catch(() => {});
     return written.catch((error) => {
-      throw new ConnectionClosedError(`send failed: ${(error as Error).message ?? error}`);
+      throw new ConnectionClosedError("send failed: the connection is gone", { cause: error });
     });
   }
 
@@ -274,7 +274,11 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @throws {ConnectionClosedError} When the connection closes first.
    */
   recvLine(options: RecvOptions = {}): Promise<Line> {
-    checkMilliseconds(options.timeout, "timeout", true);
+    try {
+      checkMilliseconds(options.timeout, "timeout", true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const timeout = options.timeout ?? this.#timeout;
     const line = this.#lines.shift();
     if (line !== undefined) {
@@ -311,6 +315,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @returns The response's text.
    */
   async request(command: string, options: RecvOptions = {}): Promise<string> {
+    // A bad timeout fails before anything is sent.
+    checkMilliseconds(options.timeout, "timeout", true);
     await this.send(command);
     return await this.recv(options);
   }

@@ -246,7 +246,21 @@ describe("client", () => {
       await assert.rejects(connect(options as ConnectOptions), type, JSON.stringify(options));
     }
     await withClient({}, async (client) => {
-      await assert.rejects(client.recv({ timeout: 0 }), RangeError);
+      // Every async method reports a bad argument as a rejection, never by throwing.
+      const calls: [string, () => Promise<unknown>, ErrorConstructor][] = [
+        ["recv", () => client.recv({ timeout: 0 }), RangeError],
+        ["recvLine", () => client.recvLine({ timeout: -1 }), RangeError],
+        ["request", () => client.request("x", { timeout: "1" as unknown as number }), TypeError],
+        ["send", () => client.send("a\nb"), TypeError],
+        ["ping", () => client.ping({ timeout: 0 }), RangeError],
+      ];
+      for (const [name, call, type] of calls) {
+        let result: Promise<unknown> | undefined;
+        assert.doesNotThrow(() => result = call(), name);
+        await assert.rejects(result!, type, name);
+      }
+      // Nothing was sent by the calls that failed their check.
+      assert.equal(await client.request("ping"), "pong");
     });
   });
 

@@ -23,9 +23,10 @@ export class TimeoutError extends Error {
    *
    * @param message What timed out.
    * @param timeout The limit, in milliseconds.
+   * @param options The underlying error, as `cause`.
    */
-  constructor(message: string, timeout: number) {
-    super(message);
+  constructor(message: string, timeout: number, options?: ErrorOptions) {
+    super(message, options);
     this.name = "TimeoutError";
     this.timeout = timeout;
   }
@@ -48,12 +49,14 @@ export class ServerBusyError extends TimeoutError {
    *
    * @param address The server's address, as `host:port`.
    * @param timeout The handshake limit, in milliseconds.
+   * @param options The underlying error, as `cause`.
    */
-  constructor(address: string, timeout: number) {
+  constructor(address: string, timeout: number, options?: ErrorOptions) {
     super(
       `server at ${address} accepted the connection but did not answer ping within ${timeout} ms: ` +
         "it is probably busy with another client (it serves one at a time)",
       timeout,
+      options,
     );
     this.name = "ServerBusyError";
   }
@@ -75,9 +78,10 @@ export class ConnectionClosedError extends Error {
    * Creates the error.
    *
    * @param message What was closed, and by whom.
+   * @param options The underlying error, as `cause`.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ConnectionClosedError";
   }
 }
@@ -126,9 +130,10 @@ export class ProtocolError extends Error {
    * Creates the error.
    *
    * @param message What was expected and what came.
+   * @param options The underlying error, as `cause`.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ProtocolError";
   }
 }

@@ -4,6 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { connect } from "./client.ts";
+import { ConnectError, ConnectionClosedError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
 import type { Connection } from "./transport.ts";
 import { withServer } from "./test_util.ts";
@@ -68,7 +69,54 @@ describe("runtime", () => {
         assert.equal(await read(served[1]), null);
       }
     } finally {
-      listener.close();
+      await listener.close();
     }
+  });
+
+  test("SRS-074 writes called without waiting go out whole and in call order; a closed connection rejects them", async () => {
+    const transport = await runtimeTransport();
+    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    try {
+      const client = await transport.connect({ hostname: "127.0.0.1", port });
+      const served = (await listener.accept())!;
+      // Big enough that the socket cannot take the first at once: the others must wait for it.
+      const chunks = [0x61, 0x62, 0x63].map((letter) =>
+        new Uint8Array(4 * 1024 * 1024).fill(letter)
+      );
+      const writes = Promise.all(chunks.map((chunk) => served.write(chunk)));
+      const received: number[] = [];
+      let total = 0;
+      while (total < 3 * 4 * 1024 * 1024) {
+        const chunk = await client.read();
+        assert.notEqual(chunk, null);
+        // Run-length of letters, to compare order without keeping 12 MiB of numbers.
+        for (const byte of chunk!) if (received.at(-1) !== byte) received.push(byte);
+        total += chunk!.length;
+      }
+      await writes;
+      assert.deepEqual(received, [0x61, 0x62, 0x63]);
+      served.close();
+      await assert.rejects(served.write(new Uint8Array(1)), ConnectionClosedError);
+      client.close();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  test("SRS-074 a connect that fails is a ConnectError naming the address, with the cause", async () => {
+    const transport = await runtimeTransport();
+    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    await listener.close();
+    const error = await transport.connect({ hostname: "127.0.0.1", port }).then(
+      () => assert.fail("connected to a closed port"),
+      (error: unknown) => error,
+    );
+    assert.ok(error instanceof ConnectError, String(error));
+    assert.ok(error.message.startsWith(`cannot connect to 127.0.0.1:${port}: `), error.message);
+    assert.notEqual(error.cause, undefined);
   });
 });

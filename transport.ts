@@ -132,8 +132,10 @@ export interface Connection {
   read(): Promise<Uint8Array | null>;
   /**
    * Like {@linkcode Connection.read}, but the bytes are only valid until the
-   * next read: no copy and no garbage per read. Optional; the server uses it
-   * when present.
+   * next read: no copy and no garbage per read. An optional fast path (the
+   * Deno transport has it, as Deno reads into a buffer the caller gives); the
+   * server uses it when present and `read` otherwise. The same one-read-at-a-
+   * time rule holds across both.
    *
    * @returns The bytes, or `null` once the stream has ended, been reset or been closed.
    */
@@ -141,9 +143,12 @@ export interface Connection {
   /**
    * Writes all of `data`. Resolves once the bytes are handed to the
    * operating system, so `data` may be reused afterwards and a peer that does
-   * not read slows the writer down.
+   * not read slows the writer down. Writes go out in call order: a write
+   * called while another is pending waits for it (callers need not chain
+   * them, though the server and the client do).
    *
    * @param data The bytes to send.
+   * @throws {ConnectionClosedError} When the connection is closed or gone.
    */
   write(data: Uint8Array): Promise<void>;
   /**
@@ -262,6 +267,9 @@ export interface Transport {
    * @param endpoint Where to connect.
    * @returns The connection, once it is established (for TLS: once the
    *   server's certificate is verified).
+   * @throws {ConnectError} When it cannot connect, or the TLS handshake
+   *   fails; the runtime's error is the `cause`.
+   * @throws {TypeError} When TLS is asked for over a Unix socket path.
    */
   connect(endpoint: ConnectEndpoint): Promise<Connection>;
 }

@@ -9,7 +9,8 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "../errors.ts";
+import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
+import { connectFailure } from "./connect_failure.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
@@ -78,9 +79,9 @@ class BunConnection implements Connection {
   // Reads end when the peer ends its side; the socket may still take
   // writes, as a client that ends its side may still read the answers.
   #closed = false;
-  // Bytes the socket did not take yet, written on "drain".
-  #unsent: Uint8Array | undefined;
-  #drained: ((error?: Error) => void) | undefined;
+  // Writes the socket has not taken yet, in call order: the first one's
+  // rest goes out on "drain", and the others wait for it.
+  readonly #writes: { data: Uint8Array; done: PromiseWithResolvers<void> }[] = [];
 
   constructor(socket: BunSocket) {
     this.#socket = socket;
@@ -114,15 +115,24 @@ class BunConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#reads.gone();
-    this.#unsent = undefined;
-    this.#settleWrite(new Error("the connection is closed"));
+    for (const write of this.#writes.splice(0)) {
+      write.done.reject(new ConnectionClosedError("the connection is closed"));
+    }
   }
 
+  /** The socket takes bytes again: the waiting writes go on, in order. */
   drain(): void {
-    const unsent = this.#unsent;
-    if (unsent === undefined) return;
-    this.#unsent = undefined;
-    this.#send(unsent);
+    while (this.#writes.length > 0) {
+      const first = this.#writes[0];
+      const rest = this.#send(first.data);
+      if (rest === null) return this.closed();
+      if (rest !== undefined) {
+        first.data = rest;
+        return;
+      }
+      this.#writes.shift();
+      first.done.resolve();
+    }
   }
 
   read(): Promise<Uint8Array | null> {
@@ -134,28 +144,29 @@ class BunConnection implements Connection {
   }
 
   write(data: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error("write on a closed connection"));
-    this.#send(data);
-    if (this.#unsent === undefined) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#drained = (error) => error ? reject(error) : resolve();
-    });
-  }
-
-  // Writes what the socket takes now and keeps the rest for "drain".
-  #send(data: Uint8Array): void {
-    const written = this.#socket.write(data);
-    if (written >= 0 && written < data.length) {
-      this.#unsent = data.subarray(written);
-      return;
+    if (this.#closed) {
+      return Promise.reject(new ConnectionClosedError("write on a closed connection"));
     }
-    this.#settleWrite(written < 0 ? new Error("the connection is closed") : undefined);
+    let rest: Uint8Array | undefined | null = data;
+    if (this.#writes.length === 0) {
+      rest = this.#send(data);
+      if (rest === undefined) return Promise.resolve();
+      if (rest === null) {
+        this.closed();
+        return Promise.reject(new ConnectionClosedError("the connection is closed"));
+      }
+    }
+    const done = Promise.withResolvers<void>();
+    this.#writes.push({ data: rest, done });
+    return done.promise;
   }
 
-  #settleWrite(error?: Error): void {
-    const drained = this.#drained;
-    this.#drained = undefined;
-    drained?.(error);
+  // Writes what the socket takes now: `undefined` when it took everything,
+  // the rest when it took part, `null` when it is closed.
+  #send(data: Uint8Array): Uint8Array | undefined | null {
+    const written = this.#socket.write(data);
+    if (written < 0) return null;
+    return written < data.length ? data.subarray(written) : undefined;
   }
 
   closeWrite(): Promise<void> {
@@ -244,12 +255,16 @@ export const bunTransport: Transport = {
   async connect(endpoint: ConnectEndpoint): Promise<Connection> {
     if ("path" in endpoint || endpoint.tls !== undefined) return nodeTransport.connect(endpoint);
     let connection: BunConnection | undefined;
-    await bun.connect({
-      hostname: endpoint.hostname,
-      port: endpoint.port,
-      allowHalfOpen: true,
-      socket: handlers((socket) => connection = new BunConnection(socket)),
-    });
+    try {
+      await bun.connect({
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        allowHalfOpen: true,
+        socket: handlers((socket) => connection = new BunConnection(socket)),
+      });
+    } catch (error) {
+      throw connectFailure(endpoint, error);
+    }
     return connection!;
   },
 };

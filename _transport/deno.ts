@@ -6,7 +6,7 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "../errors.ts";
+import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -20,6 +20,8 @@ import type {
 } from "../transport.ts";
 import { formatAddress } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
+import { connectFailure } from "./connect_failure.ts";
+import { tlsOverUnixPath } from "../_util/option_checks.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
@@ -52,6 +54,9 @@ class DenoConnection implements Connection {
   #buffer: Uint8Array | undefined;
   #ended = false;
   #closed = false;
+  // The last write called, and how many have not finished.
+  #lastWrite: Promise<void> | undefined;
+  #writes = 0;
   // Deno learns of a reset only by reading: while watched, the connection
   // reads ahead into chunks of their own, which the next reads return first.
   readonly #ahead: (Uint8Array | null)[] = [];
@@ -140,10 +145,26 @@ class DenoConnection implements Connection {
     });
   }
 
-  async write(data: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < data.length) {
-      written += await this.#conn.write(data.subarray(written));
+  write(data: Uint8Array): Promise<void> {
+    // A write may take several system calls: one called meanwhile waits for
+    // it, so that their bytes do not interleave.
+    this.#writes++;
+    const last = this.#lastWrite;
+    const write = last === undefined ? this.#writeAll(data) : last.then(() => this.#writeAll(data));
+    this.#lastWrite = this.#writes === 0 ? undefined : write;
+    return write;
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
+    try {
+      let written = 0;
+      while (written < data.length) {
+        written += await this.#conn.write(data.subarray(written));
+      }
+    } catch (error) {
+      throw new ConnectionClosedError("the connection is closed", { cause: error });
+    } finally {
+      if (--this.#writes === 0) this.#lastWrite = undefined;
     }
   }
 
@@ -306,17 +327,6 @@ function checkCertificate({ cert, key }: TlsServerOptions): void {
   Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert, key }).close();
 }
 
-async function handshakeOrClose(conn: Deno.TlsConn): Promise<void> {
-  try {
-    await conn.handshake();
-  } catch (error) {
-    closeQuietly(conn);
-    throw new Error(`TLS handshake failed: ${(error as Error).message ?? error}`, {
-      cause: error,
-    });
-  }
-}
-
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
   async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
@@ -345,31 +355,38 @@ export const denoTransport: Transport = {
 
   async connect(endpoint: ConnectEndpoint): Promise<Connection> {
     if ("path" in endpoint) {
-      if (endpoint.tls !== undefined) {
-        throw new TypeError("TLS is only supported over TCP, not over a Unix socket path");
+      if (endpoint.tls !== undefined) throw tlsOverUnixPath();
+      try {
+        return new DenoConnection(await Deno.connect({ transport: "unix", path: endpoint.path }));
+      } catch (error) {
+        throw connectFailure(endpoint, error);
       }
-      return new DenoConnection(await Deno.connect({ transport: "unix", path: endpoint.path }));
     }
     const { hostname, port, tls } = endpoint;
-    const tcp = await Deno.connect({ transport: "tcp", hostname, port });
+    let tcp: Deno.TcpConn;
+    try {
+      tcp = await Deno.connect({ transport: "tcp", hostname, port });
+    } catch (error) {
+      throw connectFailure(endpoint, error);
+    }
     if (tls === undefined) return new DenoConnection(tcp);
     // Connect, then start TLS over the TCP connection: this keeps TCP_NODELAY
     // (which a TLS connection cannot set) and lets the name the certificate
     // is checked against differ from the host connected to.
     tcp.setNoDelay(true);
-    let conn: Deno.TlsConn;
+    let conn: Deno.TlsConn | undefined;
     try {
       conn = await Deno.startTls(tcp, {
         hostname: tls.serverName ?? hostname,
         caCerts: tls.caCerts ?? [],
       });
+      // Verify the server now, so that a certificate that does not verify
+      // fails the connect instead of the first read.
+      await conn.handshake();
     } catch (error) {
-      closeQuietly(tcp);
-      throw error;
+      closeQuietly(conn ?? tcp);
+      throw connectFailure(endpoint, error, "TLS handshake failed");
     }
-    // Verify the server now, so that a certificate that does not verify
-    // fails the connect instead of the first read.
-    await handshakeOrClose(conn);
     return new DenoConnection(conn);
   },
 };

@@ -9,12 +9,15 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ListenError } from "../errors.ts";
+import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
+import { connectFailure } from "./connect_failure.ts";
+import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { ReadQueue } from "./read_queue.ts";
 import type {
   Address,
   ConnectEndpoint,
   Connection,
+  Endpoint,
   ListenEndpoint,
   Listener,
   ListenLimits,
@@ -60,7 +63,7 @@ class NodeConnection implements Connection {
   write(data: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.#socket.destroyed) {
-        reject(new Error("write on a closed connection"));
+        reject(new ConnectionClosedError("write on a closed connection"));
         return;
       }
       this.#socket.write(data, (error) => error ? reject(error) : resolve());
@@ -213,20 +216,19 @@ function listenOnce(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Lis
   });
 }
 
-function tlsOnUnixPath(): TypeError {
-  return new TypeError("TLS is only supported over TCP, not over a Unix socket path");
-}
-
 // Settles once `socket` has connected (and, for TLS, verified the server).
-function connected(socket: net.Socket, event: string, path?: string): Promise<Connection> {
+function connected(
+  socket: net.Socket,
+  endpoint: Endpoint,
+  event: "connect" | "secureConnect",
+): Promise<Connection> {
+  const path = "path" in endpoint ? endpoint.path : undefined;
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       socket.destroy();
-      reject(
-        event === "secureConnect" && !(error as NodeJS.ErrnoException).syscall
-          ? new Error(`TLS handshake failed: ${error.message}`, { cause: error })
-          : error,
-      );
+      // An error without a system call is TLS's own (such as a certificate that does not verify).
+      const tlsFailure = event === "secureConnect" && !(error as NodeJS.ErrnoException).syscall;
+      reject(connectFailure(endpoint, error, tlsFailure ? "TLS handshake failed" : undefined));
     };
     socket.once("error", onError);
     socket.once(event, () => {
@@ -240,7 +242,7 @@ function connected(socket: net.Socket, event: string, path?: string): Promise<Co
 export const nodeTransport: Transport = {
   async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
     const path = "path" in endpoint ? endpoint.path : undefined;
-    if (path !== undefined && endpoint.tls !== undefined) throw tlsOnUnixPath();
+    if (path !== undefined && endpoint.tls !== undefined) throw tlsOverUnixPath();
     try {
       return await listenOnce(endpoint, limits);
     } catch (error) {
@@ -258,11 +260,11 @@ export const nodeTransport: Transport = {
 
   connect(endpoint: ConnectEndpoint): Promise<Connection> {
     if ("path" in endpoint) {
-      if (endpoint.tls !== undefined) return Promise.reject(tlsOnUnixPath());
-      return connected(net.connect({ path: endpoint.path }), "connect", endpoint.path);
+      if (endpoint.tls !== undefined) return Promise.reject(tlsOverUnixPath());
+      return connected(net.connect({ path: endpoint.path }), endpoint, "connect");
     }
     const { hostname: host, port, tls: options } = endpoint;
-    if (options === undefined) return connected(net.connect({ host, port }), "connect");
+    if (options === undefined) return connected(net.connect({ host, port }), endpoint, "connect");
     const name = options.serverName ?? host;
     const socket = tls.connect({
       host,
@@ -275,6 +277,6 @@ export const nodeTransport: Transport = {
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
       rejectUnauthorized: true,
     });
-    return connected(socket, "secureConnect");
+    return connected(socket, endpoint, "secureConnect");
   },
 };

@@ -32,9 +32,7 @@ export function checkEndpointOptions(
   if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
     throw new TypeError(`options.path must be a non-empty string, got ${String(options.path)}`);
   }
-  if (options.path !== undefined && options.tls !== undefined) {
-    throw new TypeError("options.tls works over TCP only: it cannot be combined with options.path");
-  }
+  if (options.path !== undefined && options.tls !== undefined) throw tlsOverUnixPath();
 }
 
 /**
@@ -98,4 +96,14 @@ export function checkPositiveInteger(value: unknown, name: string): void {
     throw new TypeError(`${name} must be an integer, got ${String(value)}`);
   }
   if (value < 1) throw new RangeError(`${name} must be at least 1, got ${value}`);
+}
+
+/**
+ * The error for TLS asked for over a Unix socket path, which every check of
+ * that rule throws.
+ *
+ * @returns The error, to throw.
+ */
+export function tlsOverUnixPath(): TypeError {
+  return new TypeError("TLS works over TCP only, not over a Unix socket path (options.path)");
 }
