@@ -5,7 +5,6 @@
  */
 
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from "./framing.ts";
-import { checkMaxLineBytes } from "./_framing/range_splitter.ts";
 import { checkSingleLine, toLine } from "./_framing/text.ts";
 import type { Line } from "./framing.ts";
 import {
@@ -16,9 +15,9 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import {
-  checkClientTlsOptions,
   checkEndpointOptions,
   checkMilliseconds,
+  checkPositiveInteger,
 } from "./_util/option_checks.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
@@ -129,6 +128,27 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+// The `tls` option of a client: an object with, optionally, `caCerts` (PEM strings) and
+// `serverName` (a non-empty string).
+function checkClientTlsOptions(tls: unknown): void {
+  if (tls === undefined) return;
+  if (typeof tls !== "object" || tls === null) {
+    throw new TypeError(`options.tls must be an object, got ${tls === null ? "null" : typeof tls}`);
+  }
+  const { caCerts, serverName } = tls as { caCerts?: unknown; serverName?: unknown };
+  if (
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) || !caCerts.every((cert) => typeof cert === "string"))
+  ) {
+    throw new TypeError("options.tls.caCerts must be an array of PEM strings");
+  }
+  if (serverName !== undefined && (typeof serverName !== "string" || serverName === "")) {
+    throw new TypeError(
+      `options.tls.serverName must be a non-empty string, got ${String(serverName)}`,
+    );
+  }
+}
+
 function checkConnectOptions(options: ConnectOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("connect() options must be an object");
@@ -136,7 +156,7 @@ function checkConnectOptions(options: ConnectOptions): void {
   checkEndpointOptions(options, 1);
   checkClientTlsOptions(options.tls);
   checkMilliseconds(options.timeout, "options.timeout", true);
-  if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
+  checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
 }
 
 // Runs `promise` against a timer; the timer is always cleared.

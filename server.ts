@@ -6,7 +6,6 @@
  */
 
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
-import { checkMaxLineBytes } from "./_framing/range_splitter.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import {
   checkEndpointOptions,
@@ -499,7 +498,7 @@ function checkServeOptions(options: ServeOptions): void {
       throw new TypeError("options.tls needs cert and key, both PEM strings");
     }
   }
-  if (options.maxLineBytes !== undefined) checkMaxLineBytes(options.maxLineBytes);
+  checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
   checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
   checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
   checkMilliseconds(options.handshakeTimeout, "options.handshakeTimeout", false);

@@ -6,37 +6,12 @@
 
 import { DEFAULT_MAX_LINE_BYTES, LF, TERMINATOR } from "./types.ts";
 import type { LineSplitterOptions } from "./types.ts";
+import { checkPositiveInteger } from "../_util/option_checks.ts";
 
 const CR = 0x0d;
 
 /** Receives a line as bytes[start, end); `tooLong` when it was cut at the cap. */
 export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void;
-
-/**
- * Checks a line-length cap and returns it.
- *
- * @param maxLineBytes The value to check.
- * @returns The value, when it is a whole number of at least 1.
- * @throws {TypeError} When the value is not an integer.
- * @throws {RangeError} When the value is less than 1.
- *
- * @example Usage
- * ```ts
- * import { checkMaxLineBytes } from "./range_splitter.ts";
- * import assert from "node:assert/strict";
- *
- * assert.equal(checkMaxLineBytes(1024), 1024);
- * ```
- */
-export function checkMaxLineBytes(maxLineBytes: number): number {
-  if (!Number.isInteger(maxLineBytes)) {
-    throw new TypeError(`maxLineBytes must be an integer, got ${String(maxLineBytes)}`);
-  }
-  if (maxLineBytes < 1) {
-    throw new RangeError(`maxLineBytes must be at least 1, got ${maxLineBytes}`);
-  }
-  return maxLineBytes;
-}
 
 /**
  * The line splitter underneath `LineSplitter` and the server: it hands out
@@ -71,7 +46,8 @@ export class RangeSplitter {
    * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1.
    */
   constructor(options: LineSplitterOptions = {}) {
-    this.#maxLineBytes = checkMaxLineBytes(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
+    this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    checkPositiveInteger(this.#maxLineBytes, "maxLineBytes");
     this.#keepCR = options.keepCR ?? false;
   }
 

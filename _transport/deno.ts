@@ -6,7 +6,8 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
+import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -18,7 +19,6 @@ import type {
   TlsServerOptions,
   Transport,
 } from "../transport.ts";
-import { formatAddress } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
@@ -188,16 +188,6 @@ class DenoConnection implements Connection {
   }
 }
 
-// The identity of a file, to remove only the socket file this listener made.
-function fileId(path: string): string | undefined {
-  try {
-    const info = Deno.lstatSync(path);
-    return info.isSocket ? `${info.dev}:${info.ino}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // Accept errors that concern one connection only (it was reset or gone
 // before it was taken): that one is skipped, and accepting goes on at once.
 const CONNECTION_ERRORS = [
@@ -229,7 +219,7 @@ class DenoListener implements Listener {
     this.#listener = listener;
     this.#queue = new AcceptQueue(limits);
     this.addr = toAddress(listener.addr);
-    if (path !== undefined) this.#socketFile = { path, id: fileId(path) };
+    if (path !== undefined) this.#socketFile = { path, id: socketFileId(path) };
     this.#accepting = this.#acceptLoop();
   }
 
@@ -280,14 +270,7 @@ class DenoListener implements Listener {
     if (this.#queue.closed) return this.#accepting;
     this.#listener.close();
     for (const connection of this.#queue.close()) connection.close();
-    const file = this.#socketFile;
-    if (file?.id !== undefined && fileId(file.path) === file.id) {
-      try {
-        Deno.removeSync(file.path);
-      } catch {
-        // Removed by someone else meanwhile.
-      }
-    }
+    if (this.#socketFile) removeSocketFile(this.#socketFile.path, this.#socketFile.id);
     return this.#accepting;
   }
 }
@@ -300,20 +283,7 @@ function closeQuietly(conn: Deno.Conn): void {
   }
 }
 
-// Whether `path` is a Unix socket file that no server listens on any more
-// (left behind by a process that did not close its server).
-async function isStaleSocket(path: string): Promise<boolean> {
-  if (fileId(path) === undefined) return false;
-  try {
-    const probe = await Deno.connect({ transport: "unix", path });
-    probe.close();
-    return false;
-  } catch (error) {
-    return error instanceof Deno.errors.ConnectionRefused;
-  }
-}
-
-function listenOnce(endpoint: Endpoint, limits: ListenLimits): Listener {
+function bind(endpoint: Endpoint, limits: ListenLimits): Listener {
   const listener = "path" in endpoint
     ? Deno.listen({ transport: "unix", path: endpoint.path })
     : Deno.listen({ transport: "tcp", hostname: endpoint.hostname, port: endpoint.port });
@@ -329,7 +299,7 @@ function checkCertificate({ cert, key }: TlsServerOptions): void {
 
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
-  async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
     // A TLS server runs on node:tls, which Deno implements: Deno.listenTls
     // cannot drop a client that stalls its handshake (a close waits for the
     // handshake to end), so such clients would pile up.
@@ -337,20 +307,11 @@ export const denoTransport: Transport = {
       checkCertificate(endpoint.tls);
       return nodeTransport.listen(endpoint, limits);
     }
-    const path = "path" in endpoint ? endpoint.path : undefined;
-    try {
-      return listenOnce(endpoint, limits);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) {
-        throw new ListenError(formatAddress(endpoint), String(error), { cause: error });
-      }
-      if (path === undefined || !await isStaleSocket(path)) {
-        throw new AddressInUseError(formatAddress(endpoint), { cause: error });
-      }
-      // A socket file nobody listens on: take its place.
-      Deno.removeSync(path);
-      return listenOnce(endpoint, limits);
-    }
+    return listenOnce(
+      endpoint,
+      () => bind(endpoint, limits),
+      (error) => error instanceof Deno.errors.AddrInUse,
+    );
   },
 
   async connect(endpoint: ConnectEndpoint): Promise<Connection> {

@@ -5,11 +5,11 @@
  * @module
  */
 
-import * as fs from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
+import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { ReadQueue } from "./read_queue.ts";
@@ -23,7 +23,6 @@ import type {
   ListenLimits,
   Transport,
 } from "../transport.ts";
-import { formatAddress } from "../transport.ts";
 
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };
@@ -86,16 +85,6 @@ class NodeConnection implements Connection {
   }
 }
 
-// The identity of a file, to remove only the socket file this listener made.
-function fileId(path: string): string | undefined {
-  try {
-    const stats = fs.lstatSync(path);
-    return stats.isSocket() ? `${stats.dev}:${stats.ino}` : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 class NodeListener implements Listener {
   readonly addr: Address;
   readonly #server: net.Server;
@@ -106,7 +95,7 @@ class NodeListener implements Listener {
   constructor(server: net.Server, path: string | undefined, limits: ListenLimits) {
     this.#server = server;
     this.#path = path;
-    this.#pathId = path === undefined ? undefined : fileId(path);
+    this.#pathId = path === undefined ? undefined : socketFileId(path);
     this.#queue = new AcceptQueue(limits);
     const bound = server.address();
     this.addr = path !== undefined ? { transport: "unix", path } : {
@@ -161,36 +150,12 @@ class NodeListener implements Listener {
     for (const socket of this.#queue.close()) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
-    const path = this.#path;
-    if (path !== undefined && this.#pathId !== undefined && fileId(path) === this.#pathId) {
-      try {
-        fs.unlinkSync(path);
-      } catch {
-        // Removed meanwhile.
-      }
-    }
+    if (this.#path !== undefined) removeSocketFile(this.#path, this.#pathId);
     return this.#closed.promise;
   }
 }
 
-// Whether `path` is a Unix socket file that no server listens on any more
-// (left behind by a process that did not close its server).
-function isStaleSocket(path: string): Promise<boolean> {
-  if (fileId(path) === undefined) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const probe = net.connect({ path });
-    probe.once("connect", () => {
-      probe.destroy();
-      resolve(false);
-    });
-    probe.once("error", (error: NodeJS.ErrnoException) => {
-      probe.destroy();
-      resolve(error.code === "ECONNREFUSED");
-    });
-  });
-}
-
-function listenOnce(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+function bind(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
   const server = endpoint.tls === undefined
     ? net.createServer({ pauseOnConnect: true, noDelay: true })
     : tls.createServer({
@@ -240,22 +205,13 @@ function connected(
 
 /** The transport over `node:net` and `node:tls`. */
 export const nodeTransport: Transport = {
-  async listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
-    const path = "path" in endpoint ? endpoint.path : undefined;
-    if (path !== undefined && endpoint.tls !== undefined) throw tlsOverUnixPath();
-    try {
-      return await listenOnce(endpoint, limits);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") {
-        throw new ListenError(formatAddress(endpoint), String(error), { cause: error });
-      }
-      if (path === undefined || !await isStaleSocket(path)) {
-        throw new AddressInUseError(formatAddress(endpoint), { cause: error });
-      }
-      // A socket file nobody listens on: take its place.
-      fs.unlinkSync(path);
-      return await listenOnce(endpoint, limits);
-    }
+  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+    if ("path" in endpoint && endpoint.tls !== undefined) return Promise.reject(tlsOverUnixPath());
+    return listenOnce(
+      endpoint,
+      () => bind(endpoint, limits),
+      (error) => (error as NodeJS.ErrnoException).code === "EADDRINUSE",
+    );
   },
 
   connect(endpoint: ConnectEndpoint): Promise<Connection> {

@@ -36,32 +36,6 @@ export function checkEndpointOptions(
 }
 
 /**
- * Checks the `tls` option of a client: an object with, optionally,
- * `caCerts` (an array of PEM strings) and `serverName` (a non-empty string).
- *
- * @param tls The option; `undefined` passes (plain TCP).
- * @throws {TypeError} When a value has the wrong type.
- */
-export function checkClientTlsOptions(tls: unknown): void {
-  if (tls === undefined) return;
-  if (typeof tls !== "object" || tls === null) {
-    throw new TypeError(`options.tls must be an object, got ${tls === null ? "null" : typeof tls}`);
-  }
-  const { caCerts, serverName } = tls as { caCerts?: unknown; serverName?: unknown };
-  if (
-    caCerts !== undefined &&
-    (!Array.isArray(caCerts) || !caCerts.every((cert) => typeof cert === "string"))
-  ) {
-    throw new TypeError("options.tls.caCerts must be an array of PEM strings");
-  }
-  if (serverName !== undefined && (typeof serverName !== "string" || serverName === "")) {
-    throw new TypeError(
-      `options.tls.serverName must be a non-empty string, got ${String(serverName)}`,
-    );
-  }
-}
-
-/**
  * Checks a duration in milliseconds: a positive number, finite unless
  * `Infinity` (wait forever) is allowed.
  *
