@@ -17,7 +17,6 @@ import {
   ENDPOINT_SPEC,
   EXIT_USAGE,
   parseArgs,
-  printError,
   PROGRAM,
   UsageError,
 } from "./_cli/common.ts";
@@ -111,10 +110,37 @@ function subcommandNamed(name: string | undefined): Subcommand | undefined {
   return name !== undefined && Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
 }
 
-// Reports a command-line mistake with the usage that applies, on stderr.
-function usageError(message: string, usage: string): number {
-  printError(message);
-  process.stderr.write(`\n${usage}`);
+/**
+ * Where {@linkcode main} writes help and usage errors: stdout and stderr by
+ * default.
+ *
+ * @example Capture what `main` says
+ * ```ts
+ * import { main } from "./cli.ts";
+ * import type { CliOutput } from "./cli.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let err = "";
+ * const output: CliOutput = { out() {}, err: (text) => err += text };
+ * assert.equal(await main(["bogus"], output), 2);
+ * assert.match(err, /unknown command "bogus"/);
+ * ```
+ */
+export interface CliOutput {
+  /** Receives help texts. */
+  out(text: string): void;
+  /** Receives usage errors. */
+  err(text: string): void;
+}
+
+const STANDARD_OUTPUT: CliOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+// Reports a command-line mistake with the usage that applies.
+function usageError(message: string, usage: string, output: CliOutput): number {
+  output.err(`${PROGRAM}: ${message}\n\n${usage}`);
   return EXIT_USAGE;
 }
 
@@ -122,6 +148,7 @@ function usageError(message: string, usage: string): number {
  * Runs the command line.
  *
  * @param args The arguments after the script, such as `["send", "ping"]`.
+ * @param output Where help and usage errors go (the subcommands print to stdout and stderr).
  * @returns The exit status: 0 on success, 1 on a failure at run time, 2 on a
  * usage error.
  *
@@ -132,32 +159,37 @@ function usageError(message: string, usage: string): number {
  * const status = await main(["send", "--port", "5001", "cmd01"]); // prints "ack"
  * ```
  */
-export async function main(args: readonly string[]): Promise<number> {
+export async function main(
+  args: readonly string[],
+  output: CliOutput = STANDARD_OUTPUT,
+): Promise<number> {
   const [name, ...rest] = args;
   if (name === "-h" || name === "--help" || (name === "help" && rest.length === 0)) {
-    process.stdout.write(USAGE);
+    output.out(USAGE);
     return 0;
   }
   if (name === "help") {
     const subcommand = subcommandNamed(rest[0]);
     if (subcommand === undefined || rest.length > 1) {
-      return usageError(`help: unknown command ${JSON.stringify(rest.join(" "))}`, USAGE);
+      return usageError(`help: unknown command ${JSON.stringify(rest.join(" "))}`, USAGE, output);
     }
-    process.stdout.write(subcommand.usage);
+    output.out(subcommand.usage);
     return 0;
   }
-  if (name === undefined) return usageError("a command is needed", USAGE);
+  if (name === undefined) return usageError("a command is needed", USAGE, output);
   const subcommand = subcommandNamed(name);
-  if (subcommand === undefined) return usageError(`unknown command ${JSON.stringify(name)}`, USAGE);
+  if (subcommand === undefined) {
+    return usageError(`unknown command ${JSON.stringify(name)}`, USAGE, output);
+  }
   try {
     const parsed = parseArgs(rest, subcommand.spec);
     if (parsed.flags.help) {
-      process.stdout.write(subcommand.usage);
+      output.out(subcommand.usage);
       return 0;
     }
     return await subcommand.run(parsed);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(error.message, subcommand.usage);
+    if (error instanceof UsageError) return usageError(error.message, subcommand.usage, output);
     throw error;
   }
 }

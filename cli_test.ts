@@ -8,12 +8,13 @@ import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
-import { scriptArgs } from "./sample/script.ts";
+import { main } from "./cli.ts";
 import {
   assertSocketsClosed,
   openSockets,
   RawClient,
   type Run,
+  scriptArgs,
   spawnScript,
   Subprocess,
   withServer,
@@ -258,6 +259,18 @@ test("SRS-062 serve and send over a Unix socket path", async () => {
   }
 });
 
+test("SRS-063 a run from the shell: help exits 0 on stdout, a mistake exits 2 on stderr", async () => {
+  const [help, mistake] = await Promise.all([runCli(["send", "-h"]), runCli(["send", "--bogus"])]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: socket-oneline send \[options\]/);
+  assert.equal(mistake.code, 2);
+  assert.equal(mistake.stdout, "");
+  assert.match(
+    mistake.stderr,
+    /^socket-oneline: unknown option --bogus\n\nUsage: socket-oneline send /,
+  );
+});
+
 test("SRS-063 --help on each command, bad flags exit 2", async () => {
   const helps = [["--help"], ["-h"], ["help"], ["send", "--help"], ["repl", "-h"], [
     "help",
@@ -289,8 +302,17 @@ test("SRS-063 --help on each command, bad flags exit 2", async () => {
     ],
     [["serve", "--quiet=yes"], "option --quiet takes no value", "serve"],
   ];
+  // In process: main() with its output captured, as a run would print it.
+  const runInProcess = async (args: string[]) => {
+    const run = { code: 0, stdout: "", stderr: "" };
+    run.code = await main(args, {
+      out: (text) => run.stdout += text,
+      err: (text) => run.stderr += text,
+    });
+    return run;
+  };
   const runs = await Promise.all(
-    [...helps, ...mistakes.map(([args]) => args)].map((args) => runCli(args)),
+    [...helps, ...mistakes.map(([args]) => args)].map(runInProcess),
   );
   helps.forEach((args, i) => {
     const run = runs[i];

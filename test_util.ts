@@ -7,7 +7,6 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
-import { scriptArgs } from "./sample/script.ts";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 
@@ -281,6 +280,14 @@ export class Subprocess {
       });
     }
   }
+}
+
+/**
+ * The arguments that make this runtime's executable (`process.execPath`) run
+ * `script`: `run -A script …` on Deno, `run script …` on Bun.
+ */
+export function scriptArgs(script: string, args: string[] = []): string[] {
+  return "Deno" in globalThis ? ["run", "-A", script, ...args] : ["run", script, ...args];
 }
 
 /** Runs a TypeScript file in a subprocess of the runtime under test. */

@@ -6,6 +6,7 @@
  */
 
 import process from "node:process";
+import { parseArgs as parseNodeArgs } from "node:util";
 import { connect } from "../client.ts";
 import type { OnelineClient } from "../client.ts";
 import { formatAddress } from "../transport.ts";
@@ -44,39 +45,52 @@ export interface ParsedArgs {
 }
 
 /**
- * Parses `--name value`, `--name=value`, boolean `--name` and `-h` (as
- * `--help`), anywhere among the arguments; `--` ends the options.
+ * Parses the options in `spec` (`--name value`, `--name=value`, boolean
+ * `--name`, and `-h` for `--help`), anywhere among the arguments; `--` ends
+ * the options. Built on `node:util`'s `parseArgs`, whose tokens give each
+ * mistake its own message.
  *
  * @param args The arguments after the subcommand.
  * @param spec The options allowed.
  * @returns The options and the other arguments.
- * @throws {UsageError} On an unknown option or a missing value.
+ * @throws {UsageError} On an unknown option, a missing value, or a value given to a boolean.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./common.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const parsed = parseArgs(["--port=5002", "-h", "ping"], { port: "string", help: "boolean" });
+ * assert.deepEqual(parsed, { flags: { port: "5002", help: true }, positionals: ["ping"] });
+ * ```
  */
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
+  const options = Object.fromEntries(
+    Object.entries(spec).map((
+      [name, type],
+    ) => [name, name === "help" ? { type, short: "h" } : { type }]),
+  );
+  // Not strict: unknown options come back as tokens, to be named in the message.
+  const { tokens } = parseNodeArgs({
+    args: [...args],
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
   const parsed: ParsedArgs = { flags: {}, positionals: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      parsed.positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      parsed.positionals.push(arg);
-      continue;
-    }
-    const equals = arg.indexOf("=");
-    const name = arg === "-h" ? "help" : arg.slice(2, equals === -1 ? undefined : equals);
-    const kind = arg.startsWith("--") || arg === "-h" ? spec[name] : undefined;
-    if (kind === undefined) throw new UsageError(`unknown option ${arg.split("=")[0]}`);
+  for (const token of tokens) {
+    if (token.kind === "positional") parsed.positionals.push(token.value);
+    if (token.kind !== "option") continue;
+    const kind = Object.hasOwn(spec, token.name) ? spec[token.name] : undefined;
+    if (kind === undefined) throw new UsageError(`unknown option ${token.rawName}`);
     if (kind === "boolean") {
-      if (equals !== -1) throw new UsageError(`option --${name} takes no value`);
-      parsed.flags[name] = true;
-    } else if (equals !== -1) {
-      parsed.flags[name] = arg.slice(equals + 1);
-    } else if (i + 1 < args.length) {
-      parsed.flags[name] = args[++i];
+      if (token.value !== undefined) throw new UsageError(`option --${token.name} takes no value`);
+      parsed.flags[token.name] = true;
+    } else if (token.value === undefined) {
+      throw new UsageError(`option --${token.name} needs a value`);
     } else {
-      throw new UsageError(`option --${name} needs a value`);
+      parsed.flags[token.name] = token.value;
     }
   }
   return parsed;

@@ -12,7 +12,6 @@
 
 import process from "node:process";
 import { connect } from "../mod.ts";
-import { UsageError } from "../_cli/common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /** One command and what came back. */
@@ -65,9 +64,7 @@ if (import.meta.main) {
   } catch (error) {
     console.error(`sample client: ${(error as Error).message}`);
     process.exit(
-      error instanceof TypeError || error instanceof RangeError || error instanceof UsageError
-        ? 2
-        : 1,
+      error instanceof TypeError || error instanceof RangeError ? 2 : 1,
     );
   }
 }

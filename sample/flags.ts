@@ -5,7 +5,6 @@
  */
 
 import { parseArgs } from "node:util";
-import { endpointFlags } from "../_cli/common.ts";
 
 /** What the sample scripts accept on the command line. */
 export interface EndpointFlags {
@@ -23,8 +22,8 @@ export interface EndpointFlags {
  * @param args The arguments after the script name.
  * @param allow Which optional flags the script takes.
  * @returns The flags.
- * @throws {TypeError} On an unknown flag.
- * @throws {UsageError} On a port that is not an integer from 0 to 65535.
+ * @throws {TypeError} On an unknown flag, or a port that is not a whole number
+ *   (its range is checked by `serve()` and `connect()`, which throw a `RangeError`).
  */
 export function parseEndpointFlags(
   args: string[],
@@ -39,14 +38,12 @@ export function parseEndpointFlags(
       ...(allow.verbose ? { verbose: { type: "boolean", default: false } } : {}),
     },
   });
-  // The command-line tool's check, so both take the same ports with the same message.
-  const { hostname, port } = endpointFlags({ hostname: values.hostname, port: values.port }, 0) as {
-    hostname: string;
-    port: number;
-  };
+  if (!/^\d+$/.test(values.port)) {
+    throw new TypeError(`--port must be a whole number, got ${JSON.stringify(values.port)}`);
+  }
   return {
-    hostname,
-    port,
+    hostname: values.hostname,
+    port: Number(values.port),
     verbose: values.verbose === true,
     rest: positionals,
   };

@@ -18,7 +18,6 @@
 import process from "node:process";
 import { serve } from "../mod.ts";
 import type { Handler, OnelineServer } from "../mod.ts";
-import { UsageError } from "../_cli/common.ts";
 import { parseEndpointFlags } from "./flags.ts";
 
 /**
@@ -68,9 +67,7 @@ if (import.meta.main) {
   } catch (error) {
     console.error(`sample server: ${(error as Error).message}`);
     process.exit(
-      error instanceof TypeError || error instanceof RangeError || error instanceof UsageError
-        ? 2
-        : 1,
+      error instanceof TypeError || error instanceof RangeError ? 2 : 1,
     );
   }
 }

@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import process from "node:process";
+import { parseArgs as parseNodeArgs } from "node:util";
 import { parseJUnit } from "./junit.ts";
 import { renderHtml, renderMarkdown, type Report, totalsLine } from "./report.ts";
 import { buildTrace, findProblems, parseSrs, type RuntimeRun } from "./trace.ts";
@@ -39,27 +40,37 @@ export interface VerifyArgs {
 
 /** Parses the command line; throws a TypeError naming a wrong argument. */
 export function parseArgs(args: string[]): VerifyArgs {
-  const parsed: VerifyArgs = { out: "report", srs: "srs.json" };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--out" || arg === "--srs") {
-      if (args[i + 1] === undefined) throw new TypeError(`${arg} needs a value`);
-      parsed[arg === "--out" ? "out" : "srs"] = args[++i];
-    } else if (arg === "--from-junit") {
-      parsed.fromJunit = {};
-      // Takes every following runtime=FILE argument.
-      while (/^\w+=/.test(args[i + 1] ?? "")) {
-        const [runtime, ...file] = args[++i].split("=");
-        parsed.fromJunit[runtime] = file.join("=");
-      }
-      if (Object.keys(parsed.fromJunit).length === 0) {
-        throw new TypeError("--from-junit needs runtime=FILE arguments, e.g. deno=deno.xml");
-      }
-    } else {
-      throw new TypeError(`unknown argument ${arg}`);
-    }
+  let parsed;
+  try {
+    parsed = parseNodeArgs({
+      args,
+      options: {
+        out: { type: "string", default: "report" },
+        srs: { type: "string", default: "srs.json" },
+        "from-junit": { type: "boolean" },
+      },
+      // The runtime=FILE arguments of --from-junit.
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new TypeError((error as Error).message, { cause: error });
   }
-  return parsed;
+  const { values, positionals } = parsed;
+  const result: VerifyArgs = { out: values.out, srs: values.srs };
+  if (values["from-junit"]) {
+    result.fromJunit = {};
+    for (const pair of positionals) {
+      const [runtime, ...file] = pair.split("=");
+      if (file.length === 0) throw new TypeError(`--from-junit takes runtime=FILE, got ${pair}`);
+      result.fromJunit[runtime] = file.join("=");
+    }
+    if (positionals.length === 0) {
+      throw new TypeError("--from-junit needs runtime=FILE arguments, e.g. deno=deno.xml");
+    }
+  } else if (positionals.length > 0) {
+    throw new TypeError(`unknown argument ${positionals[0]}`);
+  }
+  return result;
 }
 
 // A runtime's command: the running Deno itself, else the PATH, else npx.
