@@ -177,6 +177,9 @@ async function withTimeout<T>(
   }
 }
 
+// How connect() makes a client: the constructor stays private to the class.
+let construct: (connection: Connection, timeout: number, maxLineBytes: number) => OnelineClient;
+
 /**
  * A connection to a oneline server, as returned by {@linkcode connect}.
  *
@@ -212,44 +215,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     this.#readLoop();
   }
 
-  /** @internal Connects and shakes hands; see {@linkcode connect}. */
-  static async open(options: ConnectOptions): Promise<OnelineClient> {
-    checkConnectOptions(options);
-    const timeout = options.timeout ?? 5000;
-    const endpoint: ConnectEndpoint = options.path !== undefined
-      ? { path: options.path, tls: options.tls }
-      : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
-    const address = formatAddress(endpoint);
-    const transport = options.transport ?? await runtimeTransport();
-    const connecting = transport.connect(endpoint);
-    let connection: Connection;
-    try {
-      connection = await withTimeout(
-        connecting,
-        timeout,
-        () => new ConnectError(address, `not connected within ${timeout} ms`),
-      );
-    } catch (error) {
-      // Should the connection come up after all, nobody will use it.
-      connecting.then((late) => late.close(), () => {});
-      if (error instanceof ConnectError) throw error;
-      throw new ConnectError(address, (error as Error).message ?? String(error), { cause: error });
-    }
-    const client = new OnelineClient(
-      connection,
-      timeout,
-      options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-    );
-    if (options.handshake ?? true) {
-      try {
-        await client.ping();
-      } catch (error) {
-        client.close();
-        if (error instanceof TimeoutError) throw new ServerBusyError(address, timeout);
-        throw error;
-      }
-    }
-    return client;
+  static {
+    construct = (...args) => new OnelineClient(...args);
   }
 
   /**
@@ -469,6 +436,41 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
  * await client.disconnect();
  * ```
  */
-export function connect(options: ConnectOptions = {}): Promise<OnelineClient> {
-  return OnelineClient.open(options);
+export async function connect(options: ConnectOptions = {}): Promise<OnelineClient> {
+  checkConnectOptions(options);
+  const timeout = options.timeout ?? 5000;
+  const endpoint: ConnectEndpoint = options.path !== undefined
+    ? { path: options.path, tls: options.tls }
+    : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
+  const address = formatAddress(endpoint);
+  const transport = options.transport ?? await runtimeTransport();
+  const connecting = transport.connect(endpoint);
+  let connection: Connection;
+  try {
+    connection = await withTimeout(
+      connecting,
+      timeout,
+      () => new ConnectError(address, `not connected within ${timeout} ms`),
+    );
+  } catch (error) {
+    // Should the connection come up after all, nobody will use it.
+    connecting.then((late) => late.close(), () => {});
+    if (error instanceof ConnectError) throw error;
+    throw new ConnectError(address, (error as Error).message ?? String(error), { cause: error });
+  }
+  const client = construct(
+    connection,
+    timeout,
+    options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+  );
+  if (options.handshake ?? true) {
+    try {
+      await client.ping();
+    } catch (error) {
+      client.close();
+      if (error instanceof TimeoutError) throw new ServerBusyError(address, timeout);
+      throw error;
+    }
+  }
+  return client;
 }

@@ -279,6 +279,14 @@ function sessionSettings(options: ServeOptions): SessionSettings {
   };
 }
 
+// How serve() makes a server: the constructor stays private to the class.
+let construct: (
+  listener: Listener,
+  options: ServeOptions,
+  settings: SessionSettings,
+  refusals: { count: number },
+) => OnelineServer;
+
 /**
  * A running server, as returned by {@linkcode serve}.
  *
@@ -325,34 +333,8 @@ export class OnelineServer implements AsyncDisposable {
     this.finished = this.#acceptLoop();
   }
 
-  /** @internal Binds and starts; see {@linkcode serve}. */
-  static async start(options: ServeOptions): Promise<OnelineServer> {
-    checkServeOptions(options);
-    options.signal?.throwIfAborted();
-    const transport = options.transport ?? await runtimeTransport();
-    const endpoint: ListenEndpoint = options.path !== undefined
-      ? { path: options.path, tls: options.tls }
-      : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
-    const settings = sessionSettings(options);
-    const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
-    const refusals = { count: 0 };
-    const listener = await transport.listen(endpoint, {
-      maxWaiting,
-      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-      onRefused() {
-        // Once per stretch of refusals; the count is logged when it ends.
-        if (refusals.count++ === 0) settings.log(`${maxWaiting} clients wait: refusing more`);
-      },
-    });
-    const server = new OnelineServer(listener, options, settings, refusals);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => server.close();
-      signal.addEventListener("abort", onAbort, { once: true });
-      server.finished.then(() => signal.removeEventListener("abort", onAbort));
-    }
-    server.#settings.log(`listening on ${formatAddress(server.addr)}`);
-    return server;
+  static {
+    construct = (...args) => new OnelineServer(...args);
   }
 
   /**
@@ -560,6 +542,31 @@ function checkServeOptions(options: ServeOptions): void {
  * console.log(`listening on port ${server.port}`);
  * ```
  */
-export function serve(options: ServeOptions): Promise<OnelineServer> {
-  return OnelineServer.start(options);
+export async function serve(options: ServeOptions): Promise<OnelineServer> {
+  checkServeOptions(options);
+  options.signal?.throwIfAborted();
+  const transport = options.transport ?? await runtimeTransport();
+  const endpoint: ListenEndpoint = options.path !== undefined
+    ? { path: options.path, tls: options.tls }
+    : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
+  const settings = sessionSettings(options);
+  const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
+  const refusals = { count: 0 };
+  const listener = await transport.listen(endpoint, {
+    maxWaiting,
+    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    onRefused() {
+      // Once per stretch of refusals; the count is logged when it ends.
+      if (refusals.count++ === 0) settings.log(`${maxWaiting} clients wait: refusing more`);
+    },
+  });
+  const server = construct(listener, options, settings, refusals);
+  const signal = options.signal;
+  if (signal) {
+    const onAbort = () => server.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    server.finished.then(() => signal.removeEventListener("abort", onAbort));
+  }
+  settings.log(`listening on ${formatAddress(server.addr)}`);
+  return server;
 }

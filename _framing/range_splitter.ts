@@ -69,7 +69,7 @@ export class RangeSplitter {
    * @param sink Called once per complete line.
    * @param text The chunk as text with one character per byte, as
    * {@linkcode asciiText} gives it, when the caller has it: line ends are then
-   * found in the text, which V8 searches several times faster than bytes.
+   * found in the text, which V8 searches faster than bytes.
    */
   splitRanges(
     chunk: Uint8Array,

@@ -33,7 +33,7 @@ export interface DecodedLine {
  * ```
  */
 export function decodeLine(bytes: Uint8Array): DecodedLine {
-  // The lenient decoder is several times faster than the fatal one on Deno. Its text is exact
+  // The lenient decoder is faster than the fatal one on Deno. Its text is exact
   // unless it holds U+FFFD, which a bad byte or a real U+FFFD puts there: only then check strictly.
   const text = lenientDecoder.decode(bytes);
   if (!text.includes("\uFFFD")) return { text, invalid: false };
@@ -157,7 +157,7 @@ export function checkSingleLine(text: string, what: string): string {
   if (typeof text !== "string") {
     throw new TypeError(`${what} must be a string, got ${typeof text}`);
   }
-  // indexOf beats a /[\r\n]/ test several times over on long lines.
+  // indexOf beats a /[\r\n]/ test on long lines.
   if (text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1) {
     throw new TypeError(`${what} must not contain CR or LF: ${JSON.stringify(text)}`);
   }

@@ -67,16 +67,18 @@ export class CommandContext implements HandlerContext {
 }
 
 /**
- * Checks a handler's return value and lists its lines.
+ * Checks a handler's return value that is not one string (the session takes
+ * that common answer on a path of its own) and lists its lines.
  *
- * @throws {TypeError} When it is not a string, an array of strings or nothing, or a line holds CR or LF.
+ * @param result The return value.
+ * @returns Its lines.
+ * @throws {TypeError} When it is not an array of strings or nothing, or a line holds CR or LF.
  */
-export function responseLines(result: HandlerResult): readonly string[] {
+export function responseLines(result: Exclude<HandlerResult, string>): readonly string[] {
   if (result === undefined || result === null) return [];
-  const lines: readonly string[] = typeof result === "string" ? [result] : result;
-  if (!Array.isArray(lines)) {
+  if (!Array.isArray(result)) {
     throw new TypeError("a handler must return a string, an array of strings or nothing");
   }
-  for (const line of lines) checkSingleLine(line, "response");
-  return lines;
+  for (const line of result) checkSingleLine(line, "response");
+  return result;
 }

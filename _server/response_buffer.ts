@@ -5,9 +5,9 @@
  * @module
  */
 
-// Small, as many sessions answer a few short lines; a big first batch grows it
-// at once (16 KiB per connection cost about a tenth of the CPU of a
-// connect-ping-disconnect cycle on Deno).
+// Small, as many sessions answer a few short lines and a large buffer per
+// connection shows in the cost of short connections (see the README's
+// performance section); a big first batch grows it at once.
 const INITIAL_BYTES = 256;
 // A buffer grown past this by one big batch is dropped after use, so one
 // large response does not pin its memory for the rest of the connection.

@@ -1,9 +1,8 @@
 /**
  * The Bun transport: Bun's own sockets (`Bun.listen`, `Bun.connect`) for
- * plain TCP, the hot path, where they carry about a third more than
- * `node:net` on Bun (measured with the bench's echo workload); TLS and Unix
- * socket paths go through `transport_node.ts`, whose `node:net` and
- * `node:tls` Bun implements.
+ * plain TCP, the hot path, where they carry more than `node:net` on Bun (the
+ * bench's echo workload shows it); TLS and Unix socket paths go through
+ * `node.ts`, whose `node:net` and `node:tls` Bun implements.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The Deno transport: `Deno.listen` and `Deno.connect`, with `Deno.startTls`
- * for TLS clients; TLS servers run on `node:tls` (see `transport_node.ts`).
+ * for TLS clients; TLS servers run on `node:tls` (see `node.ts`).
  *
  * @module
  */
@@ -25,9 +25,8 @@ import { tlsOverUnixPath } from "../_util/option_checks.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
-// per connection cost about a tenth of the server's CPU per
-// connect-ping-disconnect cycle (allocation, zeroing and the GC work it
-// drives). A few suffice, as one client is served at a time.
+// per connection shows in the cost of short connections (allocation, zeroing
+// and the GC work it drives). A few suffice, as one client is served at a time.
 const spareReadBuffers: Uint8Array[] = [];
 const MAX_SPARE_READ_BUFFERS = 4;
 
