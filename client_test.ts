@@ -3,13 +3,8 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
-import {
-  ConnectError,
-  ConnectionClosedError,
-  ProtocolError,
-  ServerBusyError,
-  TimeoutError,
-} from "./errors.ts";
+import { ConnectError, ConnectionClosedError, ProtocolError } from "./errors.ts";
+import { ServerBusyError, TimeoutError } from "./errors.ts";
 import { assertSocketsClosed, openSockets, startServer } from "./test_util.ts";
 
 const socketsAtStart = openSockets();

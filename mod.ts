@@ -53,15 +53,4 @@ export {
   TimeoutError,
   UnsolicitedResponseError,
 } from "./errors.ts";
-export type {
-  Address,
-  ConnectEndpoint,
-  Connection,
-  Endpoint,
-  ListenEndpoint,
-  Listener,
-  ListenLimits,
-  TlsClientOptions,
-  TlsServerOptions,
-  Transport,
-} from "./transport.ts";
+export type * from "./transport.ts";

@@ -7,14 +7,8 @@
 
 import process from "node:process";
 import { clearLine, createInterface, cursorTo } from "node:readline";
-import {
-  clientFlags,
-  connectOrReport,
-  EXIT_FAILURE,
-  printError,
-  printLine,
-  UsageError,
-} from "./common.ts";
+import { clientFlags, connectOrReport, EXIT_FAILURE, UsageError } from "./common.ts";
+import { printError, printLine } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
 import { GOODBYES } from "./send.ts";
 import { formatAddress } from "../transport.ts";

@@ -8,17 +8,8 @@
 import { AcceptQueue } from "./accept_queue.ts";
 import { ConnectionClosedError } from "../errors.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
-import type {
-  Address,
-  ConnectEndpoint,
-  Connection,
-  Endpoint,
-  ListenEndpoint,
-  Listener,
-  ListenLimits,
-  TlsServerOptions,
-  Transport,
-} from "../transport.ts";
+import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
+import type { TlsServerOptions, Transport } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
@@ -298,7 +289,7 @@ function checkCertificate({ cert, key }: TlsServerOptions): void {
 
 /** The transport over Deno's own sockets. */
 export const denoTransport: Transport = {
-  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+  listen(endpoint, limits): Promise<Listener> {
     // A TLS server runs on node:tls, which Deno implements: Deno.listenTls
     // cannot drop a client that stalls its handshake (a close waits for the
     // handshake to end), so such clients would pile up.
@@ -313,7 +304,7 @@ export const denoTransport: Transport = {
     );
   },
 
-  async connect(endpoint: ConnectEndpoint): Promise<Connection> {
+  async connect(endpoint): Promise<Connection> {
     if ("path" in endpoint) {
       if (endpoint.tls !== undefined) throw tlsOverUnixPath();
       try {

@@ -13,16 +13,8 @@ import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { ReadQueue } from "./read_queue.ts";
-import type {
-  Address,
-  ConnectEndpoint,
-  Connection,
-  Endpoint,
-  ListenEndpoint,
-  Listener,
-  ListenLimits,
-  Transport,
-} from "../transport.ts";
+import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
+import type { ListenEndpoint, Transport } from "../transport.ts";
 
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };
@@ -205,7 +197,7 @@ function connected(
 
 /** The transport over `node:net` and `node:tls`. */
 export const nodeTransport: Transport = {
-  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+  listen(endpoint, limits): Promise<Listener> {
     if ("path" in endpoint && endpoint.tls !== undefined) return Promise.reject(tlsOverUnixPath());
     return listenOnce(
       endpoint,
@@ -214,7 +206,7 @@ export const nodeTransport: Transport = {
     );
   },
 
-  connect(endpoint: ConnectEndpoint): Promise<Connection> {
+  connect(endpoint): Promise<Connection> {
     if ("path" in endpoint) {
       if (endpoint.tls !== undefined) return Promise.reject(tlsOverUnixPath());
       return connected(net.connect({ path: endpoint.path }), endpoint, "connect");
