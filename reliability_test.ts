@@ -456,6 +456,135 @@ describe("hostile and broken clients", () => {
   });
 });
 
+describe("found by the red team", () => {
+  // Resolves with how long `promise` took, failing past `ms` (a bound, not a measurement).
+  async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  test("SRS-075 a signal aborted while serve() binds makes it reject, and nothing stays bound", async () => {
+    const controller = new AbortController();
+    const starting = serve({
+      port: 0,
+      logger: null,
+      handler: () => "x",
+      signal: controller.signal,
+    });
+    controller.abort();
+    await assert.rejects(starting, (error: unknown) => (error as Error).name === "AbortError");
+  });
+
+  test("SRS-075 a handler that fails with a Symbol or a prototype-less object, and a logger that throws, stop nothing", async () => {
+    const handler = (command: string) => {
+      if (command === "symbol") return Promise.reject(Symbol("odd"));
+      if (command === "bare") throw Object.create(null);
+      return command;
+    };
+    const infos: string[] = [];
+    const logger = { info: (message: string) => infos.push(message) };
+    await withServer({ handler, logger }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("symbol\nbare\nping\n");
+        assert.equal(await client.readLine(), "pong");
+      } finally {
+        client.destroy();
+      }
+      assert.ok(infos.some((m) => m.includes("Symbol(odd)")), infos.join("\n"));
+      assert.ok(infos.some((m) => m.includes("[object Object]")), infos.join("\n"));
+    });
+    const throwing = {
+      info() {
+        throw new Error("logger broke");
+      },
+    };
+    await withServer({ handler, logger: throwing, verbose: true }, async (server) => {
+      await assertServed(server);
+      const client = await RawClient.connect(server.port!);
+      try {
+        await client.write("symbol\nok\n");
+        assert.equal(await client.readLine(), "ok");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  test("SRS-075 bytes a client trickles while it waits and while its handler runs all arrive, in order", async () => {
+    const count = 600;
+    const handler = async (command: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return `echo:${command}`;
+    };
+    await withServer({ handler }, async (server) => {
+      const holder = await holdSlot(server);
+      const client = await RawClient.connect(server.port!);
+      try {
+        // One byte per write, while it waits its turn, then while its handlers run.
+        const bytes = Array.from({ length: count }, (_, i) => `c${i}\n`).join("");
+        const half = bytes.length >> 1;
+        for (const byte of bytes.slice(0, half)) await client.write(byte);
+        await holder.write("disconnect\n");
+        for (const byte of bytes.slice(half)) await client.write(byte);
+        const lines = await client.readLines(count, 20_000);
+        lines.forEach((line, i) => assert.equal(line, `echo:c${i}`));
+      } finally {
+        client.destroy();
+        holder.destroy();
+      }
+    });
+  });
+
+  test("SRS-075 close() does not wait for a TLS handshake that stalls, nor for a connection check", async () => {
+    const stalled = await startServer({ tls: serverTls, handshakeTimeout: 60_000 });
+    const silent = await RawClient.connect(stalled.port!);
+    try {
+      // The TLS server has the silent connection once a second one is accepted after it.
+      const probe = await RawClient.connect(stalled.port!);
+      probe.destroy();
+      await within(5000, stalled.close(), "close() with a stalled handshake");
+    } finally {
+      silent.destroy();
+    }
+    const checking = deferred();
+    const acceptConnection = () => {
+      checking.resolve();
+      return new Promise<boolean>(() => {});
+    };
+    const checked = await startServer({ acceptConnection, acceptConnectionTimeout: 60_000 });
+    const client = await RawClient.connect(checked.port!);
+    try {
+      await checking.promise;
+      await within(5000, checked.close(), "close() during a connection check");
+      assert.deepEqual(checked.logger.errors, []);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  test("SRS-071 a connection check that returns something other than a boolean refuses, and says so", async () => {
+    const acceptConnection = () => 1 as unknown as boolean;
+    await withServer({ acceptConnection }, async (server) => {
+      const client = await RawClient.connect(server.port!);
+      try {
+        assert.equal(await client.untilClosed(), "");
+      } finally {
+        client.destroy();
+      }
+      assert.equal(server.logger.errors.length, 1);
+      assert.match(server.logger.errors[0].message, /returned 1, not a boolean; refused/);
+    });
+  });
+});
+
 describe("failed commands", () => {
   const onError = (error: unknown, command: string) =>
     `error - ${command}: ${error instanceof Error ? error.message : error}`;

@@ -257,15 +257,36 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+// Any thrown value as text: a Symbol or an object without a prototype has no
+// string form a template literal could use.
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function sessionSettings(options: ServeOptions): SessionSettings {
   const logger = options.logger === undefined ? console : options.logger;
   const turnedOff = (options.builtins ?? {}) as Record<string, boolean | undefined>;
   return {
     handler: options.handler,
-    log: (message) => logger?.info(message),
+    // A logger that throws must not stop the server, nor its client's answers.
+    log(message) {
+      try {
+        logger?.info(message);
+      } catch {
+        // Nothing is logged, then.
+      }
+    },
     logError(message, error) {
-      if (logger?.error) logger.error(message, error);
-      else logger?.info(`${message}: ${error}`);
+      try {
+        if (logger?.error) logger.error(message, error);
+        else logger?.info(`${message}: ${describe(error)}`);
+      } catch {
+        // Nothing is logged, then.
+      }
     },
     verbose: options.verbose ?? false,
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
@@ -445,7 +466,9 @@ export class OnelineServer implements AsyncDisposable {
     const peer = formatAddress(connection.remoteAddr);
     const ms = this.#acceptConnectionTimeout;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let admitted: boolean;
+    const stopper = this.#stopper.signal;
+    let stopped: (() => void) | undefined;
+    let admitted: unknown;
     try {
       admitted = await Promise.race([
         this.#acceptConnection(connection.remoteAddr),
@@ -454,16 +477,29 @@ export class OnelineServer implements AsyncDisposable {
             () => reject(new TimeoutError(`the check took over ${ms} ms`, ms)),
             ms,
           );
+          // A server that stops does not wait for the check.
+          stopped = () => reject(new Error("the server stopped"));
+          stopper.addEventListener("abort", stopped, { once: true });
         }),
       ]);
     } catch (error) {
-      this.#settings.logError(`connection check failed for ${peer}; refused`, error);
+      if (!stopper.aborted) {
+        this.#settings.logError(`connection check failed for ${peer}; refused`, error);
+      }
       return false;
     } finally {
       clearTimeout(timer);
+      if (stopped) stopper.removeEventListener("abort", stopped);
+    }
+    if (typeof admitted !== "boolean") {
+      this.#settings.logError(
+        `connection check for ${peer} returned ${describe(admitted)}, not a boolean; refused`,
+        new TypeError("acceptConnection must return true or false"),
+      );
+      return false;
     }
     if (!admitted) this.#settings.log(`refused connection from ${peer}`);
-    return admitted === true;
+    return admitted;
   }
 }
 
@@ -560,6 +596,11 @@ export async function serve(options: ServeOptions): Promise<OnelineServer> {
       if (refusals.count++ === 0) settings.log(`${maxWaiting} clients wait: refusing more`);
     },
   });
+  if (options.signal?.aborted) {
+    // Aborted while it was binding: it never serves.
+    await listener.close();
+    options.signal.throwIfAborted();
+  }
   const server = construct(listener, options, settings, refusals);
   const signal = options.signal;
   if (signal) {

@@ -27,11 +27,10 @@ function toAddress(addr: Deno.Addr): Address {
   throw new TypeError(`unsupported address transport ${addr.transport}`);
 }
 
-// Bytes read ahead per read while a connection is watched: small, as every
-// waiting connection is watched.
+// Bytes read ahead while a connection is watched, at most: one small buffer
+// per connection, as every waiting connection is watched; reading ahead
+// stops when it is full, until the next read takes it.
 const READ_AHEAD_BYTES = 4 * 1024;
-// Bytes read ahead and not yet taken before reading ahead stops.
-const MAX_READ_AHEAD_BYTES = 64 * 1024;
 
 class DenoConnection implements Connection {
   readonly remoteAddr: Address;
@@ -48,9 +47,11 @@ class DenoConnection implements Connection {
   #lastWrite: Promise<void> | undefined;
   #writes = 0;
   // Deno learns of a reset only by reading: while watched, the connection
-  // reads ahead into chunks of their own, which the next reads return first.
-  readonly #ahead: (Uint8Array | null)[] = [];
-  #aheadBytes = 0;
+  // reads ahead into #ahead[0, #aheadLength), which the next read returns
+  // first; #aheadEnded once that reading met the end of the stream.
+  #ahead: Uint8Array | undefined;
+  #aheadLength = 0;
+  #aheadEnded = false;
   #readingAhead: Promise<void> | undefined;
   #watching = false;
   #gone: Promise<void> | undefined;
@@ -68,7 +69,9 @@ class DenoConnection implements Connection {
 
   readTransient(): Promise<Uint8Array | null> {
     this.#watching = false;
-    if (this.#ahead.length > 0 || this.#readingAhead !== undefined) return this.#takeAhead();
+    if (this.#aheadLength > 0 || this.#aheadEnded || this.#readingAhead !== undefined) {
+      return this.#takeAhead();
+    }
     if (this.#closed || this.#ended) return Promise.resolve(null);
     const buffer = this.#buffer ??= spareReadBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
     return this.#readInto(buffer).then((n) => {
@@ -84,15 +87,13 @@ class DenoConnection implements Connection {
   }
 
   async #takeAhead(): Promise<Uint8Array | null> {
-    while (this.#ahead.length === 0 && this.#readingAhead !== undefined) await this.#readingAhead;
-    const chunk = this.#ahead.shift();
-    if (chunk === undefined) return this.readTransient();
-    if (chunk === null) {
-      this.#ahead.push(null);
-      return null;
+    while (this.#aheadLength === 0 && this.#readingAhead !== undefined) await this.#readingAhead;
+    if (this.#aheadLength > 0) {
+      const chunk = this.#ahead!.slice(0, this.#aheadLength);
+      this.#aheadLength = 0;
+      return chunk;
     }
-    this.#aheadBytes -= chunk.length;
-    return chunk;
+    return this.#aheadEnded ? null : this.readTransient();
   }
 
   // Reads into `buffer`; `null` once the stream is over, by an end of stream,
@@ -119,18 +120,20 @@ class DenoConnection implements Connection {
 
   #readAhead(): void {
     if (
-      !this.#watching || this.#closed || this.#readingAhead !== undefined ||
-      this.#aheadBytes >= MAX_READ_AHEAD_BYTES || this.#ahead.at(-1) === null
+      !this.#watching || this.#closed || this.#aheadEnded || this.#readingAhead !== undefined
     ) return;
-    const buffer = new Uint8Array(READ_AHEAD_BYTES);
-    this.#readingAhead = this.#readInto(buffer).then((n) => {
+    const ahead = this.#ahead ??= new Uint8Array(READ_AHEAD_BYTES);
+    const offset = this.#aheadLength;
+    if (offset === ahead.length) return;
+    this.#readingAhead = this.#readInto(ahead.subarray(offset)).then((n) => {
       this.#readingAhead = undefined;
       if (n === null) {
-        this.#ahead.push(null);
+        this.#aheadEnded = true;
         return;
       }
-      this.#ahead.push(buffer.subarray(0, n));
-      this.#aheadBytes += n;
+      // A read may have taken what was ahead meanwhile: these bytes move to the front.
+      if (this.#aheadLength !== offset) ahead.copyWithin(this.#aheadLength, offset, offset + n);
+      this.#aheadLength += n;
       this.#readAhead();
     });
   }

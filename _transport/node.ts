@@ -113,12 +113,16 @@ class NodeListener implements Listener {
       }
       open++;
       socket.once("close", () => open--);
-      if (!secure) this.#enqueue(socket);
+      if (!secure) return this.#enqueue(socket);
+      this.#handshaking.add(socket);
+      socket.once("close", () => this.#handshaking.delete(socket));
     });
     if (secure) {
       server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
       server.on("secureConnection", (socket: net.Socket) => {
         socket.on("error", () => {});
+        // The TCP socket under it: the same object on Bun, `_parent` on Node.js and Deno.
+        this.#handshaking.delete((socket as { _parent?: net.Socket })._parent ?? socket);
         this.#enqueue(socket);
       });
     }
@@ -135,11 +139,15 @@ class NodeListener implements Listener {
   }
 
   readonly #closed = Promise.withResolvers<void>();
+  // TLS connections still shaking hands (their TCP sockets), closed with the listener.
+  readonly #handshaking = new Set<net.Socket>();
 
   close(): Promise<void> {
     if (this.#queue.closed) return this.#closed.promise;
+    // Resolves once every connection it accepted is closed: the server closes those it took.
     this.#server.close(() => this.#closed.resolve());
     for (const socket of this.#queue.close()) socket.destroy();
+    for (const socket of this.#handshaking) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
     if (this.#path !== undefined) removeSocketFile(this.#path, this.#pathId);
