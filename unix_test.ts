@@ -135,6 +135,26 @@ describe("Unix sockets", () => {
     assert.equal(fs.existsSync(path), false);
   });
 
+  test("SRS-049 two servers starting at once on one stale path: one listens, the other finds it in use", async () => {
+    for (let trial = 0; trial < 5; trial++) {
+      const path = socketPath();
+      await leaveStaleSocket(path);
+      const results = await Promise.allSettled([startServer({ path }), startServer({ path })]);
+      const started = results.filter((r) => r.status === "fulfilled").map((r) => r.value);
+      const failed = results.filter((r) => r.status === "rejected").map((r) => r.reason);
+      try {
+        assert.equal(started.length, 1, `trial ${trial}: ${started.length} servers listen`);
+        assert.ok(failed[0] instanceof AddressInUseError, String(failed[0]));
+        const client = await connect({ path });
+        assert.equal(await client.request("x"), "echo:x");
+        client.close();
+      } finally {
+        for (const server of started) await server.close();
+      }
+      assert.equal(fs.existsSync(`${path}.lock`), false);
+    }
+  });
+
   test("SRS-049 a path with a live server is in use, and is left alone", async () => {
     const path = socketPath();
     const server = await startServer({ path });

@@ -1,7 +1,7 @@
 /**
  * Binding a listener, for every transport: a Unix socket file left behind by
- * a server that is gone is replaced, and every failure becomes a typed error
- * that names the address. Also the identity of the socket file, so that a
+ * a server that is gone is replaced (one server at a time), and every failure
+ * becomes a typed error that names the address. Also the identity of the socket file, so that a
  * listener removes only the file it made.
  *
  * @module
@@ -80,15 +80,51 @@ export async function listenOnce<T>(
   } catch (error) {
     const address = formatAddress(endpoint);
     if (!isAddressInUse(error)) throw new ListenError(address, String(error), { cause: error });
-    if (!("path" in endpoint) || !await isStaleSocket(endpoint.path)) {
-      throw new AddressInUseError(address, { cause: error });
-    }
-    // A socket file nobody listens on: take its place.
-    fs.unlinkSync(endpoint.path);
+    if (!("path" in endpoint)) throw new AddressInUseError(address, { cause: error });
+    return await replaceStaleSocket(endpoint.path, bind, address, error);
+  }
+}
+
+// How old a lock file must be before it counts as left by a process that died.
+const STALE_LOCK_MS = 10_000;
+
+// Takes the place of a socket file nobody listens on. The probe, removal and
+// bind run under a lock file (PATH.lock, made exclusively), so that of two
+// servers starting on one stale path, one binds and the other finds it in
+// use, instead of both binding and one removing the other's socket file.
+async function replaceStaleSocket<T>(
+  path: string,
+  bind: () => T | Promise<T>,
+  address: string,
+  inUse: unknown,
+): Promise<T> {
+  const lock = `${path}.lock`;
+  let fd: number;
+  try {
+    fd = fs.openSync(lock, "wx");
+  } catch (error) {
+    if (!isStaleLock(lock)) throw new AddressInUseError(address, { cause: error });
+    fs.rmSync(lock, { force: true });
+    fd = fs.openSync(lock, "wx");
+  }
+  try {
+    if (!await isStaleSocket(path)) throw new AddressInUseError(address, { cause: inUse });
+    fs.unlinkSync(path);
     try {
       return await bind();
-    } catch (again) {
-      throw new ListenError(address, String(again), { cause: again });
+    } catch (error) {
+      throw new ListenError(address, String(error), { cause: error });
     }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function isStaleLock(lock: string): boolean {
+  try {
+    return Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS;
+  } catch {
+    return true;
   }
 }
