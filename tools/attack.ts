@@ -2,7 +2,7 @@
  * A red-team soak of the oneline server: starts `tools/attack_server.ts` as
  * a child process on Deno and/or Bun, runs hostile clients against it one
  * scenario at a time (reset storms, crowds of waiting clients, clients that
- * never read, tricklers, hung handlers, floods, slowloris, garbage and, with
+ * never read, tricklers (served and waiting), hung handlers, floods, slowloris, garbage and, with
  * `--tls`, stalled handshakes), and checks after each one that the server is
  * alive, that a fresh polite client is served in time and that the server's
  * descriptors come back. The attacker uses only `node:` modules, so it runs
@@ -510,6 +510,8 @@ interface Scenario {
   tls?: boolean;
   /** The scenario's size with --quick, and without. */
   size: [quick: number, full: number];
+  /** The most the server's RSS may grow during it, in MiB, when that is its point. */
+  maxRssGrowthMiB?: number;
   run(attack: Attack, size: number, config: AttackConfig): Promise<Outcome>;
 }
 
@@ -546,6 +548,23 @@ async function whileHeld(attack: Attack, act: () => Promise<string>): Promise<Ou
   const note = await act();
   await attack.leave(holder);
   return observed(await attack.politeClient(), note);
+}
+
+// Waiting clients that send one byte at a time, without an LF: what the server reads ahead of
+// them must stay a few KiB each, whatever the number of writes.
+const TRICKLED_BYTES = 400;
+const TRICKLE_MS = 5;
+
+function waitersTrickle(attack: Attack, size: number): Promise<Outcome> {
+  return whileHeld(attack, async () => {
+    const { sockets, failed } = await attack.crowd(size);
+    for (let i = 0; i < TRICKLED_BYTES; i++) {
+      for (const socket of sockets) if (!socket.destroyed) socket.write("x");
+      await delay(TRICKLE_MS);
+    }
+    for (const socket of sockets) attack.destroy(socket);
+    return `${sockets.length} waiters sent ${TRICKLED_BYTES} single bytes each (${failed} not connected)`;
+  });
 }
 
 function resetWhileHeld(attack: Attack, size: number): Promise<Outcome> {
@@ -701,6 +720,12 @@ async function plainToTls(attack: Attack, size: number): Promise<Outcome> {
 const SCENARIOS: Scenario[] = [
   { name: "reset storm, idle server", size: [400, 3000], run: resetStorm },
   { name: "reset storm while held", size: [400, 3000], run: resetWhileHeld },
+  {
+    name: "waiters trickle single bytes",
+    size: [32, 128],
+    maxRssGrowthMiB: 16,
+    run: waitersTrickle,
+  },
   { name: "waiters: half RST, half FIN", size: [1000, 1000], run: waitersLeave },
   { name: "waiters over maxWaiting", size: [1100, 2000], run: waitersOverflow },
   {
@@ -764,6 +789,11 @@ async function measure(
     }
   }
   result.rss = [rssBefore, peakRss(), rssMiB(server.pid)];
+  const [before, peak] = result.rss;
+  const bound = scenario.maxRssGrowthMiB;
+  if (bound !== undefined && before !== null && peak !== null && peak - before > bound) {
+    result.problems.push(`RSS grew by ${(peak - before).toFixed(1)} MiB, over ${bound} MiB`);
+  }
   result.notes.push(...server.logSummary(logMark).map((line) => `server log: ${line}`));
   if (server.exit !== undefined) {
     result.problems.push(`the server died (${server.exit}); its stderr:\n${server.stderrTail()}`);
