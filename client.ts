@@ -29,6 +29,9 @@ import type {
   Transport,
 } from "./transport.ts";
 
+/** What ends a line: LF, CR LF, or CR alone (for instruments that are not oneline servers). */
+export type Terminator = "\n" | "\r\n" | "\r";
+
 /**
  * Options of {@linkcode connect}.
  *
@@ -70,24 +73,62 @@ export interface ConnectOptions {
   tls?: TlsClientOptions;
   /**
    * Milliseconds allowed to connect and to get `pong` back from the
-   * handshake, and the default limit of {@linkcode OnelineClient.recv}.
-   * `Infinity` waits forever.
+   * handshake, and the default limit of every receive (settable later as
+   * {@linkcode OnelineClient.timeout}). `Infinity` waits forever.
    *
    * @default {5000}
    */
   timeout?: number;
   /**
+   * Keep trying to connect, for a server that is still starting: a connect
+   * that fails is tried again every `interval` ms until `until` ms have
+   * passed (each try bounded by `timeout`). The handshake is not retried.
+   *
+   * @default {undefined} (one try)
+   */
+  retry?: { until: number; interval?: number };
+  /**
    * Confirm the server with a `ping` → `pong` round trip before resolving.
+   * Turn it off to talk to a device that is not a oneline server.
    *
    * @default {true}
    */
   handshake?: boolean;
+  /**
+   * Say `disconnect` when the client closes ({@linkcode OnelineClient.close},
+   * `await using`), so that a server of the original kind, which needs it,
+   * can serve the next client.
+   *
+   * @default {true} with the handshake, `false` without
+   */
+  disconnectOnClose?: boolean;
+  /**
+   * What ends each response line: `"\n"` (a CR before it is dropped),
+   * `"\r\n"` (a bare LF ends a line too) or `"\r"`.
+   *
+   * @default {"\n"}
+   */
+  readTerminator?: Terminator;
+  /**
+   * What the client appends to each command.
+   *
+   * @default {"\n"}
+   */
+  writeTerminator?: Terminator;
   /**
    * Longest response line kept, in bytes; longer ones are cut and flagged.
    *
    * @default {65536}
    */
   maxLineBytes?: number;
+  /**
+   * Response bytes kept unread before the client stops reading the socket
+   * (the server then waits for it), so a server that floods a client that
+   * does not read costs about this much memory.
+   *
+   * @default {1048576}
+   */
+  maxQueuedBytes?: number;
   /**
    * The socket layer; the runtime's own by default.
    *
@@ -97,35 +138,77 @@ export interface ConnectOptions {
 }
 
 /**
- * Options of one receive.
+ * Options of one receive, request or query.
  *
- * @example Wait at most half a second
+ * @example Wait at most half a second, or until the user cancels
  * ```ts ignore
  * import { connect } from "./client.ts";
  *
  * const client = await connect({ port: 5001 });
- * await client.send("slow command");
- * const answer = await client.recv({ timeout: 500 });
+ * const cancel = new AbortController();
+ * const answer = await client.request("measure", { timeout: 500, signal: cancel.signal });
  * ```
  */
 export interface RecvOptions {
   /**
-   * Milliseconds to wait for the line; `Infinity` waits forever. Defaults to
-   * the client's `timeout`.
+   * Milliseconds to wait; `Infinity` waits forever. For a request or a
+   * query, the limit of the whole exchange.
    *
    * @default {undefined} (the client's `timeout`)
    */
   timeout?: number;
+  /**
+   * Gives up when aborted, rejecting with the signal's reason.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
-// Response lines queued unread before the client stops reading the socket,
-// so a caller that never calls recv() does not grow memory without bound.
-const MAX_QUEUED_LINES = 4096;
+/**
+ * Options of {@linkcode OnelineClient.query}.
+ *
+ * @example
+ * ```ts ignore
+ * const lines = await client.query("status", { timeout: 1000 });
+ * const three = await client.query("dump", { lines: 3 });
+ * ```
+ */
+export interface QueryOptions extends RecvOptions {
+  /**
+   * Read exactly this many lines instead of fencing the answer with `ping`:
+   * for a command whose own answer may be `pong`, or a server without the
+   * `ping` built-in.
+   *
+   * @default {undefined} (fenced: every line up to the `pong` of a `ping` sent after the command)
+   */
+  lines?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
+const DEFAULT_RETRY_INTERVAL_MS = 100;
+// How long a closing client waits for the server to close after `disconnect`.
+const LEAVE_MS = 1000;
+// What a queued line costs beyond its bytes and text, roughly (objects, array slot).
+const LINE_OVERHEAD_BYTES = 64;
+const TERMINATORS: readonly string[] = ["\n", "\r\n", "\r"];
+const CR = 0x0d;
+const LF = 0x0a;
 const encoder = new TextEncoder();
 
 interface Waiter {
   resolve(line: Line): void;
-  reject(error: Error): void;
+  reject(error: unknown): void;
+}
+
+interface ClientSettings {
+  timeout: number;
+  maxLineBytes: number;
+  maxQueuedBytes: number;
+  readTerminator: Terminator;
+  writeTerminator: Terminator;
+  disconnectOnClose: boolean;
 }
 
 // The `tls` option of a client: an object with, optionally, `caCerts` (PEM strings) and
@@ -149,6 +232,12 @@ function checkClientTlsOptions(tls: unknown): void {
   }
 }
 
+function checkTerminator(value: unknown, name: string): void {
+  if (value !== undefined && !TERMINATORS.includes(value as string)) {
+    throw new TypeError(`${name} must be "\\n", "\\r\\n" or "\\r", got ${JSON.stringify(value)}`);
+  }
+}
+
 function checkConnectOptions(options: ConnectOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("connect() options must be an object");
@@ -157,31 +246,68 @@ function checkConnectOptions(options: ConnectOptions): void {
   checkClientTlsOptions(options.tls);
   checkMilliseconds(options.timeout, "options.timeout", true);
   checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
+  checkPositiveInteger(options.maxQueuedBytes, "options.maxQueuedBytes");
+  checkTerminator(options.readTerminator, "options.readTerminator");
+  checkTerminator(options.writeTerminator, "options.writeTerminator");
+  if (options.retry !== undefined) {
+    if (typeof options.retry !== "object" || options.retry === null) {
+      throw new TypeError("options.retry must be an object like { until: 5000 }");
+    }
+    checkMilliseconds(options.retry.until, "options.retry.until", false);
+    if (options.retry.until === undefined) throw new TypeError("options.retry.until is needed");
+    checkMilliseconds(options.retry.interval, "options.retry.interval", false);
+  }
 }
 
-// Runs `promise` against a timer; the timer is always cleared.
-async function withTimeout<T>(
+// Checks the options of one receive, request or query.
+function checkRecvOptions(options: QueryOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("options must be an object");
+  }
+  checkMilliseconds(options.timeout, "options.timeout", true);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError("options.signal must be an AbortSignal");
+  }
+  if (options.lines !== undefined) checkPositiveInteger(options.lines, "options.lines");
+}
+
+// Runs `promise` against a timer and a signal; the timer and listener are always removed.
+async function bounded<T>(
   promise: Promise<T>,
   timeout: number,
+  signal: AbortSignal | undefined,
   onTimeout: () => Error,
 ): Promise<T> {
-  if (timeout === Infinity) return await promise;
+  signal?.throwIfAborted();
+  if (timeout === Infinity && signal === undefined) return await promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), timeout);
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    if (timeout !== Infinity) timer = setTimeout(() => reject(onTimeout()), timeout);
+    onAbort = () => reject(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([promise, expired]);
+    return await Promise.race([promise, stopped]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
 
 // How connect() makes a client: the constructor stays private to the class.
-let construct: (connection: Connection, timeout: number, maxLineBytes: number) => OnelineClient;
+let construct: (connection: Connection, settings: ClientSettings) => OnelineClient;
 
 /**
  * A connection to a oneline server, as returned by {@linkcode connect}.
+ *
+ * {@linkcode OnelineClient.request} and {@linkcode OnelineClient.query} pair
+ * each command with exactly its answer: the command goes out with a `ping`
+ * after it, and the answer is every line up to that `pong`. An answer that
+ * comes late, after its call gave up, is dropped when the next request or
+ * query catches up, so it can never be taken for the answer to another
+ * command. `send` and `recv` are the raw lines, for callers that pair them
+ * themselves; `clear()` resynchronises after them.
  *
  * @example Pipeline commands, then read the answers
  * ```ts ignore
@@ -197,22 +323,38 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   /** The server's address. */
   readonly remoteAddr: Address;
   readonly #connection: Connection;
-  readonly #timeout: number;
+  readonly #settings: ClientSettings;
+  #timeout: number;
   readonly #splitter: LineSplitter;
   readonly #lines: Line[] = [];
+  #queuedBytes = 0;
   readonly #waiters: Waiter[] = [];
   #closed = false;
   #closeReason = "the connection is closed";
   #writing: Promise<void> = Promise.resolve();
   #resumeReading: (() => void) | undefined;
+  // `ping` fences sent by queries that gave up: their `pong`, and every line
+  // before it, belong to no caller and are dropped by the next query.
+  #fencesOwed = 0;
+  // A call that read a known number of lines gave up: how many are still to
+  // come is unknown, so the next query resynchronises with clear() first.
+  #outOfStep = false;
+  // Whether the client has said `disconnect` or `shutdown` already.
+  #saidGoodbye = false;
+  #leaving: Promise<void> | undefined;
+  // The last request, query or clear: the next one starts after it.
+  #turn: Promise<void> = Promise.resolve();
+  // The read loop, which ends when the server closes (or the client does).
+  readonly #reading: Promise<void>;
 
   /** Use {@linkcode connect}. */
-  private constructor(connection: Connection, timeout: number, maxLineBytes: number) {
+  private constructor(connection: Connection, settings: ClientSettings) {
     this.#connection = connection;
     this.remoteAddr = connection.remoteAddr;
-    this.#timeout = timeout;
-    this.#splitter = new LineSplitter({ maxLineBytes });
-    this.#readLoop();
+    this.#settings = settings;
+    this.#timeout = settings.timeout;
+    this.#splitter = new LineSplitter({ maxLineBytes: settings.maxLineBytes });
+    this.#reading = this.#readLoop();
   }
 
   static {
@@ -229,9 +371,31 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   }
 
   /**
-   * Sends one command; the LF is appended.
+   * The default limit of every receive, request and query, in milliseconds.
    *
-   * @param command The command, without LF.
+   * @returns The limit.
+   */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  /**
+   * Sets the default limit.
+   *
+   * @param ms Milliseconds, positive; `Infinity` waits forever.
+   * @throws {TypeError | RangeError} When it is not a positive number.
+   */
+  set timeout(ms: number) {
+    checkMilliseconds(ms, "timeout", true);
+    this.#timeout = ms;
+  }
+
+  /**
+   * Sends one command; the write terminator is appended. Nothing pairs it
+   * with its answer: read that with {@linkcode OnelineClient.recv}, or use
+   * {@linkcode OnelineClient.request}.
+   *
+   * @param command The command, without its terminator.
    * @returns A promise that resolves once the command is written.
    * @throws {TypeError} When the command contains CR or LF.
    * @throws {ConnectionClosedError} When the connection is closed.
@@ -242,9 +406,13 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.#write(command + this.#settings.writeTerminator);
+  }
+
+  // Writes text, one write after another so that concurrent sends never interleave.
+  #write(text: string): Promise<void> {
     if (this.#closed) return Promise.reject(new ConnectionClosedError(this.#closeReason));
-    const bytes = encoder.encode(command + "\n");
-    // Writes go one after another so that concurrent sends never interleave.
+    const bytes = encoder.encode(text);
     const written = this.#writing.then(() => this.#connection.write(bytes));
     this.#writing = written.catch(() => {});
     return written.catch((error) => {
@@ -255,37 +423,42 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   /**
    * Receives the next response line, with its raw bytes and invalid flag.
    *
-   * @param options How long to wait.
+   * @param options How long to wait, and a signal to give up on.
    * @returns The line.
    * @throws {TimeoutError} When no line arrives in time.
    * @throws {ConnectionClosedError} When the connection closes first.
    */
   recvLine(options: RecvOptions = {}): Promise<Line> {
     try {
-      checkMilliseconds(options.timeout, "timeout", true);
+      checkRecvOptions(options);
+      options.signal?.throwIfAborted();
     } catch (error) {
       return Promise.reject(error);
     }
-    const timeout = options.timeout ?? this.#timeout;
     const line = this.#lines.shift();
     if (line !== undefined) {
-      this.#resumeReading?.();
+      this.#queuedBytes -= lineCost(line);
+      if (this.#queuedBytes < this.#settings.maxQueuedBytes) this.#resumeReading?.();
       return Promise.resolve(line);
     }
     if (this.#closed) return Promise.reject(new ConnectionClosedError(this.#closeReason));
+    const timeout = options.timeout ?? this.#timeout;
     let waiter!: Waiter;
     const arrival = new Promise<Line>((resolve, reject) => waiter = { resolve, reject });
     this.#waiters.push(waiter);
-    return withTimeout(arrival, timeout, () => {
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+    return bounded(arrival, timeout, options.signal, () => {
       return new TimeoutError(`no response within ${timeout} ms`, timeout);
+    }).catch((error) => {
+      const index = this.#waiters.indexOf(waiter);
+      if (index !== -1) this.#waiters.splice(index, 1);
+      throw error;
     });
   }
 
   /**
    * Receives the next response line.
    *
-   * @param options How long to wait.
+   * @param options How long to wait, and a signal to give up on.
    * @returns The line's text.
    * @throws {TimeoutError} When no line arrives in time.
    * @throws {ConnectionClosedError} When the connection closes first.
@@ -295,29 +468,132 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   }
 
   /**
-   * Sends a command and receives one response line.
+   * Sends a command and receives its answer: exactly one line (see
+   * {@linkcode OnelineClient.query} for how the answer is told apart).
    *
-   * @param command The command, without LF.
-   * @param options How long to wait for the response.
-   * @returns The response's text.
+   * @param command The command, without its terminator.
+   * @param options How long the whole exchange may take, and a signal to give up on.
+   * @returns The answer's text.
+   * @throws {ProtocolError} When the command answered no line or several.
+   * @throws {TimeoutError} When the answer is not complete in time.
+   * @throws {ConnectionClosedError} When the connection closes first.
    */
-  async request(command: string, options: RecvOptions = {}): Promise<string> {
-    // A bad timeout fails before anything is sent.
-    checkMilliseconds(options.timeout, "timeout", true);
-    await this.send(command);
-    return await this.recv(options);
+  async request(command: string, options: QueryOptions = {}): Promise<string> {
+    const lines = await this.query(command, options);
+    if (lines.length !== 1) {
+      throw new ProtocolError(
+        `${JSON.stringify(command)} was answered with ${lines.length} lines, not one: ` +
+          `${JSON.stringify(lines)} (query() returns them all)`,
+      );
+    }
+    return lines[0];
+  }
+
+  /**
+   * Sends a command and receives every line of its answer. The command goes
+   * out with a `ping` after it, in one write, and the answer is every line
+   * before that `pong`: exact for any number of lines, in one round trip.
+   * A query that gives up (timeout, abort) leaves its answer to be dropped
+   * by the next query, which catches up first.
+   *
+   * The one ambiguity: a command whose own answer is the line `pong` ends
+   * the answer early. For such a command, pass `lines` (the number of lines
+   * it answers): the answer is then read without a fence. `query("ping")`
+   * does that by itself.
+   *
+   * @param command The command, without its terminator.
+   * @param options How long the whole exchange may take, a signal to give up
+   *   on, and `lines` to read a known number of lines without a fence.
+   * @returns The answer's lines, as text.
+   * @throws {TimeoutError} When the answer is not complete in time.
+   * @throws {ConnectionClosedError} When the connection closes first.
+   */
+  async query(command: string, options: QueryOptions = {}): Promise<string[]> {
+    checkRecvOptions(options);
+    checkSingleLine(command, "command");
+    return await this.#inTurn(() => this.#query(command, options));
+  }
+
+  async #query(command: string, options: QueryOptions): Promise<string[]> {
+    const deadline = this.#deadline(options);
+    const fenced = options.lines === undefined && command !== "ping";
+    await this.#catchUp(deadline, options.signal);
+    const terminator = this.#settings.writeTerminator;
+    await this.#write(command + terminator + (fenced ? "ping" + terminator : ""));
+    if (fenced) this.#fencesOwed++;
+    const lines: string[] = [];
+    try {
+      while (fenced || lines.length < (options.lines ?? 1)) {
+        const line = await this.recvLine({ ...deadline.left(), signal: options.signal });
+        if (fenced && isPong(line)) {
+          this.#fencesOwed--;
+          return lines;
+        }
+        lines.push(line.text);
+      }
+    } catch (error) {
+      // What is still owed is dropped later: by its fence, or by clear() when no fence was sent.
+      if (!fenced) this.#outOfStep = true;
+      throw error;
+    }
+    return lines;
+  }
+
+  /**
+   * Resynchronises after raw sends and receives: sends `ping` and drops
+   * every line until its `pong` (and those owed to queries that gave up).
+   *
+   * @param options How long it may take, and a signal to give up on.
+   * @throws {TimeoutError} When the `pong` does not come in time.
+   * @throws {ConnectionClosedError} When the connection closes first.
+   */
+  async clear(options: RecvOptions = {}): Promise<void> {
+    checkRecvOptions(options);
+    this.#outOfStep = true;
+    await this.#inTurn(() => this.#catchUp(this.#deadline(options), options.signal));
+  }
+
+  // Runs one exchange after the others, so that concurrent queries never take each other's lines.
+  #inTurn<T>(exchange: () => Promise<T>): Promise<T> {
+    const result = this.#turn.then(exchange);
+    this.#turn = result.then(() => {}, () => {});
+    return result;
+  }
+
+  // Drops what earlier calls left unread: every line up to each owed fence.
+  async #catchUp(deadline: Deadline, signal: AbortSignal | undefined): Promise<void> {
+    if (this.#outOfStep) {
+      this.#outOfStep = false;
+      await this.#write("ping" + this.#settings.writeTerminator);
+      this.#fencesOwed++;
+    }
+    while (this.#fencesOwed > 0) {
+      const line = await this.recvLine({ ...deadline.left(), signal });
+      if (isPong(line)) this.#fencesOwed--;
+    }
+  }
+
+  #deadline(options: RecvOptions): Deadline {
+    const timeout = options.timeout ?? this.#timeout;
+    const end = performance.now() + timeout;
+    return {
+      left: () => ({
+        timeout: timeout === Infinity ? Infinity : Math.max(1, end - performance.now()),
+      }),
+    };
   }
 
   /**
    * Checks that the server answers: `ping` must come back as `pong`.
    *
-   * @param options How long to wait.
+   * @param options How long to wait, and a signal to give up on.
    * @throws {ProtocolError} When the answer is not `pong`.
+   * @throws {TimeoutError} When no answer comes in time.
    */
   async ping(options: RecvOptions = {}): Promise<void> {
-    const answer = await this.request("ping", options);
+    const [answer] = await this.query("ping", { ...options, lines: 1 });
     if (answer !== "pong") {
-      throw new ProtocolError(`expected "pong", got ${JSON.stringify(answer)}`);
+      throw new ProtocolError(`expected "pong" to "ping", got ${JSON.stringify(answer)}`);
     }
   }
 
@@ -341,20 +617,26 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     await this.#sayGoodbye("shutdown", options);
   }
 
-  /** Closes the connection at once; pending receives reject. Idempotent. */
+  /**
+   * Closes the client at once: pending receives reject, and nothing more
+   * can be sent. The connection itself leaves politely in the background:
+   * the client says `disconnect` (unless told not to, or it said it already),
+   * ends its side, and closes once the server has, within a second at most.
+   * Idempotent; use `await using` (or {@linkcode OnelineClient.disconnect})
+   * to wait for the server.
+   */
   close(): void {
-    this.#connection.close();
-    this.#end("the connection was closed by the client");
+    this.#leave();
   }
 
   /**
-   * Closes the connection, for `await using`.
+   * Closes the client, for `await using`, and waits (a second at most) for
+   * the server to close the connection.
    *
-   * @returns A resolved promise.
+   * @returns A promise that resolves once the connection is closed.
    */
   [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+    return this.#leave();
   }
 
   /**
@@ -373,8 +655,33 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     }
   }
 
+  // Ends the client now and its connection politely, bounded by LEAVE_MS.
+  #leave(): Promise<void> {
+    if (this.#leaving !== undefined) return this.#leaving;
+    const polite = this.#settings.disconnectOnClose && !this.#saidGoodbye && !this.#closed;
+    const goodbye = polite ? this.#write("disconnect" + this.#settings.writeTerminator) : undefined;
+    this.#end("the connection was closed by the client");
+    // Unread lines are nobody's now; the socket is still read, and dropped, until the server closes.
+    this.#lines.length = 0;
+    this.#queuedBytes = 0;
+    const connection = this.#connection;
+    const forced = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, LEAVE_MS);
+      this.#reading.finally(() => clearTimeout(timer)).then(resolve);
+    });
+    this.#leaving = (async () => {
+      await goodbye?.catch(() => {});
+      await this.#writing;
+      await connection.closeWrite();
+      await forced;
+      connection.close();
+    })();
+    return this.#leaving;
+  }
+
   async #sayGoodbye(command: string, options: RecvOptions): Promise<void> {
     await this.send(command);
+    this.#saidGoodbye = true;
     // Whatever the server still says before it closes is dropped.
     try {
       for (;;) await this.recvLine(options);
@@ -390,17 +697,22 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
       const line = toLine(raw, tooLong);
       const waiter = this.#waiters.shift();
       if (waiter) waiter.resolve(line);
-      else this.#lines.push(line);
+      else if (!this.#closed) {
+        this.#lines.push(line);
+        this.#queuedBytes += lineCost(line);
+      }
     };
+    const crOnly = this.#settings.readTerminator === "\r";
     for (;;) {
-      if (this.#lines.length >= MAX_QUEUED_LINES) {
+      // A caller that does not read stops the client reading: the server then waits for it.
+      if (this.#queuedBytes >= this.#settings.maxQueuedBytes) {
         await new Promise<void>((resolve) => this.#resumeReading = resolve);
         this.#resumeReading = undefined;
-        if (this.#closed) return;
       }
       const chunk = await this.#connection.read();
       if (chunk === null) break;
-      this.#splitter.split(chunk, deliver);
+      // With CR as the terminator, each CR ends a line: as an LF would.
+      this.#splitter.split(crOnly ? chunk.map((b) => b === CR ? LF : b) : chunk, deliver);
     }
     // Everything the server sent is read: nothing more can come, so the socket goes now.
     this.#connection.close();
@@ -418,14 +730,63 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   }
 }
 
+interface Deadline {
+  // The time left, as the options of one receive.
+  left(): { timeout: number };
+}
+
+function isPong(line: Line): boolean {
+  return line.text === "pong" && !line.invalid;
+}
+
+function lineCost(line: Line): number {
+  return line.raw.length + 2 * line.text.length + LINE_OVERHEAD_BYTES;
+}
+
+// Opens the connection, trying again while it fails and `retry.until` allows.
+async function open(
+  transport: Transport,
+  endpoint: ConnectEndpoint,
+  options: ConnectOptions,
+  timeout: number,
+): Promise<Connection> {
+  const address = formatAddress(endpoint);
+  const retryUntil = performance.now() + (options.retry?.until ?? 0);
+  const interval = options.retry?.interval ?? DEFAULT_RETRY_INTERVAL_MS;
+  for (;;) {
+    const connecting = transport.connect(endpoint);
+    try {
+      return await bounded(
+        connecting,
+        timeout,
+        undefined,
+        () => new ConnectError(address, `not connected within ${timeout} ms`),
+      );
+    } catch (error) {
+      // Should the connection come up after all, nobody will use it.
+      connecting.then((late) => late.close(), () => {});
+      const failure = error instanceof ConnectError
+        ? error
+        : new ConnectError(address, String(error), { cause: error });
+      if (performance.now() + interval > retryUntil) throw failure;
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+}
+
 /**
  * Connects to a oneline server and, by default, confirms it with a `ping`.
  *
  * @param options Where to connect and how long to wait.
  * @returns The connected client.
  * @throws {ConnectError} When the connection cannot be opened.
- * @throws {ServerBusyError} When the server does not answer the handshake in time (it serves another client).
+ * @throws {ServerBusyError} When the server does not answer the handshake in
+ *   time: it serves another client, or it is not a oneline server. The
+ *   client then says `disconnect` and leaves, so that the server, when it
+ *   gets to it, is left able to serve the next.
  * @throws {ProtocolError} When the handshake is answered with something other than `pong`.
+ * @throws {ConnectionClosedError} When the server closes the connection
+ *   during the handshake (the message says when it may expect TLS).
  *
  * @example Send a command and read its answer
  * ```ts ignore
@@ -433,44 +794,43 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
  *
  * await using client = await connect({ port: 5001 });
  * console.log(await client.request("cmd01")); // "ack"
- * await client.disconnect();
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<OnelineClient> {
   checkConnectOptions(options);
-  const timeout = options.timeout ?? 5000;
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   const endpoint: ConnectEndpoint = options.path !== undefined
     ? { path: options.path, tls: options.tls }
     : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
-  const address = formatAddress(endpoint);
   const transport = options.transport ?? await runtimeTransport();
-  const connecting = transport.connect(endpoint);
-  let connection: Connection;
-  try {
-    connection = await withTimeout(
-      connecting,
-      timeout,
-      () => new ConnectError(address, `not connected within ${timeout} ms`),
-    );
-  } catch (error) {
-    // Should the connection come up after all, nobody will use it.
-    connecting.then((late) => late.close(), () => {});
-    if (error instanceof ConnectError) throw error;
-    throw new ConnectError(address, (error as Error).message ?? String(error), { cause: error });
-  }
-  const client = construct(
-    connection,
+  const handshake = options.handshake ?? true;
+  const client = construct(await open(transport, endpoint, options, timeout), {
     timeout,
-    options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-  );
-  if (options.handshake ?? true) {
-    try {
-      await client.ping();
-    } catch (error) {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+    maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+    readTerminator: options.readTerminator ?? "\n",
+    writeTerminator: options.writeTerminator ?? "\n",
+    disconnectOnClose: options.disconnectOnClose ?? handshake,
+  });
+  if (!handshake) return client;
+  try {
+    await client.ping();
+  } catch (error) {
+    const address = formatAddress(endpoint);
+    if (error instanceof TimeoutError) {
+      // Leaves politely: a server that needs `disconnect` gets it when it reaches this connection.
       client.close();
-      if (error instanceof TimeoutError) throw new ServerBusyError(address, timeout);
-      throw error;
+      throw new ServerBusyError(address, timeout, { cause: error });
     }
+    await client[Symbol.asyncDispose]();
+    if (error instanceof ConnectionClosedError && options.tls === undefined) {
+      throw new ConnectionClosedError(
+        `${address} closed the connection before answering ping; if it expects TLS, ` +
+          "connect with the tls option",
+        { cause: error },
+      );
+    }
+    throw error;
   }
   return client;
 }

@@ -54,7 +54,8 @@ export class ServerBusyError extends TimeoutError {
   constructor(address: string, timeout: number, options?: ErrorOptions) {
     super(
       `server at ${address} accepted the connection but did not answer ping within ${timeout} ms: ` +
-        "it is probably busy with another client (it serves one at a time)",
+        "it is busy with another client (it serves one at a time), or it does not speak the " +
+        "oneline protocol",
       timeout,
       options,
     );

@@ -39,7 +39,7 @@ export { OnelineServer, serve } from "./server.ts";
 export type { Handler, HandlerContext, HandlerResult, Logger, ServeOptions } from "./server.ts";
 export { connect, OnelineClient } from "./client.ts";
 export { runtimeTransport } from "./runtime.ts";
-export type { ConnectOptions, RecvOptions } from "./client.ts";
+export type { ConnectOptions, QueryOptions, RecvOptions, Terminator } from "./client.ts";
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStream } from "./framing.ts";
 export type { InvalidReason, Line, LineSink, LineSplitterOptions } from "./framing.ts";
 export {
