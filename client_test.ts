@@ -1,11 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { ConnectError, ConnectionClosedError, ProtocolError } from "./errors.ts";
 import { ServerBusyError, TimeoutError } from "./errors.ts";
-import { assertSocketsClosed, openSockets, startServer } from "./test_util.ts";
+import { assertSocketsClosed, openSockets, startServer, withFakeServer } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
 
@@ -27,26 +26,6 @@ async function withClient(
     }
   } finally {
     await server.close();
-  }
-}
-
-// A TCP server that is not a oneline server: it runs `onSocket` for each client.
-async function withFakeServer(
-  onSocket: (socket: net.Socket) => void,
-  body: (port: number) => Promise<void>,
-): Promise<void> {
-  const sockets = new Set<net.Socket>();
-  const fake = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
-  try {
-    await body((fake.address() as net.AddressInfo).port);
-  } finally {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => fake.close(resolve));
   }
 }
 

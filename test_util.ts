@@ -201,6 +201,26 @@ export class RawClient {
   }
 }
 
+// A TCP server that is not a oneline server: it runs `onSocket` for each client.
+export async function withFakeServer(
+  onSocket: (socket: net.Socket) => void,
+  body: (port: number) => Promise<void>,
+): Promise<void> {
+  const sockets = new Set<net.Socket>();
+  const fake = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    onSocket(socket);
+  });
+  await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+  try {
+    await body((fake.address() as net.AddressInfo).port);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => fake.close(resolve));
+  }
+}
+
 /** The number of sockets this process has open (Linux), to catch leaks on both runtimes. */
 export function openSockets(): number {
   let count = 0;
