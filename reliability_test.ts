@@ -6,6 +6,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import process from "node:process";
 import * as tls from "node:tls";
 import { serve } from "./server.ts";
 import type { HandlerContext } from "./server.ts";
@@ -16,8 +17,10 @@ import {
   assertSocketsClosed,
   openSockets,
   RawClient,
+  scriptArgs,
   spawnScript,
   startServer,
+  Subprocess,
   type TestServer,
   withServer,
 } from "./test_util.ts";
@@ -409,6 +412,44 @@ describe("hostile and broken clients", () => {
         holder.destroy();
       }
     });
+  });
+
+  test("SRS-070 under a low open-file limit, fewer wait, and the server says so and serves on", async () => {
+    const [command, ...args] = [process.execPath, ...scriptArgs(testdata("logging_server.ts"))];
+    const script = new Subprocess("bash", [
+      "-c",
+      'ulimit -n 128; exec "$0" "$@"',
+      command,
+      ...args,
+    ]);
+    const clients: RawClient[] = [];
+    try {
+      const port = Number((await script.waitFor(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+      await script.waitFor(
+        /maxWaiting 1024 is more than the open-file limit \(128\) allows: 64 wait/,
+      );
+      const holder = await RawClient.connect(port);
+      await holder.write("ping\n");
+      assert.equal(await holder.readLine(), "pong");
+      for (let i = 0; i < 90; i++) {
+        const client = await RawClient.connect(port);
+        await client.write("disconnect\n");
+        clients.push(client);
+      }
+      await script.waitFor(/64 clients wait: refusing more/);
+      await holder.write("disconnect\n");
+      await holder.untilClosed();
+      holder.destroy();
+      // Each waiter is either refused at once or served in its turn, and leaves.
+      await Promise.all(clients.map((client) => client.untilClosed(10_000)));
+      const last = await RawClient.connect(port);
+      clients.push(last);
+      await last.write("ping\n");
+      assert.equal(await last.readLine(10_000), "pong");
+    } finally {
+      for (const client of clients) client.destroy();
+      script.child.kill();
+    }
   });
 
   test("SRS-070 a TLS client that never completes its handshake is dropped after handshakeTimeout", async () => {

@@ -13,6 +13,7 @@ import {
   checkPositiveInteger,
 } from "./_util/option_checks.ts";
 import { TimeoutError } from "./errors.ts";
+import { openFileLimit } from "./_util/open_file_limit.ts";
 import { Session } from "./_server/session.ts";
 import type { SessionSettings } from "./_server/session.ts";
 import { BUILTINS } from "./_server/builtins.ts";
@@ -110,7 +111,8 @@ export interface ServeOptions {
    * included. The server accepts connections as they come and holds them in
    * order; one that arrives while this many wait is closed at once (logged
    * once per stretch of refusals), and one that leaves while it waits is
-   * dropped from the queue.
+   * dropped from the queue. Each holds a descriptor: where the process's
+   * open-file limit is lower, the server waits for fewer (and logs it).
    *
    * @default {1024}
    */
@@ -550,6 +552,22 @@ function checkServeOptions(options: ServeOptions): void {
   }
 }
 
+// Descriptors kept free for everything else the process opens.
+const SPARE_DESCRIPTORS = 64;
+
+// Every waiting client holds a descriptor: a queue the open-file limit cannot
+// hold would run the process out of descriptors (where Bun's own accept loop
+// then spins), so it is cut to fit, and that is said.
+function waitingWithinFileLimit(maxWaiting: number, settings: SessionSettings): number {
+  const limit = openFileLimit();
+  if (limit === undefined || maxWaiting <= limit - SPARE_DESCRIPTORS) return maxWaiting;
+  const fits = Math.max(1, limit - SPARE_DESCRIPTORS);
+  settings.log(
+    `maxWaiting ${maxWaiting} is more than the open-file limit (${limit}) allows: ${fits} wait at most`,
+  );
+  return fits;
+}
+
 /**
  * Starts a oneline server and resolves once it is listening.
  *
@@ -586,7 +604,7 @@ export async function serve(options: ServeOptions): Promise<OnelineServer> {
     ? { path: options.path, tls: options.tls }
     : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
   const settings = sessionSettings(options);
-  const maxWaiting = options.maxWaiting ?? DEFAULT_MAX_WAITING;
+  const maxWaiting = waitingWithinFileLimit(options.maxWaiting ?? DEFAULT_MAX_WAITING, settings);
   const refusals = { count: 0 };
   const listener = await transport.listen(endpoint, {
     maxWaiting,
