@@ -19,6 +19,15 @@ async function pingThroughRuntimeTransport(): Promise<void> {
   });
 }
 
+// The runtime's transport, listening on a free loopback port.
+async function listenOnFreePort() {
+  const transport = await runtimeTransport();
+  const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+  const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+  const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+  return { transport, listener, port };
+}
+
 describe("runtime", () => {
   test("SRS-033 on Deno the server and client run on Deno's own sockets", {
     skip: !onDeno,
@@ -37,10 +46,7 @@ describe("runtime", () => {
   });
 
   test("SRS-064 a read's bytes stay intact while other connections read, as ended connections' buffers are reused", async () => {
-    const transport = await runtimeTransport();
-    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
-    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
-    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    const { transport, listener, port } = await listenOnFreePort();
     const read = (connection: Connection) => connection.readTransient?.() ?? connection.read();
     // Compares contents only (Bun hands out Buffers).
     const assertBytes = (actual: Uint8Array | null, expected: Uint8Array) =>
@@ -74,10 +80,7 @@ describe("runtime", () => {
   });
 
   test("SRS-074 writes called without waiting go out whole and in call order; a closed connection rejects them", async () => {
-    const transport = await runtimeTransport();
-    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
-    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
-    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    const { transport, listener, port } = await listenOnFreePort();
     try {
       const client = await transport.connect({ hostname: "127.0.0.1", port });
       const served = (await listener.accept())!;
@@ -106,10 +109,7 @@ describe("runtime", () => {
   });
 
   test("SRS-074 a connect that fails is a ConnectError naming the address, with the cause", async () => {
-    const transport = await runtimeTransport();
-    const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
-    const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
-    const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+    const { transport, listener, port } = await listenOnFreePort();
     await listener.close();
     const error = await transport.connect({ hostname: "127.0.0.1", port }).then(
       () => assert.fail("connected to a closed port"),
