@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { after, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
 import { main } from "./cli.ts";
@@ -21,7 +21,6 @@ import {
 } from "./test_util.ts";
 
 const baseline = openSockets();
-after(() => assertSocketsClosed(baseline));
 
 const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 
@@ -52,287 +51,306 @@ const answers = {
   },
 };
 
-test("SRS-060 send prints the responses of each command", async () => {
-  await withServer(answers, async (server) => {
-    const run = await runCli(["send", "--port", String(server.port), "ping", "two", "none", "x y"]);
-    assert.deepEqual(run, {
-      code: 0,
-      signal: null,
-      stdout: "pong\nfirst\nsecond\necho:x y\n",
-      stderr: "",
+describe("command line", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(baseline));
+
+  test("SRS-060 send prints the responses of each command", async () => {
+    await withServer(answers, async (server) => {
+      const run = await runCli([
+        "send",
+        "--port",
+        String(server.port),
+        "ping",
+        "two",
+        "none",
+        "x y",
+      ]);
+      assert.deepEqual(run, {
+        code: 0,
+        signal: null,
+        stdout: "pong\nfirst\nsecond\necho:x y\n",
+        stderr: "",
+      });
     });
   });
-});
 
-test("SRS-060 send reads commands from stdin", async () => {
-  await withServer(answers, async (server) => {
-    const run = await runCli(["send", "--port", String(server.port)], "a\n\ntwo\r\nb");
-    assert.deepEqual(run.stderr, "");
-    assert.deepEqual(run.stdout, "echo:a\necho:\nfirst\nsecond\necho:b\n");
-    assert.equal(run.code, 0);
+  test("SRS-060 send reads commands from stdin", async () => {
+    await withServer(answers, async (server) => {
+      const run = await runCli(["send", "--port", String(server.port)], "a\n\ntwo\r\nb");
+      assert.deepEqual(run.stderr, "");
+      assert.deepEqual(run.stdout, "echo:a\necho:\nfirst\nsecond\necho:b\n");
+      assert.equal(run.code, 0);
+    });
   });
-});
 
-test("SRS-060 send exits non-zero naming the address when nothing listens", async () => {
-  const port = await freePort();
-  const run = await runCli(["send", "--port", String(port), "ping"]);
-  assert.match(
-    run.stderr,
-    new RegExp(`^socket-oneline: cannot connect to 127\\.0\\.0\\.1:${port}: .+\\n$`),
-  );
-  assert.equal(run.stdout, "");
-  assert.equal(run.code, 1);
-});
+  test("SRS-060 send exits non-zero naming the address when nothing listens", async () => {
+    const port = await freePort();
+    const run = await runCli(["send", "--port", String(port), "ping"]);
+    assert.match(
+      run.stderr,
+      new RegExp(`^socket-oneline: cannot connect to 127\\.0\\.0\\.1:${port}: .+\\n$`),
+    );
+    assert.equal(run.stdout, "");
+    assert.equal(run.code, 1);
+  });
 
-test("SRS-060 send reports a busy server", async () => {
-  await withServer({}, async (server) => {
-    const holder = await RawClient.connect(server.port!);
-    try {
-      const run = await runCli(["send", "--port", String(server.port), "--timeout", "300", "x"]);
+  test("SRS-060 send reports a busy server", async () => {
+    await withServer({}, async (server) => {
+      const holder = await RawClient.connect(server.port!);
+      try {
+        const run = await runCli(["send", "--port", String(server.port), "--timeout", "300", "x"]);
+        assert.equal(
+          run.stderr,
+          `socket-oneline: server at 127.0.0.1:${server.port} accepted the connection but did not ` +
+            "answer ping within 300 ms: it is busy with another client (it serves one at a time), " +
+            "or it does not speak the oneline protocol\n",
+        );
+        assert.equal(run.code, 1);
+      } finally {
+        holder.destroy();
+      }
+    });
+  });
+
+  test("SRS-060 send fails when the server closes first or does not answer in time", async () => {
+    await withServer({ maxLineBytes: 8, lineTooLong: "close" }, async (server) => {
+      // stdin stays open, so send has not said its ping and disconnect when the
+      // server closes: it must not wait for stdin. (Had they arrived after the
+      // close, the reset could take the unread responses with it.)
+      const cli = startCli(["send", "--port", String(server.port)]);
+      cli.child.stdin!.write("ping\n0123456789\n");
+      const run = await cli.done;
+      cli.child.stdin!.destroy();
+      assert.equal(run.stdout, "pong\nerror - line too long (over 8 bytes)\n");
       assert.equal(
         run.stderr,
-        `socket-oneline: server at 127.0.0.1:${server.port} accepted the connection but did not ` +
-          "answer ping within 300 ms: it is busy with another client (it serves one at a time), " +
-          "or it does not speak the oneline protocol\n",
+        `socket-oneline: server at 127.0.0.1:${server.port} closed the connection before answering everything\n`,
       );
       assert.equal(run.code, 1);
+    });
+    await withServer({ handler: () => new Promise(() => {}) }, async (server) => {
+      const run = await runCli([
+        "send",
+        "--port",
+        String(server.port),
+        "--timeout",
+        "200",
+        "ping",
+        "stuck",
+      ]);
+      assert.equal(run.stdout, "pong\n");
+      assert.equal(
+        run.stderr,
+        `socket-oneline: server at 127.0.0.1:${server.port} did not answer within 200 ms\n`,
+      );
+      assert.equal(run.code, 1);
+    });
+  });
+
+  test("SRS-060 send shutdown stops the server, and nothing after it is sent", async () => {
+    await withServer(answers, async (server) => {
+      const run = await runCli(["send", "--port", String(server.port), "a", "shutdown", "b"]);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "echo:a\n", ""]);
+      await server.finished;
+      assert.deepEqual(server.logger.infos.slice(-2), ["shutdown requested", "stopped"]);
+    });
+  });
+
+  test("SRS-061 repl sends piped lines and prints responses, notes the server closing", async () => {
+    await withServer(answers, async (server) => {
+      const run = await runCli(
+        ["repl", "--port", String(server.port)],
+        "a\ntwo\nshutdown\nnever\n",
+      );
+      assert.deepEqual(run, {
+        code: 0,
+        signal: null,
+        stdout: "echo:a\nfirst\nsecond\n",
+        stderr: "server closed the connection\n",
+      });
+      await server.finished;
+    });
+  });
+
+  test("SRS-061 repl says disconnect at the end of input, so the next client is served", async () => {
+    await withServer(answers, async (server) => {
+      const run = await runCli(["repl", "--port", String(server.port)], "a\n");
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "echo:a\n", ""]);
+      await using client = await connect({ port: server.port, timeout: 1000 });
+      assert.equal(await client.request("b"), "echo:b");
+    });
+  });
+
+  test(
+    "SRS-061 repl on a terminal prompts and prints responses above the prompt",
+    { skip: !fs.existsSync("/usr/bin/script") && "needs script(1) for a pseudo-terminal" },
+    async () => {
+      await withServer(answers, async (server) => {
+        const command = [
+          process.execPath,
+          ...scriptArgs(CLI, ["repl", "--port", String(server.port)]),
+        ]
+          .map((word) => `'${word}'`).join(" ");
+        const cli = new Subprocess("script", ["-qec", command, "/dev/null"]);
+        await cli.waitFor(/> /);
+        cli.child.stdin!.write("two\r");
+        await cli.waitFor(/second\r\n.*> /s);
+        cli.child.stdin!.end("\x04"); // Ctrl-D
+        const run = await cli.done;
+        assert.equal(run.code, 0);
+        assert.match(run.stdout, /> .*two\r\r\n(.*\r\n)?.*first\r\n.*second\r\n/s);
+      });
+    },
+  );
+
+  test("SRS-062 serve echoes and answers the configured reply and stops on shutdown", async () => {
+    const cli = startCli(["serve", "--port", "0", "--reply", "what?"]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      const client = await connect({ port, timeout: 2000 });
+      assert.equal(await client.request("echo hello  world"), "hello  world");
+      assert.equal(await client.request("echo"), "");
+      assert.equal(await client.request("cmd01"), "what?");
+      await client.shutdown();
+      assert.deepEqual(await cli.done, {
+        code: 0,
+        signal: null,
+        stdout: `listening on 127.0.0.1:${port}\n< echo hello  world\n< echo\n< cmd01\n` +
+          "shutdown requested\nstopped\n",
+        stderr: "",
+      });
     } finally {
-      holder.destroy();
+      cli.child.kill("SIGKILL");
     }
   });
-});
 
-test("SRS-060 send fails when the server closes first or does not answer in time", async () => {
-  await withServer({ maxLineBytes: 8, lineTooLong: "close" }, async (server) => {
-    // stdin stays open, so send has not said its ping and disconnect when the
-    // server closes: it must not wait for stdin. (Had they arrived after the
-    // close, the reset could take the unread responses with it.)
-    const cli = startCli(["send", "--port", String(server.port)]);
-    cli.child.stdin!.write("ping\n0123456789\n");
-    const run = await cli.done;
-    cli.child.stdin!.destroy();
-    assert.equal(run.stdout, "pong\nerror - line too long (over 8 bytes)\n");
-    assert.equal(
-      run.stderr,
-      `socket-oneline: server at 127.0.0.1:${server.port} closed the connection before answering everything\n`,
-    );
-    assert.equal(run.code, 1);
-  });
-  await withServer({ handler: () => new Promise(() => {}) }, async (server) => {
-    const run = await runCli([
-      "send",
-      "--port",
-      String(server.port),
-      "--timeout",
-      "200",
-      "ping",
-      "stuck",
-    ]);
-    assert.equal(run.stdout, "pong\n");
-    assert.equal(
-      run.stderr,
-      `socket-oneline: server at 127.0.0.1:${server.port} did not answer within 200 ms\n`,
-    );
-    assert.equal(run.code, 1);
-  });
-});
-
-test("SRS-060 send shutdown stops the server, and nothing after it is sent", async () => {
-  await withServer(answers, async (server) => {
-    const run = await runCli(["send", "--port", String(server.port), "a", "shutdown", "b"]);
-    assert.deepEqual([run.code, run.stdout, run.stderr], [0, "echo:a\n", ""]);
-    await server.finished;
-    assert.deepEqual(server.logger.infos.slice(-2), ["shutdown requested", "stopped"]);
-  });
-});
-
-test("SRS-061 repl sends piped lines and prints responses, notes the server closing", async () => {
-  await withServer(answers, async (server) => {
-    const run = await runCli(["repl", "--port", String(server.port)], "a\ntwo\nshutdown\nnever\n");
-    assert.deepEqual(run, {
-      code: 0,
-      signal: null,
-      stdout: "echo:a\nfirst\nsecond\n",
-      stderr: "server closed the connection\n",
-    });
-    await server.finished;
-  });
-});
-
-test("SRS-061 repl says disconnect at the end of input, so the next client is served", async () => {
-  await withServer(answers, async (server) => {
-    const run = await runCli(["repl", "--port", String(server.port)], "a\n");
-    assert.deepEqual([run.code, run.stdout, run.stderr], [0, "echo:a\n", ""]);
-    await using client = await connect({ port: server.port, timeout: 1000 });
-    assert.equal(await client.request("b"), "echo:b");
-  });
-});
-
-test(
-  "SRS-061 repl on a terminal prompts and prints responses above the prompt",
-  { skip: !fs.existsSync("/usr/bin/script") && "needs script(1) for a pseudo-terminal" },
-  async () => {
-    await withServer(answers, async (server) => {
-      const command = [
-        process.execPath,
-        ...scriptArgs(CLI, ["repl", "--port", String(server.port)]),
-      ]
-        .map((word) => `'${word}'`).join(" ");
-      const cli = new Subprocess("script", ["-qec", command, "/dev/null"]);
-      await cli.waitFor(/> /);
-      cli.child.stdin!.write("two\r");
-      await cli.waitFor(/second\r\n.*> /s);
-      cli.child.stdin!.end("\x04"); // Ctrl-D
+  test("SRS-062 serve --quiet stops on SIGINT", async () => {
+    const cli = startCli(["serve", "--port", "0", "--quiet"]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      const client = await connect({ port, timeout: 2000 });
+      assert.equal(await client.request("cmd01"), "nak - unknown cmd");
+      client.close();
+      // By pid: Deno's child.kill() reports the signal as the cause of any exit.
+      process.kill(cli.child.pid!, "SIGINT");
       const run = await cli.done;
-      assert.equal(run.code, 0);
-      assert.match(run.stdout, /> .*two\r\r\n(.*\r\n)?.*first\r\n.*second\r\n/s);
-    });
-  },
-);
-
-test("SRS-062 serve echoes and answers the configured reply and stops on shutdown", async () => {
-  const cli = startCli(["serve", "--port", "0", "--reply", "what?"]);
-  try {
-    const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
-    const client = await connect({ port, timeout: 2000 });
-    assert.equal(await client.request("echo hello  world"), "hello  world");
-    assert.equal(await client.request("echo"), "");
-    assert.equal(await client.request("cmd01"), "what?");
-    await client.shutdown();
-    assert.deepEqual(await cli.done, {
-      code: 0,
-      signal: null,
-      stdout: `listening on 127.0.0.1:${port}\n< echo hello  world\n< echo\n< cmd01\n` +
-        "shutdown requested\nstopped\n",
-      stderr: "",
-    });
-  } finally {
-    cli.child.kill("SIGKILL");
-  }
-});
-
-test("SRS-062 serve --quiet stops on SIGINT", async () => {
-  const cli = startCli(["serve", "--port", "0", "--quiet"]);
-  try {
-    const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
-    const client = await connect({ port, timeout: 2000 });
-    assert.equal(await client.request("cmd01"), "nak - unknown cmd");
-    client.close();
-    // By pid: Deno's child.kill() reports the signal as the cause of any exit.
-    process.kill(cli.child.pid!, "SIGINT");
-    const run = await cli.done;
-    assert.deepEqual(run, {
-      code: 0,
-      signal: null,
-      stdout: `listening on 127.0.0.1:${port}\nstopped\n`,
-      stderr: "",
-    });
-  } finally {
-    cli.child.kill("SIGKILL");
-  }
-});
-
-test("SRS-062 serve reports a taken address", async () => {
-  await withServer({}, async (server) => {
-    const run = await runCli(["serve", "--port", String(server.port)]);
-    assert.deepEqual([run.code, run.stdout, run.stderr], [
-      1,
-      "",
-      `socket-oneline: cannot listen on 127.0.0.1:${server.port}: address already in use\n`,
-    ]);
+      assert.deepEqual(run, {
+        code: 0,
+        signal: null,
+        stdout: `listening on 127.0.0.1:${port}\nstopped\n`,
+        stderr: "",
+      });
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
   });
-});
 
-test("SRS-062 serve and send over a Unix socket path", async () => {
-  const dir = fs.mkdtempSync(`${os.tmpdir()}/oneline-cli-`);
-  const path = `${dir}/socket`;
-  const server = startCli(["serve", "--path", path, "--quiet"]);
-  try {
-    await server.waitFor(/^listening on .+\n/);
-    const run = await runCli(["send", "--path", path, "echo over unix", "shutdown"]);
-    assert.deepEqual([run.code, run.stdout, run.stderr], [0, "over unix\n", ""]);
-    const served = await server.done;
-    assert.deepEqual([served.code, served.stderr], [0, ""]);
-  } finally {
-    server.child.kill("SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("SRS-063 a run from the shell: help exits 0 on stdout, a mistake exits 2 on stderr", async () => {
-  const [help, mistake] = await Promise.all([runCli(["send", "-h"]), runCli(["send", "--bogus"])]);
-  assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: socket-oneline send \[options\]/);
-  assert.equal(mistake.code, 2);
-  assert.equal(mistake.stdout, "");
-  assert.match(
-    mistake.stderr,
-    /^socket-oneline: unknown option --bogus\n\nUsage: socket-oneline send /,
-  );
-});
-
-test("SRS-063 --help on each command, bad flags exit 2", async () => {
-  const helps = [["--help"], ["-h"], ["help"], ["send", "--help"], ["repl", "-h"], [
-    "help",
-    "serve",
-  ]];
-  const mistakes: [string[], string, string][] = [
-    [[], "a command is needed", "<command>"],
-    [["bogus"], 'unknown command "bogus"', "<command>"],
-    [["help", "bogus"], 'help: unknown command "bogus"', "<command>"],
-    [["send", "--bogus", "x"], "unknown option --bogus", "send"],
-    [
-      ["send", "--port", "65536", "x"],
-      '--port must be an integer from 1 to 65535, got "65536"',
-      "send",
-    ],
-    [["send", "--port"], "option --port needs a value", "send"],
-    [
-      ["send", "--timeout=-5", "x"],
-      '--timeout must be a positive number of milliseconds, got "-5"',
-      "send",
-    ],
-    [["repl", "--port", "1.5"], '--port must be an integer from 1 to 65535, got "1.5"', "repl"],
-    [["repl", "extra"], 'unexpected argument "extra"', "repl"],
-    [["serve", "--port", "-1"], '--port must be an integer from 0 to 65535, got "-1"', "serve"],
-    [
-      ["serve", "--path", "/tmp/x", "--port", "1"],
-      "--path cannot be combined with --hostname or --port",
-      "serve",
-    ],
-    [["serve", "--quiet=yes"], "option --quiet takes no value", "serve"],
-  ];
-  // In process: main() with its output captured, as a run would print it.
-  const runInProcess = async (args: string[]) => {
-    const run = { code: 0, stdout: "", stderr: "" };
-    run.code = await main(args, {
-      out: (text) => run.stdout += text,
-      err: (text) => run.stderr += text,
+  test("SRS-062 serve reports a taken address", async () => {
+    await withServer({}, async (server) => {
+      const run = await runCli(["serve", "--port", String(server.port)]);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [
+        1,
+        "",
+        `socket-oneline: cannot listen on 127.0.0.1:${server.port}: address already in use\n`,
+      ]);
     });
-    return run;
-  };
-  const runs = await Promise.all(
-    [...helps, ...mistakes.map(([args]) => args)].map(runInProcess),
-  );
-  helps.forEach((args, i) => {
-    const run = runs[i];
-    const name = args.find((arg) => !arg.startsWith("-") && arg !== "help");
-    assert.equal(run.code, 0, args.join(" "));
-    assert.equal(run.stderr, "");
-    assert.ok(
-      run.stdout.startsWith(`Usage: socket-oneline ${name ?? "<command>"} [options]`),
-      run.stdout,
+  });
+
+  test("SRS-062 serve and send over a Unix socket path", async () => {
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/oneline-cli-`);
+    const path = `${dir}/socket`;
+    const server = startCli(["serve", "--path", path, "--quiet"]);
+    try {
+      await server.waitFor(/^listening on .+\n/);
+      const run = await runCli(["send", "--path", path, "echo over unix", "shutdown"]);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "over unix\n", ""]);
+      const served = await server.done;
+      assert.deepEqual([served.code, served.stderr], [0, ""]);
+    } finally {
+      server.child.kill("SIGKILL");
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("SRS-063 a run from the shell: help exits 0 on stdout, a mistake exits 2 on stderr", async () => {
+    const [help, mistake] = await Promise.all([
+      runCli(["send", "-h"]),
+      runCli(["send", "--bogus"]),
+    ]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: socket-oneline send \[options\]/);
+    assert.equal(mistake.code, 2);
+    assert.equal(mistake.stdout, "");
+    assert.match(
+      mistake.stderr,
+      /^socket-oneline: unknown option --bogus\n\nUsage: socket-oneline send /,
     );
   });
-  mistakes.forEach(([args, message, usage], i) => {
-    const run = runs[helps.length + i];
-    assert.equal(run.code, 2, args.join(" "));
-    assert.equal(run.stdout, "");
-    const [first, blank, synopsis] = run.stderr.split("\n");
-    assert.deepEqual([first, blank, synopsis.split(" [")[0]], [
-      `socket-oneline: ${message}`,
-      "",
-      `Usage: socket-oneline ${usage}`,
-    ]);
+
+  test("SRS-063 --help on each command, bad flags exit 2", async () => {
+    const helps = [["--help"], ["-h"], ["help"], ["send", "--help"], ["repl", "-h"], [
+      "help",
+      "serve",
+    ]];
+    const mistakes: [string[], string, string][] = [
+      [[], "a command is needed", "<command>"],
+      [["bogus"], 'unknown command "bogus"', "<command>"],
+      [["help", "bogus"], 'help: unknown command "bogus"', "<command>"],
+      [["send", "--bogus", "x"], "unknown option --bogus", "send"],
+      [
+        ["send", "--port", "65536", "x"],
+        '--port must be an integer from 1 to 65535, got "65536"',
+        "send",
+      ],
+      [["send", "--port"], "option --port needs a value", "send"],
+      [
+        ["send", "--timeout=-5", "x"],
+        '--timeout must be a positive number of milliseconds, got "-5"',
+        "send",
+      ],
+      [["repl", "--port", "1.5"], '--port must be an integer from 1 to 65535, got "1.5"', "repl"],
+      [["repl", "extra"], 'unexpected argument "extra"', "repl"],
+      [["serve", "--port", "-1"], '--port must be an integer from 0 to 65535, got "-1"', "serve"],
+      [
+        ["serve", "--path", "/tmp/x", "--port", "1"],
+        "--path cannot be combined with --hostname or --port",
+        "serve",
+      ],
+      [["serve", "--quiet=yes"], "option --quiet takes no value", "serve"],
+    ];
+    // In process: main() with its output captured, as a run would print it.
+    const runInProcess = async (args: string[]) => {
+      const run = { code: 0, stdout: "", stderr: "" };
+      run.code = await main(args, {
+        out: (text) => run.stdout += text,
+        err: (text) => run.stderr += text,
+      });
+      return run;
+    };
+    const runs = await Promise.all(
+      [...helps, ...mistakes.map(([args]) => args)].map(runInProcess),
+    );
+    helps.forEach((args, i) => {
+      const run = runs[i];
+      const name = args.find((arg) => !arg.startsWith("-") && arg !== "help");
+      assert.equal(run.code, 0, args.join(" "));
+      assert.equal(run.stderr, "");
+      assert.ok(
+        run.stdout.startsWith(`Usage: socket-oneline ${name ?? "<command>"} [options]`),
+        run.stdout,
+      );
+    });
+    mistakes.forEach(([args, message, usage], i) => {
+      const run = runs[helps.length + i];
+      assert.equal(run.code, 2, args.join(" "));
+      assert.equal(run.stdout, "");
+      const [first, blank, synopsis] = run.stderr.split("\n");
+      assert.deepEqual([first, blank, synopsis.split(" [")[0]], [
+        `socket-oneline: ${message}`,
+        "",
+        `Usage: socket-oneline ${usage}`,
+      ]);
+    });
   });
 });

@@ -19,7 +19,6 @@ import {
 } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-after(() => assertSocketsClosed(socketsAtStart));
 
 const testdata = (name: string) =>
   fs.readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
@@ -123,6 +122,8 @@ async function withPeer(body: (peer: PythonLikePeer, port: number) => Promise<vo
 }
 
 describe("client: answers paired with their commands", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-076 a late answer to a request that timed out is never taken for the next one's", async () => {
     await withServer({ handler }, async (server) => {
       await using client = await connect({ port: server.port });
@@ -205,6 +206,8 @@ describe("client: answers paired with their commands", () => {
 });
 
 describe("client: leaving", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-078 close(), await using and disconnect() leave a server of the original kind able to serve", async () => {
     await withPeer(async (peer, port) => {
       const closed = await connect({ port });
@@ -266,6 +269,8 @@ describe("client: leaving", () => {
 });
 
 describe("client: what the server is", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-080 silence is busy-or-not-oneline; an answer other than pong is a ProtocolError naming it", async () => {
     await withFakeServer(() => {}, async (port) => {
       await assert.rejects(connect({ port, timeout: 100 }), (error: unknown) => {
@@ -320,6 +325,8 @@ describe("client: what the server is", () => {
 });
 
 describe("client: readiness and terminators", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-082 connect with retry waits for a server that is still starting", async () => {
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));

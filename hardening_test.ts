@@ -1,4 +1,4 @@
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { serve } from "./server.ts";
 import type { HandlerContext, ServeOptions } from "./server.ts";
@@ -42,6 +42,8 @@ async function settled(read: () => number, quietMs = 300, limitMs = 10_000): Pro
 }
 
 describe("backpressure", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-040 a client that stops reading stops the server reading; nothing is lost", async () => {
     const response = "r".repeat(10 * 1024);
     let handled = 0;
@@ -67,6 +69,8 @@ describe("backpressure", () => {
 });
 
 describe("timeouts", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-041 a silent client is disconnected after the idle timeout; the next is served", async () => {
     await withServer({ idleTimeout: 150, verbose: true }, async (server) => {
       const first = await RawClient.connect(server.port!);
@@ -131,6 +135,8 @@ describe("timeouts", () => {
 });
 
 describe("over-long lines", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test('SRS-043 lineTooLong "close" answers an error line and closes at once', async () => {
     let handled = 0;
     await withServer(
@@ -166,6 +172,8 @@ describe("over-long lines", () => {
 });
 
 describe("closing while the client still sends", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   // The server closes while the client's bytes are still arriving: closing
   // with bytes unread would make the kernel send a reset, which can make the
   // client drop responses it has not read yet.
@@ -227,6 +235,8 @@ describe("closing while the client still sends", () => {
 });
 
 describe("who may connect, and what they may do", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-046 with shutdown and disconnect turned off, both lines go to the handler", async () => {
     const handler = (command: string) => `handled ${command}`;
     await withServer(
@@ -316,6 +326,8 @@ describe("who may connect, and what they may do", () => {
 });
 
 describe("faults", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-044 close() while a client is connected, then start again on the same port", async () => {
     const server = await startServer();
     const port = server.port!;
@@ -334,9 +346,5 @@ describe("faults", () => {
         assert.equal(await next.readLine(), "pong");
       });
     });
-  });
-
-  test("SRS-044 the hardening tests leave no socket open", async () => {
-    await assertSocketsClosed(socketsAtStart);
   });
 });

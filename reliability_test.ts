@@ -26,7 +26,6 @@ import {
 } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-after(() => assertSocketsClosed(socketsAtStart));
 
 const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
 const read = (name: string) => fs.readFileSync(testdata(name), "utf8");
@@ -76,6 +75,8 @@ function closedOrEnded(socket: net.Socket): Promise<void> {
 }
 
 describe("hostile and broken clients", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-065 connect-and-reset storms from another process neither crash nor stall the server", async () => {
     await withServer({}, async (server) => {
       let failure: unknown;
@@ -502,6 +503,8 @@ describe("hostile and broken clients", () => {
 });
 
 describe("found by the red team", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   // Resolves with how long `promise` took, failing past `ms` (a bound, not a measurement).
   async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -631,6 +634,8 @@ describe("found by the red team", () => {
 });
 
 describe("failed commands", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   const onError = (error: unknown, command: string) =>
     `error - ${command}: ${error instanceof Error ? error.message : error}`;
 
@@ -701,6 +706,8 @@ describe("failed commands", () => {
 });
 
 describe("listen failures", () => {
+  // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
+  after(() => assertSocketsClosed(socketsAtStart));
   test("SRS-073 a listen failure rejects with ListenError naming the address, on every runtime", async () => {
     const path = "/nonexistent-oneline-dir/server.sock";
     const error = await serve({ path, logger: null, handler: () => undefined }).then(

@@ -6,7 +6,8 @@
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, ListenError } from "../errors.ts";
+import { formatAddress } from "../transport.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
 import type { TlsServerOptions, Transport } from "../transport.ts";
@@ -297,7 +298,13 @@ export const denoTransport: Transport = {
     // cannot drop a client that stalls its handshake (a close waits for the
     // handshake to end), so such clients would pile up.
     if (endpoint.tls !== undefined) {
-      checkCertificate(endpoint.tls);
+      try {
+        checkCertificate(endpoint.tls);
+      } catch (error) {
+        return Promise.reject(
+          new ListenError(formatAddress(endpoint), String(error), { cause: error }),
+        );
+      }
       return nodeTransport.listen(endpoint, limits);
     }
     return listenOnce(
