@@ -43,7 +43,9 @@ function builtin(
 }
 
 /**
- * Every built-in, the one with a fast path (`ping`) first.
+ * Every built-in. The first is answered on the session's hot path, which
+ * does not look at `ServeOptions.builtins`: it must be one that cannot be
+ * turned off.
  *
  * @example
  * ```ts

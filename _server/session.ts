@@ -212,8 +212,9 @@ export class Session {
     return this.#aborter.signal;
   }
 
-  // The hot path: the first built-in of the table (`ping`) is answered as
-  // its line is found, when that changes nothing a client could see. That
+  // The hot path: the first built-in of the table (`ping`, which cannot be
+  // turned off) is answered as its line is found, when that changes nothing
+  // a client could see. That
   // holds while no line of this read waits before it (answers stay in
   // order), nothing is logged (verbose logs every line), the line is whole,
   // and the responses are under maxPendingBytes (backpressure is checked
