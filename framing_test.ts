@@ -179,8 +179,28 @@ describe("LineSplitter", () => {
   });
 
   test("SRS-001 the cap must be a whole number of at least 1", () => {
-    assert.throws(() => new LineSplitter({ maxLineBytes: 0 }), RangeError);
-    assert.throws(() => new LineSplitter({ maxLineBytes: 1.5 }), TypeError);
+    assert.throws(() => new LineSplitter({ maxLineBytes: 0 }), {
+      name: "RangeError",
+      message: "maxLineBytes must be at least 1, got 0",
+    });
+    assert.throws(() => new LineSplitter({ maxLineBytes: 1.5 }), {
+      name: "TypeError",
+      message: "maxLineBytes must be an integer, got 1.5",
+    });
+  });
+
+  test("SRS-017 overflowing holds while an over-long line streams in, until its LF", () => {
+    const splitter = new RangeSplitter({ maxLineBytes: 3 });
+    const seen: boolean[] = [];
+    const sink = (_: Uint8Array, __: number, ___: number, tooLong: boolean) => seen.push(tooLong);
+    splitter.splitRanges(encode("ab"), sink);
+    assert.equal(splitter.overflowing, false);
+    splitter.splitRanges(encode("cde"), sink);
+    assert.equal(splitter.overflowing, true);
+    splitter.splitRanges(encode("f\ng"), sink);
+    assert.equal(splitter.overflowing, false);
+    assert.deepEqual(seen, [true]);
+    assert.equal(splitter.pendingBytes, 1);
   });
 
   test("SRS-009 lines within one chunk are views; carried lines are fresh copies", () => {
@@ -219,10 +239,40 @@ describe("decodeLine", () => {
       [bytesOf(0xed, 0xa0, 0x80, 0x61), "a"], // a UTF-16 surrogate
       [bytesOf(0x61, 0xe2, 0x9c), "a"], // a truncated sequence
       [bytesOf(0xf4, 0x90, 0x80, 0x80), ""], // above U+10FFFF
+      [bytesOf(0xf0, 0x80, 0x80, 0x80, 0x61), "a"], // an overlong four-byte sequence
       [new Uint8Array([0xe2, 0x9c, 0x93, 0x80, 0xf0, 0x9f, 0x8e, 0x89]), "✓🎉"],
     ];
     for (const [bytes, text] of cases) {
       assert.deepEqual(decodeLine(bytes), { text, invalid: true }, `bytes ${[...bytes]}`);
+    }
+  });
+
+  test("SRS-007 a real U+FFFD and a BOM are text, not decoding errors", () => {
+    assert.deepEqual(decodeLine(encode("\ufeffa\ufffd")), {
+      text: "\ufeffa\ufffd",
+      invalid: false,
+    });
+  });
+
+  test("SRS-007 random bytes: exactly the ill-formed subparts are left out", () => {
+    // The WHATWG decoder replaces each maximal ill-formed subpart with U+FFFD: the same rule,
+    // so dropping its U+FFFDs is the reference. (No real U+FFFD, EF BF BD, can occur: no BD.)
+    const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+    const edges = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf];
+    const pool = [...edges, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 5000; round++) {
+      const bytes = Uint8Array.from(
+        { length: Math.floor(next() * 9) },
+        () => pool[Math.floor(next() * pool.length)],
+      );
+      const replaced = lenient.decode(bytes);
+      const expected = {
+        text: replaced.replaceAll("\ufffd", ""),
+        invalid: replaced.includes("\ufffd"),
+      };
+      assert.deepEqual(decodeLine(bytes), expected, `bytes ${[...bytes]}`);
     }
   });
 });
@@ -251,8 +301,15 @@ describe("LineStream", () => {
 describe("checkSingleLine", () => {
   test("SRS-022 SRS-014 CR or LF anywhere is a TypeError; other text passes", () => {
     for (const bad of ["a\nb", "a\r", "\n"]) {
-      assert.throws(() => checkSingleLine(bad, "response"), TypeError);
+      assert.throws(() => checkSingleLine(bad, "response"), {
+        name: "TypeError",
+        message: `response must not contain CR or LF: ${JSON.stringify(bad)}`,
+      });
     }
+    assert.throws(() => checkSingleLine(42 as unknown as string, "command"), {
+      name: "TypeError",
+      message: "command must be a string, got number",
+    });
     assert.equal(checkSingleLine("ok ✓", "response"), "ok ✓");
   });
 });

@@ -87,7 +87,7 @@ export class RangeSplitter {
       }
       start = lf + 1;
     }
-    if (start < chunk.length) this.#keep(chunk, start, chunk.length);
+    this.#keep(chunk, start, chunk.length);
   }
 
   /**
@@ -102,7 +102,8 @@ export class RangeSplitter {
 
   // Hands out bytes[start, end) as one line, cutting a CR and the cap.
   #emit(bytes: Uint8Array, start: number, end: number, sink: RangeSink): void {
-    if (!this.#keepCR && end > start && bytes[end - 1] === CR) end--;
+    // An empty line's byte before it is an LF, or nothing: never a CR to drop.
+    if (!this.#keepCR && bytes[end - 1] === CR) end--;
     if (end - start > this.#maxLineBytes) {
       sink(bytes, start, start + this.#maxLineBytes, true);
     } else {
@@ -127,13 +128,12 @@ export class RangeSplitter {
   }
 
   // Appends chunk[start, end) to the carried line, up to the cap.
+  // While discarding, the carry is full (no room), so nothing is taken.
   #keep(chunk: Uint8Array, start: number, end: number): void {
-    if (this.#discarding) return;
     const limit = this.#maxLineBytes + 1;
     const room = limit - this.#carryLength;
     const take = Math.min(end - start, room);
     if (end - start > room) this.#discarding = true;
-    if (take <= 0) return;
     const needed = this.#carryLength + take;
     if (needed > this.#carry.length) {
       const grown = new Uint8Array(Math.min(limit, Math.max(needed, this.#carry.length * 2, 256)));
