@@ -21,6 +21,7 @@ import {
 } from "./_util/option_checks.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
+import { bounded } from "./_util/bounded.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -269,30 +270,6 @@ function checkRecvOptions(options: QueryOptions): void {
     throw new TypeError("options.signal must be an AbortSignal");
   }
   if (options.lines !== undefined) checkPositiveInteger(options.lines, "options.lines");
-}
-
-// Runs `promise` against a timer and a signal; the timer and listener are always removed.
-async function bounded<T>(
-  promise: Promise<T>,
-  timeout: number,
-  signal: AbortSignal | undefined,
-  onTimeout: () => Error,
-): Promise<T> {
-  signal?.throwIfAborted();
-  if (timeout === Infinity && signal === undefined) return await promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    if (timeout !== Infinity) timer = setTimeout(() => reject(onTimeout()), timeout);
-    onAbort = () => reject(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([promise, stopped]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener("abort", onAbort);
-  }
 }
 
 // How connect() makes a client: the constructor stays private to the class.

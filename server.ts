@@ -14,6 +14,8 @@ import {
 } from "./_util/option_checks.ts";
 import { TimeoutError } from "./errors.ts";
 import { openFileLimit } from "./_util/open_file_limit.ts";
+import { nextRetryMs } from "./_util/retry.ts";
+import { bounded } from "./_util/bounded.ts";
 import { Session } from "./_server/session.ts";
 import type { SessionSettings } from "./_server/session.ts";
 import { BUILTINS } from "./_server/builtins.ts";
@@ -241,10 +243,6 @@ const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
 const DEFAULT_MAX_WAITING = 1024;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS = 5000;
-// Back-off after an accept failure that is not one connection's (such as
-// running out of file descriptors): doubling from the first to the last.
-const FIRST_RETRY_MS = 10;
-const LAST_RETRY_MS = 1000;
 
 // Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -414,7 +412,7 @@ export class OnelineServer implements AsyncDisposable {
       } catch (error) {
         // Such as running out of file descriptors: logged once, then back off, doubling.
         if (retryMs === 0) this.#settings.logError("accept failed; backing off", error);
-        retryMs = Math.min(Math.max(retryMs * 2, FIRST_RETRY_MS), LAST_RETRY_MS);
+        retryMs = nextRetryMs(retryMs);
         await sleep(retryMs, this.#stopper.signal);
         continue;
       }
@@ -467,31 +465,21 @@ export class OnelineServer implements AsyncDisposable {
     if (this.#acceptConnection === undefined) return true;
     const peer = formatAddress(connection.remoteAddr);
     const ms = this.#acceptConnectionTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const stopper = this.#stopper.signal;
-    let stopped: (() => void) | undefined;
     let admitted: unknown;
     try {
-      admitted = await Promise.race([
-        this.#acceptConnection(connection.remoteAddr),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new TimeoutError(`the check took over ${ms} ms`, ms)),
-            ms,
-          );
-          // A server that stops does not wait for the check.
-          stopped = () => reject(new Error("the server stopped"));
-          stopper.addEventListener("abort", stopped, { once: true });
-        }),
-      ]);
+      // A server that stops does not wait for the check.
+      admitted = await bounded(
+        Promise.resolve(this.#acceptConnection(connection.remoteAddr)),
+        ms,
+        stopper,
+        () => new TimeoutError(`the check took over ${ms} ms`, ms),
+      );
     } catch (error) {
       if (!stopper.aborted) {
         this.#settings.logError(`connection check failed for ${peer}; refused`, error);
       }
       return false;
-    } finally {
-      clearTimeout(timer);
-      if (stopped) stopper.removeEventListener("abort", stopped);
     }
     if (typeof admitted !== "boolean") {
       this.#settings.logError(

@@ -33,8 +33,6 @@ export class AcceptQueue<T> {
   #waiting: { resolve(item: T | null): void; reject(error: unknown): void } | undefined;
   #failure: unknown;
   #closed = false;
-  // Connections accepted but not queued yet (such as TLS handshakes under way).
-  #pending = 0;
 
   /**
    * Creates the queue.
@@ -51,40 +49,18 @@ export class AcceptQueue<T> {
   }
 
   /**
-   * Makes room for a connection that is not ready to queue yet (such as one
-   * still shaking hands), unless the queue is full or closed.
-   *
-   * @returns `false` when there is no room: the caller closes the connection.
-   */
-  reserve(): boolean {
-    if (!this.#hasRoom()) return false;
-    this.#pending++;
-    return true;
-  }
-
-  #hasRoom(): boolean {
-    if (this.#closed) return false;
-    if (this.#items.length + this.#pending < this.#limits.maxWaiting) return true;
-    this.#limits.onRefused();
-    return false;
-  }
-
-  /** Gives back room made by {@linkcode AcceptQueue.reserve}. */
-  release(): void {
-    this.#pending--;
-  }
-
-  /**
    * Hands over an accepted connection, to the waiting taker or the queue.
    *
    * @param item The connection.
-   * @param reserved Whether room was made for it by {@linkcode AcceptQueue.reserve}.
-   * @returns `false` when the queue is closed or full: the caller closes the connection.
+   * @returns `false` when the queue is closed or full (the listener is told
+   *   of a refusal): the caller closes the connection.
    */
-  push(item: T, reserved = false): boolean {
-    if (reserved) this.#pending--;
-    else if (!this.#hasRoom()) return false;
+  push(item: T): boolean {
     if (this.#closed) return false;
+    if (this.#items.length >= this.#limits.maxWaiting) {
+      this.#limits.onRefused();
+      return false;
+    }
     const waiting = this.#waiting;
     this.#waiting = undefined;
     if (waiting) waiting.resolve(item);

@@ -14,6 +14,7 @@ import type { TlsServerOptions, Transport } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
+import { nextRetryMs } from "../_util/retry.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
@@ -190,10 +191,6 @@ const CONNECTION_ERRORS = [
   Deno.errors.ConnectionAborted,
   Deno.errors.BrokenPipe,
 ];
-// Back-off after an accept error that is not one connection's (such as
-// running out of file descriptors): doubling from the first to the last.
-const FIRST_RETRY_MS = 10;
-const LAST_RETRY_MS = 1000;
 
 /**
  * A listener that accepts connections as they come and holds them, up to
@@ -228,16 +225,15 @@ class DenoListener implements Listener {
         if (this.#queue.closed) return;
         if (CONNECTION_ERRORS.some((type) => error instanceof type)) continue;
         this.#queue.fail(error);
-        retryMs = Math.min(Math.max(retryMs * 2, FIRST_RETRY_MS), LAST_RETRY_MS);
+        retryMs = nextRetryMs(retryMs);
         await new Promise((resolve) => setTimeout(resolve, retryMs));
         continue;
       }
-      if (!this.#queue.reserve()) closeQuietly(conn);
-      else this.#enqueue(conn);
+      this.#enqueue(conn);
     }
   }
 
-  // Queues a connection on the room reserved for it, and drops it from the
+  // Queues a connection, unless the queue is full, and drops it from the
   // queue if it goes while it waits.
   #enqueue(conn: Deno.Conn): void {
     let connection: DenoConnection;
@@ -245,11 +241,10 @@ class DenoListener implements Listener {
       connection = new DenoConnection(conn);
     } catch {
       // Gone before its address could be read.
-      this.#queue.release();
       closeQuietly(conn);
       return;
     }
-    if (!this.#queue.push(connection, true)) {
+    if (!this.#queue.push(connection)) {
       connection.close();
       return;
     }

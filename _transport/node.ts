@@ -83,6 +83,9 @@ class NodeListener implements Listener {
   readonly #path: string | undefined;
   readonly #pathId: string | undefined;
   readonly #queue: AcceptQueue<net.Socket>;
+  // TLS connections still shaking hands (their TCP sockets), closed with the listener.
+  readonly #handshaking = new Set<net.Socket>();
+  readonly #closed = Promise.withResolvers<void>();
 
   constructor(server: net.Server, path: string | undefined, limits: ListenLimits) {
     this.#server = server;
@@ -137,10 +140,6 @@ class NodeListener implements Listener {
     const socket = await this.#queue.next();
     return socket && new NodeConnection(socket, this.#path);
   }
-
-  readonly #closed = Promise.withResolvers<void>();
-  // TLS connections still shaking hands (their TCP sockets), closed with the listener.
-  readonly #handshaking = new Set<net.Socket>();
 
   close(): Promise<void> {
     if (this.#queue.closed) return this.#closed.promise;
