@@ -116,6 +116,16 @@ function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
   }
 }
 
+/**
+ * Has {@linkcode killAll} kill a child process too (such as a load generator) until it ends.
+ *
+ * @param child The process.
+ */
+export function track(child: Deno.ChildProcess): void {
+  running.add(child);
+  child.status.finally(() => running.delete(child));
+}
+
 /** Kills every server still running (on exit, error or Ctrl-C). */
 export function killAll(): void {
   for (const child of running) kill(child, "SIGKILL");

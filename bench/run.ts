@@ -7,7 +7,8 @@
  *
  * Flags: `--quick` (short smoke run), `--runtime deno|bun` (just one), `--duration SECONDS`
  * (per measured pass; default 0.5, with 8 rounds of turns, so each figure is a median of 8 or 9
- * passes).
+ * passes). `--scaling` runs the scaling pass instead (see `scaling.ts`; with `--quick`, a smoke
+ * run of under a minute; `--duration` defaults to 0.4 there, with 3 turns per point).
  *
  * @module
  */
@@ -19,6 +20,14 @@ import { freePort, killAll, startServer } from "./proc.ts";
 import { judge, table } from "./report.ts";
 import type { Row } from "./report.ts";
 import { measureNative, measureRuntime, turns } from "./suite.ts";
+import {
+  buildScalegen,
+  measureScaling,
+  scalingCharts,
+  scalingTable,
+  writeScaling,
+} from "./scaling.ts";
+import type { ScalingServer } from "./scaling.ts";
 import type { RuntimeSetup, Settings } from "./suite.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -29,6 +38,7 @@ function options() {
     args: Deno.args,
     options: {
       quick: { type: "boolean", default: false },
+      scaling: { type: "boolean", default: false },
       runtime: { type: "string" },
       duration: { type: "string" },
     },
@@ -36,7 +46,9 @@ function options() {
   if (values.runtime !== undefined && !["deno", "bun"].includes(values.runtime)) {
     throw new TypeError(`--runtime must be deno or bun, got ${values.runtime}`);
   }
-  const seconds = Number(values.duration ?? (values.quick ? 0.2 : 0.5));
+  const seconds = Number(
+    values.duration ?? (values.scaling ? (values.quick ? 0.15 : 0.4) : values.quick ? 0.2 : 0.5),
+  );
   if (!(seconds > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
   const settings: Settings = {
     seconds,
@@ -45,7 +57,7 @@ function options() {
     idleSeconds: values.quick ? 1 : 5,
   };
   const runtimes = values.runtime ? [values.runtime] : ["deno", "bun"];
-  return { settings, runtimes, quick: values.quick };
+  return { settings, runtimes, quick: values.quick, scaling: values.scaling };
 }
 
 async function text(command: string, args: string[]): Promise<string | undefined> {
@@ -76,7 +88,9 @@ function machine() {
   };
 }
 
-async function main({ settings, runtimes, quick }: ReturnType<typeof options>): Promise<number> {
+async function main(
+  { settings, runtimes, quick, scaling }: ReturnType<typeof options>,
+): Promise<number> {
   const log = (message: string) => console.error(`[bench] ${message}`);
   const date = new Date().toISOString();
   const versions: Record<string, string> = {};
@@ -106,6 +120,10 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
   const info = machine();
   const runtimeText = Object.entries(versions).map((e) => e.join(" ")).join(", ");
   log(`${info.cpu}, ${info.cores} cores, ${runtimeText}`);
+
+  if (scaling) {
+    return await scalingPass(setups, settings.seconds, quick, notes, info, versions, date);
+  }
 
   const rows: Row[] = [];
   for (const setup of setups) rows.push(...await measureRuntime(setup, settings, log));
@@ -156,6 +174,51 @@ async function main({ settings, runtimes, quick }: ReturnType<typeof options>): 
   return 0;
 }
 
+async function scalingPass(
+  setups: RuntimeSetup[],
+  seconds: number,
+  quick: boolean,
+  notes: string[],
+  info: ReturnType<typeof machine>,
+  versions: Record<string, string>,
+  date: string,
+): Promise<number> {
+  const log = (message: string) => console.error(`[bench] ${message}`);
+  const source = Deno.env.get("OLBENCH_SRC") ?? new URL("../../shared/bench", import.meta.url)
+    .pathname;
+  const tools = await buildNativeTools(source);
+  const scalegen = await buildScalegen();
+  try {
+    const servers: ScalingServer[] = setups.flatMap((s) => [
+      { name: `module-${s.name}`, launch: s.module },
+      { name: `baseline-${s.name}`, launch: s.baseline },
+    ]);
+    if (typeof tools === "string") notes.push(tools);
+    else {
+      const port = freePort();
+      servers.push({ name: "C", launch: [tools.refserver, [String(port)]], silentPort: port });
+    }
+    const settings = { quick, seconds, turns: quick ? 1 : 3 };
+    const result = await measureScaling(servers, scalegen.path, settings, log);
+    result.notes.unshift(...notes);
+    const runtimeText = Object.entries(versions).map((e) => e.join(" ")).join(", ");
+    const subtitle = `${date.slice(0, 10)}${quick ? " (quick)" : ""}, ${info.cores} cores, ` +
+      runtimeText;
+    const record = { date, quick, machine: info, runtimes: versions, ...result };
+    console.log(`socket-oneline scaling pass, ${date}${quick ? " (quick)" : ""}`);
+    console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
+    console.log(`runtimes: ${runtimeText}; ${seconds} s per stretch, ${settings.turns} turn(s)`);
+    for (const note of result.notes) console.log(`note: ${note}`);
+    console.log(scalingTable(result));
+    const written = await writeScaling(record, scalingCharts(result, subtitle), quick);
+    console.log(`\nwritten: ${written.join(", ")}`);
+    return 0;
+  } finally {
+    scalegen.remove();
+    if (typeof tools !== "string") tools.remove();
+  }
+}
+
 // A hung server or client must not leave the bench (or its children) running for ever.
 const watchdog = setTimeout(() => {
   console.error("bench failed: still running after 10 minutes");
@@ -173,7 +236,9 @@ try {
   parsed = options();
 } catch (error) {
   console.error(`${error instanceof Error ? error.message : error}`);
-  console.error("usage: deno task bench [--quick] [--runtime deno|bun] [--duration SECONDS]");
+  console.error(
+    "usage: deno task bench [--scaling] [--quick] [--runtime deno|bun] [--duration SECONDS]",
+  );
   Deno.exit(2);
 }
 let code = 1;

@@ -2,7 +2,8 @@
  * The server under test: the module's `serve` with an `echo` handler.
  *
  * Run with `deno run -A bench/server.ts --port N` or `bun run bench/server.ts --port N`
- * (`--port 0` takes a free port). Prints `listening 127.0.0.1:PORT` once ready, and exits on
+ * (`--port 0` takes a free port; `--max-waiting N`, 4096 unless given, bounds the clients queued
+ * behind the active one, which the scaling pass fills with 2,000). Prints `listening 127.0.0.1:PORT` once ready, and exits on
  * `shutdown` (or SIGTERM, whose default action ends the process).
  *
  * @module
@@ -11,11 +12,17 @@
 import { parseArgs } from "node:util";
 import { serve } from "../mod.ts";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    "max-waiting": { type: "string", default: "4096" },
+  },
+});
 
 const server = await serve({
   hostname: "127.0.0.1",
   port: Number(values.port),
+  maxWaiting: Number(values["max-waiting"]),
   logger: null,
   handler: (command) => command.startsWith("echo ") ? command.slice(5) : "nak",
 });
