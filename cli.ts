@@ -1,11 +1,11 @@
 /**
  * The command line: `send` commands and print the responses, a `repl`, and a
- * `serve`r to try things out with. Runs on Deno and Bun.
+ * `serve`r to try things out with. Runs on Deno, Bun and Node (22 or later).
  *
  * @example Try it out
  * ```sh
  * deno run -A jsr:@oneline/socket-oneline/cli serve --port 5001 &
- * deno run -A jsr:@oneline/socket-oneline/cli send --port 5001 ping "echo hi" shutdown
+ * deno run -A jsr:@oneline/socket-oneline/cli send -p 5001 ping "echo hi" shutdown
  * ```
  *
  * @module
@@ -22,15 +22,18 @@ import {
 } from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
 import { repl } from "./_cli/repl.ts";
+import { isMain } from "./_cli/script.ts";
 import { send } from "./_cli/send.ts";
 import { DEFAULT_REPLY, serveCommand } from "./_cli/serve.ts";
+import { VERSION } from "./_cli/version.ts";
 
 const CLIENT_OPTIONS = `Options:
-  --hostname HOST  server host (default 127.0.0.1)
-  --port PORT      server TCP port (default 5001)
-  --path PATH      Unix socket path, instead of TCP`;
+  -H, --hostname HOST  server host (default 127.0.0.1)
+  -p, --port PORT      server TCP port (default 5001)
+  --path PATH          Unix socket path, instead of TCP`;
 
 const USAGE = `Usage: ${PROGRAM} <command> [options]
+       ${PROGRAM} -V | --version
 
 A client and a server for the oneline protocol: one command per line, zero or
 more response lines per command.
@@ -41,10 +44,15 @@ Commands:
   serve [options]              a server to try clients against
   help [COMMAND]               this help, or a command's
 
+Options:
+  -h, --help     show this help
+  -V, --version  print the version
+
 Run "${PROGRAM} <command> --help" for a command's options.
 `;
 
 interface Subcommand {
+  name: string;
   spec: FlagSpec;
   usage: string;
   run(args: ParsedArgs): Promise<number>;
@@ -52,6 +60,7 @@ interface Subcommand {
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   send: {
+    name: "send",
     spec: CLIENT_SPEC,
     run: send,
     usage: `Usage: ${PROGRAM} send [options] [COMMAND...]
@@ -63,15 +72,16 @@ the connection only after answering what came before; the final "pong" is not
 printed. Commands after a "disconnect" or "shutdown" of your own are not sent.
 
 ${CLIENT_OPTIONS}
-  --timeout MS     limit to connect, and to wait for each response once all is
-                   sent (default 5000)
-  -h, --help       show this help
+  -t, --timeout MS     limit to connect, and to wait for each response once all
+                       is sent (default 5000)
+  -h, --help           show this help
 
 Exit status: 0 when all was answered; 1 when the server cannot be reached, is
 busy, does not answer in time or closes the connection first; 2 on a usage error.
 `,
   },
   repl: {
+    name: "repl",
     spec: CLIENT_SPEC,
     run: repl,
     usage: `Usage: ${PROGRAM} repl [options]
@@ -81,27 +91,29 @@ Sends each line typed and prints the responses as they arrive. End of input
 the connection, a note says so on stderr and repl quits. Input may be piped.
 
 ${CLIENT_OPTIONS}
-  --timeout MS     limit to connect, and for the server to close after
-                   "disconnect" (default 5000)
-  -h, --help       show this help
+  -t, --timeout MS     limit to connect, and for the server to close after
+                       "disconnect" (default 5000)
+  -h, --help           show this help
 `,
   },
   serve: {
+    name: "serve",
     spec: { ...ENDPOINT_SPEC, reply: "string", quiet: "boolean" },
     run: serveCommand,
     usage: `Usage: ${PROGRAM} serve [options]
 
 A server to try clients against: "echo TEXT" answers TEXT, any other command the
 reply; ping, disconnect and shutdown are built in. Prints where it listens and
-each command received ("< COMMAND") to stdout. Stops on "shutdown" or Ctrl-C.
+each command received ("< COMMAND"), built-ins included, to stdout. Stops on
+"shutdown" or Ctrl-C.
 
 Options:
-  --hostname HOST  address to bind (default 127.0.0.1)
-  --port PORT      TCP port, 0 for any free one (default 5001)
-  --path PATH      listen on this Unix socket path instead
-  --reply TEXT     the answer to other commands (default "${DEFAULT_REPLY}")
-  --quiet          do not print the commands received
-  -h, --help       show this help
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
+  --reply TEXT         the answer to other commands (default "${DEFAULT_REPLY}")
+  -q, --quiet          do not print the commands received
+  -h, --help           show this help
 `,
   },
 };
@@ -111,8 +123,8 @@ function subcommandNamed(name: string | undefined): Subcommand | undefined {
 }
 
 /**
- * Where {@linkcode main} writes help and usage errors: stdout and stderr by
- * default.
+ * Where {@linkcode main} writes help, the version and usage errors: stdout
+ * and stderr by default.
  *
  * @example Capture what `main` says
  * ```ts
@@ -127,7 +139,7 @@ function subcommandNamed(name: string | undefined): Subcommand | undefined {
  * ```
  */
 export interface CliOutput {
-  /** Receives help texts. */
+  /** Receives help texts and the version. */
   out(text: string): void;
   /** Receives usage errors. */
   err(text: string): void;
@@ -138,9 +150,15 @@ const STANDARD_OUTPUT: CliOutput = {
   err: (text) => process.stderr.write(text),
 };
 
-// Reports a command-line mistake with the usage that applies.
-function usageError(message: string, usage: string, output: CliOutput): number {
-  output.err(`${PROGRAM}: ${message}\n\n${usage}`);
+// Reports a command-line mistake in one line, and where the usage that applies is: the
+// whole usage would bury the line that matters.
+function usageError(
+  message: string,
+  subcommand: Subcommand | undefined,
+  output: CliOutput,
+): number {
+  const help = subcommand === undefined ? "--help" : `${subcommand.name} --help`;
+  output.err(`${PROGRAM}: ${message}\nRun '${PROGRAM} ${help}' for usage.\n`);
   return EXIT_USAGE;
 }
 
@@ -148,15 +166,21 @@ function usageError(message: string, usage: string, output: CliOutput): number {
  * Runs the command line.
  *
  * @param args The arguments after the script, such as `["send", "ping"]`.
- * @param output Where help and usage errors go (the subcommands print to stdout and stderr).
+ * @param output Where help, the version and usage errors go (the subcommands
+ * print to stdout and stderr).
  * @returns The exit status: 0 on success, 1 on a failure at run time, 2 on a
  * usage error.
  *
- * @example Send a command to a server on port 5001
- * ```ts ignore
+ * @example Send a command to a server
+ * ```ts
  * import { main } from "./cli.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * const status = await main(["send", "--port", "5001", "cmd01"]); // prints "ack"
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ack" });
+ * const status = await main(["send", "--port", String(server.port), "cmd01"]); // prints "ack"
+ * assert.equal(status, 0);
+ * assert.equal(await main(["send", "--port", "none"]), 2); // a usage error
  * ```
  */
 export async function main(
@@ -168,18 +192,23 @@ export async function main(
     output.out(USAGE);
     return 0;
   }
+  if (name === "-V" || name === "--version") {
+    output.out(`${VERSION}\n`);
+    return 0;
+  }
   if (name === "help") {
     const subcommand = subcommandNamed(rest[0]);
     if (subcommand === undefined || rest.length > 1) {
-      return usageError(`help: unknown command ${JSON.stringify(rest.join(" "))}`, USAGE, output);
+      const unknown = JSON.stringify(rest.join(" "));
+      return usageError(`help: unknown command ${unknown}`, undefined, output);
     }
     output.out(subcommand.usage);
     return 0;
   }
-  if (name === undefined) return usageError("a command is needed", USAGE, output);
+  if (name === undefined) return usageError("a command is needed", undefined, output);
   const subcommand = subcommandNamed(name);
   if (subcommand === undefined) {
-    return usageError(`unknown command ${JSON.stringify(name)}`, USAGE, output);
+    return usageError(`unknown command ${JSON.stringify(name)}`, undefined, output);
   }
   try {
     const parsed = parseArgs(rest, subcommand.spec);
@@ -189,12 +218,12 @@ export async function main(
     }
     return await subcommand.run(parsed);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(error.message, subcommand.usage, output);
+    if (error instanceof UsageError) return usageError(error.message, subcommand, output);
     throw error;
   }
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   const status = await main(process.argv.slice(2));
   // Exit only once stdout has taken all output: a pipe may still hold some.
   await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));

@@ -1,14 +1,16 @@
-// The command line, run as a subprocess of the runtime under test (Deno or
-// Bun) against real servers on loopback ports.
+// The command line, run as a subprocess of the runtime under test (Deno, Bun or
+// Node) against real servers on loopback ports.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
 import { main } from "./cli.ts";
+import { parseArgs } from "./_cli/common.ts";
+import { isMain } from "./_cli/script.ts";
 import {
   assertSocketsClosed,
   openSockets,
@@ -41,6 +43,16 @@ async function freePort(): Promise<number> {
   let port = 0;
   await withServer({}, (server) => Promise.resolve(void (port = server.port!)));
   return port;
+}
+
+/** Runs main() in this process, with its output captured as a run would print it. */
+async function runInProcess(args: string[]): Promise<Omit<Run, "signal">> {
+  const run = { code: 0 as number | null, stdout: "", stderr: "" };
+  run.code = await main(args, {
+    out: (text) => run.stdout += text,
+    err: (text) => run.stderr += text,
+  });
+  return run;
 }
 
 const answers = {
@@ -208,16 +220,16 @@ describe("command line", () => {
     const cli = startCli(["serve", "--port", "0", "--reply", "what?"]);
     try {
       const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
-      const client = await connect({ port, timeout: 2000 });
-      assert.equal(await client.request("echo hello  world"), "hello  world");
-      assert.equal(await client.request("echo"), "");
-      assert.equal(await client.request("cmd01"), "what?");
-      await client.shutdown();
+      // A raw client: what it sends is exactly what serve prints.
+      const client = await RawClient.connect(port);
+      await client.write("echo hello  world\necho\ncmd01\nshutdown\n");
+      assert.equal(await client.untilClosed(), "hello  world\n\nwhat?\n");
+      client.destroy();
       assert.deepEqual(await cli.done, {
         code: 0,
         signal: null,
         stdout: `listening on 127.0.0.1:${port}\n< echo hello  world\n< echo\n< cmd01\n` +
-          "shutdown requested\nstopped\n",
+          "< shutdown\nshutdown requested\nstopped\n",
         stderr: "",
       });
     } finally {
@@ -280,23 +292,32 @@ describe("command line", () => {
     ]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: socket-oneline send \[options\]/);
-    assert.equal(mistake.code, 2);
-    assert.equal(mistake.stdout, "");
-    assert.match(
-      mistake.stderr,
-      /^socket-oneline: unknown option --bogus\n\nUsage: socket-oneline send /,
-    );
+    assert.deepEqual([mistake.code, mistake.stdout, mistake.stderr], [
+      2,
+      "",
+      "socket-oneline: unknown option --bogus\nRun 'socket-oneline send --help' for usage.\n",
+    ]);
   });
 
-  test("SRS-063 --help on each command, bad flags exit 2", async () => {
+  test("SRS-063 SRS-086 --help on each command; a mistake exits 2, named in one line", async () => {
     const helps = [["--help"], ["-h"], ["help"], ["send", "--help"], ["repl", "-h"], [
       "help",
       "serve",
     ]];
+    // The arguments, the message, and the command whose help is pointed at.
     const mistakes: [string[], string, string][] = [
-      [[], "a command is needed", "<command>"],
-      [["bogus"], 'unknown command "bogus"', "<command>"],
-      [["help", "bogus"], 'help: unknown command "bogus"', "<command>"],
+      [[], "a command is needed", ""],
+      [["bogus"], 'unknown command "bogus"', ""],
+      [["help", "bogus"], 'help: unknown command "bogus"', ""],
+      [["-p", "5001"], 'unknown command "-p"', ""],
+      [["send", "-x"], "unknown option -x", "send"],
+      [["send", "-p"], "option -p needs a value", "send"],
+      [
+        ["send", "-t", "0", "x"],
+        '--timeout must be a positive number of milliseconds, got "0"',
+        "send",
+      ],
+      [["send", "--version"], "unknown option --version", "send"],
       [["send", "--bogus", "x"], "unknown option --bogus", "send"],
       [
         ["send", "--port", "65536", "x"],
@@ -318,16 +339,8 @@ describe("command line", () => {
         "serve",
       ],
       [["serve", "--quiet=yes"], "option --quiet takes no value", "serve"],
+      [["serve", "-p", "x"], '--port must be an integer from 0 to 65535, got "x"', "serve"],
     ];
-    // In process: main() with its output captured, as a run would print it.
-    const runInProcess = async (args: string[]) => {
-      const run = { code: 0, stdout: "", stderr: "" };
-      run.code = await main(args, {
-        out: (text) => run.stdout += text,
-        err: (text) => run.stderr += text,
-      });
-      return run;
-    };
     const runs = await Promise.all(
       [...helps, ...mistakes.map(([args]) => args)].map(runInProcess),
     );
@@ -341,16 +354,114 @@ describe("command line", () => {
         run.stdout,
       );
     });
-    mistakes.forEach(([args, message, usage], i) => {
-      const run = runs[helps.length + i];
-      assert.equal(run.code, 2, args.join(" "));
-      assert.equal(run.stdout, "");
-      const [first, blank, synopsis] = run.stderr.split("\n");
-      assert.deepEqual([first, blank, synopsis.split(" [")[0]], [
-        `socket-oneline: ${message}`,
-        "",
-        `Usage: socket-oneline ${usage}`,
-      ]);
+    mistakes.forEach(([args, message, command], i) => {
+      const help = command === "" ? "--help" : `${command} --help`;
+      assert.deepEqual(runs[helps.length + i], {
+        code: 2,
+        stdout: "",
+        stderr: `socket-oneline: ${message}\nRun 'socket-oneline ${help}' for usage.\n`,
+      }, args.join(" "));
     });
+  });
+  test("SRS-084 --version and -V print the version in deno.json", async () => {
+    const { version } = JSON.parse(
+      fs.readFileSync(new URL("./deno.json", import.meta.url), "utf8"),
+    );
+    const runs = await Promise.all([runCli(["--version"]), runCli(["-V"])]);
+    for (const run of runs) {
+      assert.deepEqual(run, { code: 0, signal: null, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  test("SRS-085 short flags: -H, -p, -t, -q and -h stand for the long ones", async () => {
+    const spec = { help: "boolean", hostname: "string", port: "string", quiet: "boolean" } as const;
+    assert.deepEqual(parseArgs(["-qh", "-p5002", "-H", "::1", "x"], spec), {
+      flags: { quiet: true, help: true, port: "5002", hostname: "::1" },
+      positionals: ["x"],
+    });
+    await withServer(answers, async (server) => {
+      const run = await runCli([
+        "send",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        String(server.port),
+        "-t",
+        "2000",
+        "a",
+      ]);
+      assert.deepEqual(run, { code: 0, signal: null, stdout: "echo:a\n", stderr: "" });
+    });
+    const cli = startCli(["serve", "-q", "-H", "127.0.0.1", "-p", "0"]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      const client = await connect({ port, timeout: 2000 });
+      assert.equal(await client.request("cmd01"), "nak - unknown cmd");
+      await client.shutdown();
+      assert.equal(
+        (await cli.done).stdout,
+        `listening on 127.0.0.1:${port}\nshutdown requested\nstopped\n`,
+      );
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+    // Each command's help names the short flags it takes.
+    const shorts = {
+      "": ["-h, --help", "-V, --version"],
+      send: ["-H, --hostname", "-p, --port", "-t, --timeout", "-h, --help"],
+      repl: ["-H, --hostname", "-p, --port", "-t, --timeout", "-h, --help"],
+      serve: ["-H, --hostname", "-p, --port", "-q, --quiet", "-h, --help"],
+    };
+    for (const [command, flags] of Object.entries(shorts)) {
+      const { stdout } = await runInProcess(command === "" ? ["--help"] : [command, "--help"]);
+      for (const flag of flags) {
+        assert.ok(stdout.includes(`  ${flag} `), `${command} --help: ${flag}`);
+      }
+    }
+  });
+
+  test("SRS-087 serve prints the built-ins received, in order with the other commands", async () => {
+    const cli = startCli(["serve", "--port", "0"]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      // "x < ping" looks like a built-in in the server's log, but goes to the handler.
+      const first = await RawClient.connect(port);
+      await first.write("ping\necho a\nx < ping\ndisconnect\n");
+      assert.equal(await first.untilClosed(), "pong\na\nnak - unknown cmd\n");
+      first.destroy();
+      const second = await RawClient.connect(port);
+      await second.write("ping\nshutdown\n");
+      assert.equal(await second.untilClosed(), "pong\n");
+      second.destroy();
+      assert.deepEqual(await cli.done, {
+        code: 0,
+        signal: null,
+        stdout: `listening on 127.0.0.1:${port}\n< ping\n< echo a\n< x < ping\n< disconnect\n` +
+          "< ping\n< shutdown\nshutdown requested\nstopped\n",
+        stderr: "",
+      });
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+  });
+
+  test("SRS-088 without import.meta.main (Node before 22.18), the script run is found by its path", () => {
+    const dir = fs.mkdtempSync(`${os.tmpdir()}/oneline-cli-`);
+    try {
+      // An npm bin is a link to the script; Node names the module by its real path.
+      const link = `${dir}/socket-oneline`;
+      fs.symlinkSync(CLI, link);
+      const url = pathToFileURL(CLI).href;
+      assert.equal(isMain({ url }, CLI), true);
+      assert.equal(isMain({ url }, link), true);
+      assert.equal(isMain({ url }, fileURLToPath(import.meta.url)), false);
+      assert.equal(isMain({ url }, `${dir}/missing.ts`), false);
+      assert.equal(isMain({ url }, undefined), false);
+      // Where the runtime knows, it decides.
+      assert.equal(isMain({ url, main: false }, CLI), false);
+      assert.equal(isMain({ url, main: true }, link), true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

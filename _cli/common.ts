@@ -20,7 +20,7 @@ export const EXIT_FAILURE = 1;
 /** Exit status of a command line that makes no sense. */
 export const EXIT_USAGE = 2;
 
-/** A mistake on the command line: reported with the usage, exit status 2. */
+/** A mistake on the command line: reported with a pointer to the usage, exit status 2. */
 export class UsageError extends Error {
   /**
    * Creates the error.
@@ -36,6 +36,15 @@ export class UsageError extends Error {
 /** The options a subcommand takes: `string` ones need a value. */
 export type FlagSpec = Record<string, "string" | "boolean">;
 
+/** The one-letter form of each option that has one, the same in every subcommand. */
+export const SHORT_FLAGS: Readonly<Record<string, string>> = {
+  help: "h",
+  hostname: "H",
+  port: "p",
+  timeout: "t",
+  quiet: "q",
+};
+
 /** A parsed command line: option values by name, and the other arguments. */
 export interface ParsedArgs {
   /** Values of the options given; `true` for a boolean one. */
@@ -46,9 +55,10 @@ export interface ParsedArgs {
 
 /**
  * Parses the options in `spec` (`--name value`, `--name=value`, boolean
- * `--name`, and `-h` for `--help`), anywhere among the arguments; `--` ends
- * the options. Built on `node:util`'s `parseArgs`, whose tokens give each
- * mistake its own message.
+ * `--name`, and the {@linkcode SHORT_FLAGS}: `-p 5001`, `-p5001`, `-qh`),
+ * anywhere among the arguments; `--` ends the options. Built on `node:util`'s
+ * `parseArgs`, whose tokens give each mistake its own message, naming the
+ * option as it was written.
  *
  * @param args The arguments after the subcommand.
  * @param spec The options allowed.
@@ -60,15 +70,17 @@ export interface ParsedArgs {
  * import { parseArgs } from "./common.ts";
  * import assert from "node:assert/strict";
  *
- * const parsed = parseArgs(["--port=5002", "-h", "ping"], { port: "string", help: "boolean" });
+ * const parsed = parseArgs(["-p5002", "-h", "ping"], { port: "string", help: "boolean" });
  * assert.deepEqual(parsed, { flags: { port: "5002", help: true }, positionals: ["ping"] });
+ * assert.throws(() => parseArgs(["-p"], { port: "string" }), /option -p needs a value/);
  * ```
  */
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
   const options = Object.fromEntries(
-    Object.entries(spec).map((
-      [name, type],
-    ) => [name, name === "help" ? { type, short: "h" } : { type }]),
+    Object.entries(spec).map(([name, type]) => {
+      const short = Object.hasOwn(SHORT_FLAGS, name) ? SHORT_FLAGS[name] : undefined;
+      return [name, short === undefined ? { type } : { type, short }];
+    }),
   );
   // Not strict: unknown options come back as tokens, to be named in the message.
   const { tokens } = parseNodeArgs({
@@ -85,10 +97,10 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
     const kind = Object.hasOwn(spec, token.name) ? spec[token.name] : undefined;
     if (kind === undefined) throw new UsageError(`unknown option ${token.rawName}`);
     if (kind === "boolean") {
-      if (token.value !== undefined) throw new UsageError(`option --${token.name} takes no value`);
+      if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
       parsed.flags[token.name] = true;
     } else if (token.value === undefined) {
-      throw new UsageError(`option --${token.name} needs a value`);
+      throw new UsageError(`option ${token.rawName} needs a value`);
     } else {
       parsed.flags[token.name] = token.value;
     }

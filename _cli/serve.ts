@@ -7,16 +7,19 @@
 import process from "node:process";
 import { serve } from "../server.ts";
 import type { OnelineServer } from "../server.ts";
+import { BUILTINS } from "../_server/builtins.ts";
 import { endpointFlags, EXIT_FAILURE, printError, printLine, UsageError } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
 
 /** The answer to commands other than `echo`, unless `--reply` says otherwise. */
 export const DEFAULT_REPLY = "nak - unknown cmd";
 
+const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTINS.map((builtin) => builtin.name));
+
 /**
  * Runs `serve`: `echo TEXT` answers `TEXT`, every other command the reply.
- * Prints the server's messages and, unless `--quiet`, each command received,
- * to stdout. Stops on `shutdown` or SIGINT (Ctrl-C).
+ * Prints the server's messages and, unless `--quiet`, each command received
+ * (built-ins included), to stdout. Stops on `shutdown` or SIGINT (Ctrl-C).
  *
  * @param args The parsed options.
  * @returns The exit status: 0 once stopped, 1 when it cannot listen.
@@ -35,6 +38,14 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
     server = await serve({
       ...endpoint,
       logger: { info: printLine, error: (message, error) => printError(`${message}: ${error}`) },
+      // The server answers the built-ins itself: only this hook tells of them. The handler
+      // prints the other commands, flagged when invalid; the hook sees each line before it
+      // is answered, so the two print in the order received.
+      on: {
+        command(command) {
+          if (!quiet && BUILTIN_NAMES.has(command)) printLine(`< ${command}`);
+        },
+      },
       handler(command, context) {
         if (!quiet) {
           printLine(`< ${command}${context.invalid ? ` (invalid: ${context.reason})` : ""}`);

@@ -13,6 +13,7 @@
 import process from "node:process";
 import { connect } from "../mod.ts";
 import { parseEndpointFlags } from "./flags.ts";
+import { isMain } from "./script.ts";
 
 /** One command and what came back. */
 export interface Exchange {
@@ -38,23 +39,28 @@ export async function runClient(
   print: (exchange: Exchange) => void = () => {},
 ): Promise<Exchange[]> {
   // The scripted commands start with their own ping, so no handshake.
-  await using client = await connect({ ...endpoint, handshake: false });
-  const exchanges: Exchange[] = [];
-  for (const command of commands) {
-    let response: string;
-    if (command === "disconnect" || command === "shutdown") {
-      await client[command]();
-      response = CLOSED;
-    } else {
-      response = await client.request(command);
+  const client = await connect({ ...endpoint, handshake: false });
+  // Not `await using`: Node 22 cannot parse it.
+  try {
+    const exchanges: Exchange[] = [];
+    for (const command of commands) {
+      let response: string;
+      if (command === "disconnect" || command === "shutdown") {
+        await client[command]();
+        response = CLOSED;
+      } else {
+        response = await client.request(command);
+      }
+      exchanges.push({ command, response });
+      print({ command, response });
     }
-    exchanges.push({ command, response });
-    print({ command, response });
+    return exchanges;
+  } finally {
+    await client[Symbol.asyncDispose]();
   }
-  return exchanges;
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   try {
     const { hostname, port, rest } = parseEndpointFlags(process.argv.slice(2));
     await runClient(rest, { hostname, port }, ({ command, response }) => {

@@ -7,6 +7,7 @@
  * ```sh
  * deno task doit            # or: deno run -A sample/doit.ts [--port 5001]
  * bun run sample/doit.ts
+ * node sample/doit.ts       # Node 22.18 or later; earlier: node --experimental-strip-types
  * ```
  *
  * @module
@@ -19,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { CLOSED, runClient } from "./client.ts";
 import type { Exchange } from "./client.ts";
 import { parseEndpointFlags } from "./flags.ts";
-import { scriptArgs } from "./script.ts";
+import { isMain, scriptArgs } from "./script.ts";
 
 const SERVER_EXIT_MS = 5000;
 
@@ -102,6 +103,6 @@ export async function doit(args: string[]): Promise<number> {
   return problems;
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   process.exit(await doit(process.argv.slice(2)) === 0 ? 0 : 1);
 }

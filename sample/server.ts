@@ -7,6 +7,7 @@
  * ```sh
  * deno run -A sample/server.ts [--hostname 127.0.0.1] [--port 5001] [--verbose]
  * bun run sample/server.ts --port 5001
+ * node sample/server.ts --port 5001
  * ```
  *
  * Once it listens it prints `listening on HOST:PORT` (with the real port when
@@ -19,6 +20,7 @@ import process from "node:process";
 import { serve } from "../mod.ts";
 import type { Handler, OnelineServer } from "../mod.ts";
 import { parseEndpointFlags } from "./flags.ts";
+import { isMain } from "./script.ts";
 
 /**
  * The sample's command handler.
@@ -60,7 +62,7 @@ export async function startSampleServer(args: string[]): Promise<OnelineServer> 
   return server;
 }
 
-if (import.meta.main) {
+if (isMain(import.meta)) {
   try {
     const server = await startSampleServer(process.argv.slice(2));
     await server.finished;
