@@ -15,9 +15,12 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import {
+  checkBoolean,
   checkEndpointOptions,
+  checkKnownKeys,
   checkMilliseconds,
   checkPositiveInteger,
+  describeValue,
 } from "./_util/option_checks.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
@@ -37,12 +40,16 @@ export type Terminator = "\n" | "\r\n" | "\r";
  * Options of {@linkcode connect}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { connect } from "./client.ts";
  * import type { ConnectOptions } from "./client.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * const options: ConnectOptions = { hostname: "127.0.0.1", port: 5001, timeout: 2000 };
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ack" });
+ * const options: ConnectOptions = { hostname: "127.0.0.1", port: server.port, timeout: 2000 };
  * const client = await connect(options);
+ * assert.equal(client.timeout, 2000);
  * client.close();
  * ```
  */
@@ -60,7 +67,8 @@ export interface ConnectOptions {
    */
   port?: number;
   /**
-   * Connect to this Unix socket path instead of TCP.
+   * Connect to this Unix socket path instead of TCP (not with `hostname`,
+   * `port` or `tls`: that is a `TypeError`).
    *
    * @default {undefined} (TCP to `hostname` and `port`)
    */
@@ -142,12 +150,22 @@ export interface ConnectOptions {
  * Options of one receive, request or query.
  *
  * @example Wait at most half a second, or until the user cancels
- * ```ts ignore
+ * ```ts
  * import { connect } from "./client.ts";
+ * import { TimeoutError } from "./errors.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * const client = await connect({ port: 5001 });
+ * await using server = await serve({ port: 0, logger: null, handler: () => "21.5" });
+ * await using client = await connect({ port: server.port });
  * const cancel = new AbortController();
  * const answer = await client.request("measure", { timeout: 500, signal: cancel.signal });
+ * assert.equal(answer, "21.5");
+ * // Nothing was asked, so nothing comes.
+ * await assert.rejects(client.recv({ timeout: 100 }), TimeoutError);
+ * const waiting = client.recv({ signal: cancel.signal });
+ * cancel.abort(new Error("the user cancelled"));
+ * await assert.rejects(waiting, /the user cancelled/);
  * ```
  */
 export interface RecvOptions {
@@ -170,9 +188,19 @@ export interface RecvOptions {
  * Options of {@linkcode OnelineClient.query}.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { connect } from "./client.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const handler = (command: string) =>
+ *   command === "status" ? ["busy", "temperature 21.5"] : ["line 1", "line 2", "line 3"];
+ * await using server = await serve({ port: 0, logger: null, handler });
+ * await using client = await connect({ port: server.port });
  * const lines = await client.query("status", { timeout: 1000 });
+ * assert.deepEqual(lines, ["busy", "temperature 21.5"]);
  * const three = await client.query("dump", { lines: 3 });
+ * assert.deepEqual(three, ["line 1", "line 2", "line 3"]);
  * ```
  */
 export interface QueryOptions extends RecvOptions {
@@ -212,13 +240,45 @@ interface ClientSettings {
   disconnectOnClose: boolean;
 }
 
+// Every option of connect() and of its `tls` and `retry`, and of one receive,
+// request or query, so that a misspelt one is refused; `satisfies` keeps each
+// list in step with its type.
+const CONNECT_OPTIONS = {
+  hostname: true,
+  port: true,
+  path: true,
+  tls: true,
+  timeout: true,
+  retry: true,
+  handshake: true,
+  disconnectOnClose: true,
+  readTerminator: true,
+  writeTerminator: true,
+  maxLineBytes: true,
+  maxQueuedBytes: true,
+  transport: true,
+} as const satisfies Record<keyof ConnectOptions, true>;
+const TLS_OPTIONS = { caCerts: true, serverName: true } as const satisfies Record<
+  keyof TlsClientOptions,
+  true
+>;
+const RETRY_OPTIONS = { until: true, interval: true } as const satisfies Record<
+  keyof NonNullable<ConnectOptions["retry"]>,
+  true
+>;
+const QUERY_OPTIONS = { timeout: true, signal: true, lines: true } as const satisfies Record<
+  keyof QueryOptions,
+  true
+>;
+
 // The `tls` option of a client: an object with, optionally, `caCerts` (PEM strings) and
 // `serverName` (a non-empty string).
 function checkClientTlsOptions(tls: unknown): void {
   if (tls === undefined) return;
   if (typeof tls !== "object" || tls === null) {
-    throw new TypeError(`options.tls must be an object, got ${tls === null ? "null" : typeof tls}`);
+    throw new TypeError(`options.tls must be an object, got ${describeValue(tls)}`);
   }
+  checkKnownKeys(tls, TLS_OPTIONS, "options.tls");
   const { caCerts, serverName } = tls as { caCerts?: unknown; serverName?: unknown };
   if (
     caCerts !== undefined &&
@@ -228,32 +288,38 @@ function checkClientTlsOptions(tls: unknown): void {
   }
   if (serverName !== undefined && (typeof serverName !== "string" || serverName === "")) {
     throw new TypeError(
-      `options.tls.serverName must be a non-empty string, got ${String(serverName)}`,
+      `options.tls.serverName must be a non-empty string, got ${describeValue(serverName)}`,
     );
   }
 }
 
 function checkTerminator(value: unknown, name: string): void {
   if (value !== undefined && !TERMINATORS.includes(value as string)) {
-    throw new TypeError(`${name} must be "\\n", "\\r\\n" or "\\r", got ${JSON.stringify(value)}`);
+    throw new TypeError(`${name} must be "\\n", "\\r\\n" or "\\r", got ${describeValue(value)}`);
   }
 }
 
 function checkConnectOptions(options: ConnectOptions): void {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("connect() options must be an object");
+    throw new TypeError(`connect() options must be an object, got ${describeValue(options)}`);
   }
+  checkKnownKeys(options, CONNECT_OPTIONS, "options");
   checkEndpointOptions(options, 1);
   checkClientTlsOptions(options.tls);
   checkMilliseconds(options.timeout, "options.timeout", true);
+  checkBoolean(options.handshake, "options.handshake");
+  checkBoolean(options.disconnectOnClose, "options.disconnectOnClose");
   checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
   checkPositiveInteger(options.maxQueuedBytes, "options.maxQueuedBytes");
   checkTerminator(options.readTerminator, "options.readTerminator");
   checkTerminator(options.writeTerminator, "options.writeTerminator");
   if (options.retry !== undefined) {
     if (typeof options.retry !== "object" || options.retry === null) {
-      throw new TypeError("options.retry must be an object like { until: 5000 }");
+      throw new TypeError(
+        `options.retry must be an object like { until: 5000 }, got ${describeValue(options.retry)}`,
+      );
     }
+    checkKnownKeys(options.retry, RETRY_OPTIONS, "options.retry");
     checkMilliseconds(options.retry.until, "options.retry.until", false);
     if (options.retry.until === undefined) throw new TypeError("options.retry.until is needed");
     checkMilliseconds(options.retry.interval, "options.retry.interval", false);
@@ -263,11 +329,14 @@ function checkConnectOptions(options: ConnectOptions): void {
 // Checks the options of one receive, request or query.
 function checkRecvOptions(options: QueryOptions): void {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("options must be an object");
+    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
   }
+  checkKnownKeys(options, QUERY_OPTIONS, "options");
   checkMilliseconds(options.timeout, "options.timeout", true);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError("options.signal must be an AbortSignal");
+    throw new TypeError(
+      `options.signal must be an AbortSignal, got ${describeValue(options.signal)}`,
+    );
   }
   if (options.lines !== undefined) checkPositiveInteger(options.lines, "options.lines");
 }
@@ -287,13 +356,20 @@ let construct: (connection: Connection, settings: ClientSettings) => OnelineClie
  * themselves; `clear()` resynchronises after them.
  *
  * @example Pipeline commands, then read the answers
- * ```ts ignore
+ * ```ts
  * import { connect } from "./client.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * await using client = await connect({ port: 5001 });
+ * const handler = (command: string) => command === "cmd01" ? "ack" : "nak - unknown cmd";
+ * await using server = await serve({ port: 0, logger: null, handler });
+ * await using client = await connect({ port: server.port });
  * await client.send("cmd01");
  * await client.send("junk");
- * console.log(await client.recv(), await client.recv()); // "ack" "nak - unknown cmd"
+ * assert.equal(await client.recv(), "ack");
+ * assert.equal(await client.recv(), "nak - unknown cmd");
+ * await client.clear(); // in step again: the next request gets its own answer
+ * assert.equal(await client.request("cmd01"), "ack");
  * ```
  */
 export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
@@ -756,6 +832,9 @@ async function open(
  *
  * @param options Where to connect and how long to wait.
  * @returns The connected client.
+ * @throws {TypeError} When an option has the wrong type, is not an option (a
+ *   misspelt name), or `path` comes with `hostname`, `port` or `tls`.
+ * @throws {RangeError} When a number is out of range.
  * @throws {ConnectError} When the connection cannot be opened.
  * @throws {ServerBusyError} When the server does not answer the handshake in
  *   time: it serves another client, or it is not a oneline server. The
@@ -766,11 +845,18 @@ async function open(
  *   during the handshake (the message says when it may expect TLS).
  *
  * @example Send a command and read its answer
- * ```ts ignore
+ * ```ts
  * import { connect } from "./client.ts";
+ * import { ConnectError } from "./errors.ts";
+ * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * await using client = await connect({ port: 5001 });
- * console.log(await client.request("cmd01")); // "ack"
+ * const handler = (command: string) => command === "cmd01" ? "ack" : "nak - unknown cmd";
+ * await using server = await serve({ port: 0, logger: null, handler });
+ * await using client = await connect({ port: server.port });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * // Nobody listens on port 1.
+ * await assert.rejects(connect({ port: 1, timeout: 1000 }), ConnectError);
  * ```
  */
 export async function connect(options: ConnectOptions = {}): Promise<OnelineClient> {

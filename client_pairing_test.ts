@@ -14,6 +14,7 @@ import {
   assertSocketsClosed,
   openSockets,
   startServer,
+  untilSteady,
   withFakeServer,
   withServer,
 } from "./test_util.ts";
@@ -310,11 +311,7 @@ describe("client: what the server is", () => {
     await withServer({ handler: flood, maxPendingBytes: 64 * 1024 }, async (server) => {
       await using client = await connect({ port: server.port, maxQueuedBytes: 256 * 1024 });
       await client.send("flood");
-      let last = -1;
-      while (sent !== last) {
-        last = sent;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await untilSteady(() => sent);
       assert.ok(sent < total / 4, `${sent} of ${total} 32 KiB lines sent to a client not reading`);
       for (let i = 0; i < total; i++) {
         assert.equal((await client.recv()).split(" ")[0], String(i));

@@ -1,33 +1,18 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
-import type { ConnectOptions, OnelineClient } from "./client.ts";
+import type { ConnectOptions } from "./client.ts";
 import { ConnectError, ConnectionClosedError, ProtocolError } from "./errors.ts";
 import { ServerBusyError, TimeoutError } from "./errors.ts";
-import { assertSocketsClosed, openSockets, startServer, withFakeServer } from "./test_util.ts";
+import {
+  assertSocketsClosed,
+  openSockets,
+  startServer,
+  withClient,
+  withFakeServer,
+} from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-
-type TestServer = Awaited<ReturnType<typeof startServer>>;
-
-// Runs `body` with a fresh server and a client connected to it; closes both.
-async function withClient(
-  serverOptions: Parameters<typeof startServer>[0],
-  body: (client: OnelineClient, server: TestServer) => Promise<void>,
-  clientOptions: ConnectOptions = {},
-): Promise<void> {
-  const server = await startServer(serverOptions);
-  try {
-    const client = await connect({ port: server.port, ...clientOptions });
-    try {
-      await body(client, server);
-    } finally {
-      client.close();
-    }
-  } finally {
-    await server.close();
-  }
-}
 
 describe("client", () => {
   // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).

@@ -10,8 +10,11 @@
  * @example Usage
  * ```ts
  * import { TimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
  * const error = new TimeoutError("no response within 100 ms", 100);
- * error.timeout; // 100
+ * assert.equal(error.timeout, 100);
+ * assert.equal(error.name, "TimeoutError");
  * ```
  */
 export class TimeoutError extends Error {
@@ -40,7 +43,12 @@ export class TimeoutError extends Error {
  * @example Usage
  * ```ts
  * import { ServerBusyError, TimeoutError } from "./errors.ts";
- * new ServerBusyError("127.0.0.1:5001", 2000) instanceof TimeoutError; // true
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ServerBusyError("127.0.0.1:5001", 2000);
+ * assert.ok(error instanceof TimeoutError);
+ * assert.equal(error.timeout, 2000);
+ * assert.match(error.message, /^server at 127\.0\.0\.1:5001 accepted the connection/);
  * ```
  */
 export class ServerBusyError extends TimeoutError {
@@ -70,8 +78,11 @@ export class ServerBusyError extends TimeoutError {
  * @example Usage
  * ```ts
  * import { ConnectionClosedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
  * const error = new ConnectionClosedError("the server closed the connection");
- * error.name; // "ConnectionClosedError"
+ * assert.equal(error.name, "ConnectionClosedError");
+ * assert.equal(error.message, "the server closed the connection");
  * ```
  */
 export class ConnectionClosedError extends Error {
@@ -94,7 +105,11 @@ export class ConnectionClosedError extends Error {
  * @example Usage
  * ```ts
  * import { ConnectError } from "./errors.ts";
- * new ConnectError("127.0.0.1:5001", "connection refused").address; // "127.0.0.1:5001"
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ConnectError("127.0.0.1:5001", "connection refused");
+ * assert.equal(error.address, "127.0.0.1:5001");
+ * assert.equal(error.message, "cannot connect to 127.0.0.1:5001: connection refused");
  * ```
  */
 export class ConnectError extends Error {
@@ -122,8 +137,10 @@ export class ConnectError extends Error {
  * @example Usage
  * ```ts
  * import { ProtocolError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
  * const error = new ProtocolError('expected "pong", got "hello"');
- * error.name; // "ProtocolError"
+ * assert.equal(error.name, "ProtocolError");
  * ```
  */
 export class ProtocolError extends Error {
@@ -146,8 +163,10 @@ export class ProtocolError extends Error {
  * @example Usage
  * ```ts
  * import { UnsolicitedResponseError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
  * const error = new UnsolicitedResponseError("late");
- * error.message.includes("unsolicited"); // true
+ * assert.match(error.message, /^response "late" refused: .* unsolicited responses$/);
  * ```
  */
 export class UnsolicitedResponseError extends Error {
@@ -234,8 +253,11 @@ export class AddressInUseError extends ListenError {
  * @example Usage
  * ```ts
  * import { HandlerFinishedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
  * const error = new HandlerFinishedError("context.raw");
- * error.name; // "HandlerFinishedError"
+ * assert.equal(error.name, "HandlerFinishedError");
+ * assert.equal(error.message, "context.raw is only available while the handler runs");
  * ```
  */
 export class HandlerFinishedError extends Error {

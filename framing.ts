@@ -8,10 +8,17 @@
 
 import { RangeSplitter } from "./_framing/range_splitter.ts";
 import { toLine } from "./_framing/text.ts";
-import type { Line, LineSink, LineSplitterOptions } from "./_framing/types.ts";
+import type { Line, LineSink, LineSplitterOptions, LineStreamOptions } from "./_framing/types.ts";
+import { describeValue } from "./_util/option_checks.ts";
 
 export { DEFAULT_MAX_LINE_BYTES, TERMINATOR } from "./_framing/types.ts";
-export type { InvalidReason, Line, LineSink, LineSplitterOptions } from "./_framing/types.ts";
+export type {
+  InvalidReason,
+  Line,
+  LineSink,
+  LineSplitterOptions,
+  LineStreamOptions,
+} from "./_framing/types.ts";
 
 /**
  * A byte-level line splitter: feed it chunks as they arrive, get every
@@ -35,6 +42,8 @@ export type { InvalidReason, Line, LineSink, LineSplitterOptions } from "./_fram
  * splitter.split(bytes.subarray(3), sink);
  * assert.deepEqual(lines, ["ping", "cmd01"]);
  * assert.equal(splitter.pendingBytes, 3);
+ * splitter.flush(sink); // the stream ended: "par" is the last line
+ * assert.deepEqual(lines, ["ping", "cmd01", "par"]);
  * ```
  */
 export class LineSplitter {
@@ -71,37 +80,84 @@ export class LineSplitter {
       (bytes, start, end, tooLong) => sink(bytes.subarray(start, end), tooLong),
     );
   }
+
+  /**
+   * Ends the stream: calls `sink` with the incomplete last line, if there is
+   * one, as if an LF ended it (a CR at its end is dropped unless `keepCR`,
+   * and the cap applies). The splitter is then empty, ready for a new stream.
+   * Call it only where the end of the stream ends a line: in the oneline
+   * protocol it does not, and the server never flushes.
+   *
+   * @param sink Called once if a line was pending.
+   */
+  flush(sink: LineSink): void {
+    this.#ranges.flushRanges(
+      (bytes, start, end, tooLong) => sink(bytes.subarray(start, end), tooLong),
+    );
+  }
 }
 
 /**
  * A TextLineStream-style transform from bytes to {@linkcode Line}s, for users
- * who pipe streams. An incomplete last line is not emitted: a line is only a
- * line once its LF has arrived.
+ * who pipe streams. A last line that the stream ends without an LF is handed
+ * out too, as `TextLineStream` does; `finalLine: "drop"` discards it instead,
+ * where a line only counts once its LF has arrived.
  *
  * @example Usage
  * ```ts
  * import { LineStream } from "./framing.ts";
  * import assert from "node:assert/strict";
  *
- * const bytes = new TextEncoder().encode("ping\ncmd01\r\n");
- * const lines = ReadableStream.from([bytes.subarray(0, 2), bytes.subarray(2)])
- *   .pipeThrough(new LineStream());
+ * const bytes = new TextEncoder().encode("ping\ncmd01\r\nlast");
+ * const chunks = [bytes.subarray(0, 2), bytes.subarray(2)];
  * const texts: string[] = [];
- * for await (const line of lines) texts.push(line.text);
- * assert.deepEqual(texts, ["ping", "cmd01"]);
+ * for await (const line of ReadableStream.from(chunks).pipeThrough(new LineStream())) {
+ *   texts.push(line.text);
+ * }
+ * assert.deepEqual(texts, ["ping", "cmd01", "last"]);
+ * ```
+ *
+ * @example Only lines ended by an LF
+ * ```ts
+ * import { LineStream } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("ping\ncut off");
+ * const texts: string[] = [];
+ * for await (
+ *   const line of ReadableStream.from([bytes]).pipeThrough(new LineStream({ finalLine: "drop" }))
+ * ) {
+ *   texts.push(line.text);
+ * }
+ * assert.deepEqual(texts, ["ping"]);
  * ```
  */
 export class LineStream extends TransformStream<Uint8Array, Line> {
   /**
    * Creates the stream.
    *
-   * @param options Line cap and CR handling.
+   * @param options Line cap, CR handling, and what to do with a last line without LF.
+   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number
+   *   of at least 1, or `finalLine` is neither `"emit"` nor `"drop"`.
    */
-  constructor(options: LineSplitterOptions = {}) {
+  constructor(options: LineStreamOptions = {}) {
+    const finalLine = options.finalLine ?? "emit";
+    if (finalLine !== "emit" && finalLine !== "drop") {
+      throw new TypeError(
+        `options.finalLine must be "emit" or "drop", got ${describeValue(finalLine)}`,
+      );
+    }
     const splitter = new LineSplitter(options);
+    let sink: LineSink;
     super({
-      transform(chunk, controller) {
-        splitter.split(chunk, (raw, tooLong) => controller.enqueue(toLine(raw, tooLong)));
+      start(controller) {
+        sink = (raw, tooLong) => controller.enqueue(toLine(raw, tooLong));
+      },
+      transform(chunk) {
+        splitter.split(chunk, sink);
+      },
+      flush() {
+        if (finalLine === "emit") splitter.flush(sink);
       },
     });
   }

@@ -1,8 +1,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type Line, LineSplitter, type LineSplitterOptions, LineStream } from "./framing.ts";
+import {
+  type Line,
+  LineSplitter,
+  type LineSplitterOptions,
+  LineStream,
+  type LineStreamOptions,
+} from "./framing.ts";
 import { RangeSplitter } from "./_framing/range_splitter.ts";
 import { asciiText, checkSingleLine, decodeLine } from "./_framing/text.ts";
+import { RawClient, withServer } from "./test_util.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const bytesOf = (...values: number[]) => new Uint8Array(values);
@@ -181,11 +188,11 @@ describe("LineSplitter", () => {
   test("SRS-001 the cap must be a whole number of at least 1", () => {
     assert.throws(() => new LineSplitter({ maxLineBytes: 0 }), {
       name: "RangeError",
-      message: "maxLineBytes must be at least 1, got 0",
+      message: "options.maxLineBytes must be at least 1, got 0",
     });
     assert.throws(() => new LineSplitter({ maxLineBytes: 1.5 }), {
       name: "TypeError",
-      message: "maxLineBytes must be an integer, got 1.5",
+      message: "options.maxLineBytes must be an integer, got 1.5",
     });
   });
 
@@ -213,6 +220,72 @@ describe("LineSplitter", () => {
     splitter.split(second, (bytes) => seen.push(bytes));
     assert.notEqual(seen[1].buffer, second.buffer);
     assert.equal(new TextDecoder().decode(seen[1]), "cde");
+  });
+});
+
+describe("LineSplitter at the end of the stream", () => {
+  // Splits `input` in one chunk and flushes, collecting the lines as text (with their flag).
+  function splitAndFlush(input: string, options?: LineSplitterOptions): [string, boolean][] {
+    const splitter = new LineSplitter(options);
+    const out: [string, boolean][] = [];
+    const sink = (bytes: Uint8Array, tooLong: boolean) =>
+      out.push([new TextDecoder().decode(bytes), tooLong]);
+    splitter.split(encode(input), sink);
+    splitter.flush(sink);
+    assert.equal(splitter.pendingBytes, 0);
+    return out;
+  }
+
+  test("SRS-094 flush hands out the last line without LF as if an LF ended it", () => {
+    assert.deepEqual(splitAndFlush("a\nbc"), [["a", false], ["bc", false]]);
+    assert.deepEqual(splitAndFlush("a\nbc\r"), [["a", false], ["bc", false]]);
+    assert.deepEqual(splitAndFlush("bc\r", { keepCR: true }), [["bc\r", false]]);
+    assert.deepEqual(splitAndFlush("\r"), [["", false]]);
+    assert.deepEqual(splitAndFlush("abcdef", { maxLineBytes: 4 }), [["abcd", true]]);
+    assert.deepEqual(splitAndFlush("abcd\r", { maxLineBytes: 4 }), [["abcd", false]]);
+    // Nothing pending, nothing handed out: no empty line after a final LF.
+    assert.deepEqual(splitAndFlush("a\n"), [["a", false]]);
+    assert.deepEqual(splitAndFlush(""), []);
+  });
+
+  test("SRS-094 after a flush the splitter starts afresh, also from an over-long line", () => {
+    const splitter = new LineSplitter({ maxLineBytes: 3 });
+    const out: [string, boolean][] = [];
+    const sink = (bytes: Uint8Array, tooLong: boolean) =>
+      out.push([new TextDecoder().decode(bytes), tooLong]);
+    splitter.split(encode("ab"), sink);
+    splitter.split(encode("cdefg"), sink);
+    splitter.flush(sink);
+    splitter.flush(sink);
+    splitter.split(encode("xy\n"), sink);
+    assert.deepEqual(out, [["abc", true], ["xy", false]]);
+  });
+
+  test("SRS-094 random cuts: split and flush match the reference split of the input ended by an LF", () => {
+    const next = random(20261202);
+    for (let round = 0; round < 300; round++) {
+      const length = Math.floor(next() * 60);
+      const input = Uint8Array.from({ length }, () => {
+        const r = next();
+        return r < 0.1 ? 0x0a : r < 0.2 ? 0x0d : 0x61 + Math.floor(next() * 3);
+      });
+      const cuts = Array.from({ length: 3 }, () => Math.floor(next() * (length + 1)))
+        .sort((a, b) => a - b);
+      const max = 1 + Math.floor(next() * 8);
+      const keepCR = next() < 0.5;
+      const splitter = new LineSplitter({ maxLineBytes: max, keepCR });
+      const out: Emitted[] = [];
+      const sink = (bytes: Uint8Array, tooLong: boolean) =>
+        out.push({ bytes: [...bytes], tooLong });
+      let start = 0;
+      for (const cut of [...cuts, length]) {
+        splitter.split(input.slice(start, cut), sink);
+        start = cut;
+      }
+      splitter.flush(sink);
+      const ended = input.at(-1) === 0x0a || length === 0 ? input : bytesOf(...input, 0x0a);
+      assert.deepEqual(out, referenceSplit(ended, max, keepCR), `round ${round}`);
+    }
   });
 });
 
@@ -279,7 +352,7 @@ describe("decodeLine", () => {
 
 describe("LineStream", () => {
   test("SRS-030 pipes bytes to Line objects with flags, at any chunk boundary", async () => {
-    const input = bytesOf(...encode("ping\r\n"), 0xff, 0x0a, ...encode("toolong\nrest"));
+    const input = bytesOf(...encode("ping\r\n"), 0xff, 0x0a, ...encode("toolong\n"));
     const chunks = [input.subarray(0, 3), input.subarray(3, 7), input.subarray(7)];
     const lines: Line[] = [];
     for await (
@@ -298,6 +371,81 @@ describe("LineStream", () => {
   });
 });
 
+describe("LineStream at the end of the stream", () => {
+  // Pipes `input`, cut in two, through a LineStream and collects what comes out.
+  async function streamLines(input: Uint8Array, options?: LineStreamOptions) {
+    const half = input.length >> 1;
+    const lines = [];
+    for await (
+      const line of ReadableStream.from([input.subarray(0, half), input.subarray(half)])
+        .pipeThrough(new LineStream(options))
+    ) {
+      lines.push({ text: line.text, reason: line.reason, raw: [...line.raw] });
+    }
+    return lines;
+  }
+
+  test("SRS-094 by default the last line without LF is emitted, with the CR, cap and flags of any line", async () => {
+    for (const options of [undefined, { finalLine: "emit" } as const]) {
+      assert.deepEqual(await streamLines(encode("ping\nlast\r"), options), [
+        { text: "ping", reason: undefined, raw: [...encode("ping")] },
+        { text: "last", reason: undefined, raw: [...encode("last")] },
+      ]);
+    }
+    assert.deepEqual(await streamLines(bytesOf(0x61, 0x0a, 0x62, 0xff)), [
+      { text: "a", reason: undefined, raw: [0x61] },
+      { text: "b", reason: "decode", raw: [0x62, 0xff] },
+    ]);
+    assert.deepEqual(await streamLines(encode("toolong"), { maxLineBytes: 4 }), [
+      { text: "tool", reason: "too_long", raw: [...encode("tool")] },
+    ]);
+    // A stream that ends with its LF has no extra empty line.
+    assert.deepEqual((await streamLines(encode("a\nb\n"))).map((line) => line.text), ["a", "b"]);
+  });
+
+  test('SRS-094 with finalLine: "drop" only lines ended by an LF come out', async () => {
+    assert.deepEqual(
+      (await streamLines(encode("ping\r\ncut off"), { finalLine: "drop" })).map((l) => l.text),
+      ["ping"],
+    );
+    assert.deepEqual(
+      await streamLines(encode("toolong"), { maxLineBytes: 4, finalLine: "drop" }),
+      [],
+    );
+  });
+
+  test("SRS-094 a finalLine other than emit or drop is a TypeError", () => {
+    assert.throws(() => new LineStream({ finalLine: "keep" as "emit" }), {
+      name: "TypeError",
+      message: 'options.finalLine must be "emit" or "drop", got "keep" (a string)',
+    });
+  });
+});
+
+describe("the server at the end of the stream", () => {
+  test("SRS-095 a last command without LF is not run: a client that ends mid-line gets no answer to it", async () => {
+    const seen: string[] = [];
+    await withServer(
+      { handler: (command) => (seen.push(command), `echo:${command}`) },
+      async (server) => {
+        for (
+          const [sent, answered] of [["first\nsecond", "echo:first\n"], ["ping\nping", "pong\n"]]
+        ) {
+          const client = await RawClient.connect(server.port!, "127.0.0.1", true);
+          try {
+            await client.write(sent);
+            client.end();
+            assert.equal(await client.untilClosed(), answered, JSON.stringify(sent));
+          } finally {
+            client.destroy();
+          }
+        }
+        assert.deepEqual(seen, ["first"]);
+      },
+    );
+  });
+});
+
 describe("checkSingleLine", () => {
   test("SRS-022 SRS-014 CR or LF anywhere is a TypeError; other text passes", () => {
     for (const bad of ["a\nb", "a\r", "\n"]) {
@@ -308,7 +456,7 @@ describe("checkSingleLine", () => {
     }
     assert.throws(() => checkSingleLine(42 as unknown as string, "command"), {
       name: "TypeError",
-      message: "command must be a string, got number",
+      message: "command must be a string, got 42",
     });
     assert.equal(checkSingleLine("ok ✓", "response"), "ok ✓");
   });

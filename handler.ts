@@ -13,10 +13,20 @@ import type { Address } from "./transport.ts";
  * @example
  * ```ts
  * import type { HandlerResult } from "./handler.ts";
+ * import { connect, serve } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
- * const none: HandlerResult = undefined;
- * const one: HandlerResult = "ack";
- * const several: HandlerResult = ["line 1", "line 2"];
+ * const answers: Record<string, HandlerResult> = {
+ *   none: undefined,
+ *   one: "ack",
+ *   several: ["line 1", "line 2"],
+ * };
+ * const handler = (command: string) => answers[command];
+ * await using server = await serve({ port: 0, logger: null, handler });
+ * await using client = await connect({ port: server.port });
+ * assert.deepEqual(await client.query("none"), []);
+ * assert.deepEqual(await client.query("one"), ["ack"]);
+ * assert.deepEqual(await client.query("several"), ["line 1", "line 2"]);
  * ```
  */
 export type HandlerResult = string | readonly string[] | undefined | null | void;
@@ -31,6 +41,8 @@ export type HandlerResult = string | readonly string[] | undefined | null | void
  * @example Answer by return value or through the context
  * ```ts
  * import type { Handler } from "./handler.ts";
+ * import { connect, serve } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const handler: Handler = async (command, context) => {
  *   if (context.invalid) return "nak - invalid cmd";
@@ -41,6 +53,11 @@ export type HandlerResult = string | readonly string[] | undefined | null | void
  *   }
  *   return "nak - unknown cmd";
  * };
+ *
+ * await using server = await serve({ port: 0, logger: null, handler });
+ * await using client = await connect({ port: server.port });
+ * assert.deepEqual(await client.query("status"), ["busy", "temperature 21.5", "end"]);
+ * assert.equal(await client.request("junk"), "nak - unknown cmd");
  * ```
  */
 export type Handler = (
@@ -54,12 +71,17 @@ export type Handler = (
  * @example Look at the raw bytes of an invalid line
  * ```ts
  * import type { HandlerContext } from "./handler.ts";
+ * import assert from "node:assert/strict";
  *
  * function describe(command: string, context: HandlerContext): string {
  *   if (context.reason === "decode") return `undecodable: ${context.raw.length} bytes`;
  *   if (context.reason === "too_long") return "too long";
  *   return `ok: ${command}`;
  * }
+ *
+ * const undecodable = { reason: "decode", raw: new Uint8Array([0xff, 0xfe]) } as HandlerContext;
+ * assert.equal(describe("", undecodable), "undecodable: 2 bytes");
+ * assert.equal(describe("cmd01", { reason: undefined } as HandlerContext), "ok: cmd01");
  * ```
  */
 export interface HandlerContext {

@@ -9,26 +9,35 @@
  * over the line cap. It never sends anything that no command asked for.
  *
  * @example A server
- * ```ts ignore
- * import { serve } from "@oneline/socket-oneline";
+ * ```ts
+ * import { connect, serve } from "@oneline/socket-oneline";
+ * import assert from "node:assert/strict";
  *
  * const server = await serve({
- *   port: 5001,
+ *   port: 0, // any free port (5001 by default)
+ *   logger: null,
  *   handler(command, context) {
  *     if (context.invalid) return "nak - invalid cmd";
  *     if (command === "cmd01") return "ack";
  *     return "nak - unknown cmd";
  *   },
  * });
+ * const client = await connect({ port: server.port });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * await client.shutdown();
  * await server.finished; // until a client says "shutdown"
+ * assert.equal(server.running, false);
  * ```
  *
  * @example A client
- * ```ts ignore
- * import { connect } from "@oneline/socket-oneline";
+ * ```ts
+ * import { connect, serve } from "@oneline/socket-oneline";
+ * import assert from "node:assert/strict";
  *
- * await using client = await connect({ port: 5001 });
- * console.log(await client.request("cmd01")); // "ack"
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ack" });
+ * await using client = await connect({ port: server.port });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * assert.deepEqual(await client.query("cmd01"), ["ack"]); // every line of the answer
  * await client.disconnect();
  * ```
  *
@@ -36,7 +45,17 @@
  */
 
 export { OnelineServer, serve } from "./server.ts";
-export type { Handler, HandlerContext, HandlerResult, Logger, ServeOptions } from "./server.ts";
+export type {
+  ClientInfo,
+  DisconnectReason,
+  Handler,
+  HandlerContext,
+  HandlerResult,
+  Logger,
+  ServeOptions,
+  ServerHooks,
+  ServerStats,
+} from "./server.ts";
 export { connect, OnelineClient } from "./client.ts";
 export { runtimeTransport } from "./runtime.ts";
 export type { ConnectOptions, QueryOptions, RecvOptions, Terminator } from "./client.ts";

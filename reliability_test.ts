@@ -15,6 +15,7 @@ import { runtimeTransport } from "./runtime.ts";
 import type { Connection, Listener, Transport } from "./transport.ts";
 import {
   assertSocketsClosed,
+  deferred,
   openSockets,
   RawClient,
   scriptArgs,
@@ -22,6 +23,8 @@ import {
   startServer,
   Subprocess,
   type TestServer,
+  untilSteady,
+  within,
   withServer,
 } from "./test_util.ts";
 
@@ -31,13 +34,6 @@ const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url
 const read = (name: string) => fs.readFileSync(testdata(name), "utf8");
 const serverTls = { cert: read("server.pem"), key: read("server.key") };
 const ca = read("ca.pem");
-
-// A promise with its resolver, for handlers that wait for the test.
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => resolve = r);
-  return { promise, resolve };
-}
 
 // Holds the server's one slot with a client that has been served.
 async function holdSlot(server: TestServer): Promise<RawClient> {
@@ -326,11 +322,7 @@ describe("hostile and broken clients", () => {
         client.socket.pause();
         await client.write("flood\n");
         // Wait until the handler stops advancing: it waits for room.
-        let last = -1;
-        while (sent !== last) {
-          last = sent;
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
+        await untilSteady(() => sent);
         assert.ok(
           sent < total / 2,
           `${sent} of ${total} lines sent to a client that reads nothing`,
@@ -505,19 +497,6 @@ describe("hostile and broken clients", () => {
 describe("found by the red team", () => {
   // Nothing the tests opened may stay open (per describe: Deno ignores a file-level hook).
   after(() => assertSocketsClosed(socketsAtStart));
-  // Resolves with how long `promise` took, failing past `ms` (a bound, not a measurement).
-  async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([promise, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   test("SRS-075 a signal aborted while serve() binds makes it reject, and nothing stays bound", async () => {
     const controller = new AbortController();
     const starting = serve({

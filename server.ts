@@ -8,16 +8,19 @@
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import {
+  checkBoolean,
   checkEndpointOptions,
+  checkKnownKeys,
   checkMilliseconds,
   checkPositiveInteger,
+  describeValue,
 } from "./_util/option_checks.ts";
 import { TimeoutError } from "./errors.ts";
 import { openFileLimit } from "./_util/open_file_limit.ts";
 import { nextRetryMs } from "./_util/retry.ts";
 import { bounded } from "./_util/bounded.ts";
 import { Session } from "./_server/session.ts";
-import type { SessionSettings } from "./_server/session.ts";
+import type { SessionEnd, SessionObserver, SessionSettings } from "./_server/session.ts";
 import { BUILTINS } from "./_server/builtins.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
@@ -31,18 +34,114 @@ import type {
 } from "./transport.ts";
 
 export type { Handler, HandlerContext, HandlerResult } from "./handler.ts";
+export type { SessionEnd as DisconnectReason } from "./_server/session.ts";
+
+/**
+ * A client whose turn it is or was, as {@linkcode OnelineServer.current} and
+ * the {@linkcode ServerHooks} see it.
+ *
+ * @example Who holds the slot
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./server.ts";
+ * import type { ClientInfo } from "./server.ts";
+ *
+ * const seen: ClientInfo[] = [];
+ * await using server = await serve({
+ *   port: 0,
+ *   logger: null,
+ *   handler: () => "ok",
+ *   on: { connect: (client) => void seen.push(client) },
+ * });
+ * assert.equal(server.current, undefined);
+ * assert.equal(seen.length, 0);
+ * ```
+ */
+export interface ClientInfo {
+  /** 1 for the first client served, then 2, 3, … */
+  readonly id: number;
+  /** The client's address. */
+  readonly remoteAddr: Address;
+  /** When its turn began, in milliseconds since the epoch. */
+  readonly since: number;
+}
+
+/**
+ * Functions the server calls as clients come and go, for operators: to log,
+ * count or show who holds the slot. They run synchronously on the serving
+ * path, so keep them short; one that throws is logged and otherwise ignored.
+ *
+ * @example Log each client's turn
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./server.ts";
+ * import type { ServerHooks } from "./server.ts";
+ *
+ * const events: string[] = [];
+ * const on: ServerHooks = {
+ *   connect: (client) => void events.push(`connect ${client.id}`),
+ *   command: (command) => void events.push(command),
+ *   disconnect: (client, reason) => void events.push(`${reason} ${client.id}`),
+ * };
+ * const server = await serve({ port: 0, logger: null, handler: () => "ok", on });
+ * await server.close();
+ * assert.deepEqual(events, []);
+ * ```
+ */
+export interface ServerHooks {
+  /** A client's turn begins (after `acceptConnection` let it in). */
+  connect?(client: ClientInfo): void;
+  /** A client's turn ended, and why. */
+  disconnect?(client: ClientInfo, reason: SessionEnd): void;
+  /**
+   * A command arrived, built-ins included, before it is answered. Setting it
+   * makes the server decode every line, `ping` too.
+   */
+  command?(command: string, client: ClientInfo): void;
+  /**
+   * A command failed (its handler threw, rejected, answered wrongly or timed
+   * out; `client` is its client), or a connection or accept failed.
+   */
+  error?(error: unknown, client: ClientInfo | undefined): void;
+}
+
+/**
+ * Counts since the server started, from {@linkcode OnelineServer.stats}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serve } from "./server.ts";
+ *
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ok" });
+ * assert.deepEqual(server.stats, { connections: 0, commands: 0, errors: 0, refused: 0 });
+ * ```
+ */
+export interface ServerStats {
+  /** Clients served (each had a turn). */
+  connections: number;
+  /** Commands received, built-ins included. */
+  commands: number;
+  /** Failed commands, and connections or accepts that failed. */
+  errors: number;
+  /** Connections refused: by `acceptConnection`, or because `maxWaiting` clients waited. */
+  refused: number;
+}
 
 /**
  * Where the server writes what it has to say: `console` fits.
  *
- * @example Send messages to stderr
+ * @example Collect the messages (send them to stderr with `console.error` instead)
  * ```ts
  * import { serve } from "./server.ts";
  * import type { Logger } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
- * const logger: Logger = { info: (message) => console.error(`[oneline] ${message}`) };
+ * const messages: string[] = [];
+ * const logger: Logger = { info: (message) => messages.push(`[oneline] ${message}`) };
  * const server = await serve({ port: 0, logger, handler: () => undefined });
  * await server.close();
+ * assert.ok(messages.some((message) => message.includes(`${server.port}`)));
  * ```
  */
 export interface Logger {
@@ -57,8 +156,10 @@ export interface Logger {
  *
  * @example A server others can reach, which no client can shut down
  * ```ts
+ * import { connect } from "./client.ts";
  * import { serve } from "./server.ts";
  * import type { ServeOptions } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
  * const options: ServeOptions = {
  *   hostname: "127.0.0.1",
@@ -69,6 +170,11 @@ export interface Logger {
  *   logger: null,
  * };
  * const server = await serve(options);
+ * await using client = await connect({ port: server.port });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * // With the built-in off, "shutdown" goes to the handler like any command.
+ * assert.equal(await client.request("shutdown"), "nak - unknown cmd");
+ * assert.equal(server.running, true);
  * await server.close();
  * ```
  */
@@ -90,8 +196,8 @@ export interface ServeOptions {
    */
   port?: number;
   /**
-   * Listen on this Unix socket path instead of TCP (`hostname` and `port`
-   * are then ignored). A socket file left behind by a server that is gone is
+   * Listen on this Unix socket path instead of TCP (not with `hostname`,
+   * `port` or `tls`: that is a `TypeError`). A socket file left behind by a server that is gone is
    * replaced; a path where a server still listens, or that holds any other
    * file, fails with `AddressInUseError`. The socket file is removed when the
    * server stops.
@@ -225,6 +331,22 @@ export interface ServeOptions {
    */
   acceptConnectionTimeout?: number;
   /**
+   * Milliseconds a client that the server disconnects (by `disconnect`,
+   * `shutdown`, a timeout or a line too long) may take to read its last
+   * answers and close its end. The server sends its end of stream at once and
+   * serves the next client meanwhile; past this time the connection is cut.
+   *
+   * @default {1000}
+   */
+  closeTimeout?: number;
+  /**
+   * Functions called as clients come and go, commands arrive and errors
+   * happen.
+   *
+   * @default {undefined} (none)
+   */
+  on?: ServerHooks;
+  /**
    * Closes the server when aborted.
    *
    * @default {undefined}
@@ -243,6 +365,7 @@ const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
 const DEFAULT_MAX_WAITING = 1024;
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS = 5000;
+const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
 
 // Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -297,6 +420,7 @@ function sessionSettings(options: ServeOptions): SessionSettings {
     maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
     lineTooLong: options.lineTooLong ?? "handler",
     onError: options.onError,
+    closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS,
   };
 }
 
@@ -314,11 +438,13 @@ let construct: (
  * @example Start, inspect and stop
  * ```ts
  * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
  * const server = await serve({ port: 0, logger: null, handler: () => "ok" });
- * console.log(server.port, server.running); // e.g. 41234 true
+ * assert.ok((server.port ?? 0) > 0); // port 0 asks for any free port; a Unix socket has none
+ * assert.equal(server.running, true);
  * await server.close();
- * console.log(server.running); // false
+ * assert.equal(server.running, false);
  * ```
  */
 export class OnelineServer implements AsyncDisposable {
@@ -334,6 +460,15 @@ export class OnelineServer implements AsyncDisposable {
   // Connections refused since the last one served, because maxWaiting waited.
   readonly #refusals: { count: number };
   #session: Session | undefined;
+  #current: ClientInfo | undefined;
+  readonly #hooks: ServerHooks;
+  // shutdown() was called: no more clients, the current one finishes its command.
+  #draining = false;
+  // Counts of ServerStats; commands of the current client are added when its turn ends.
+  #served = 0;
+  #commands = 0;
+  #errors = 0;
+  #refused = 0;
   // Sessions the server has ended whose connections are still closing politely.
   readonly #closing = new Set<Session>();
 
@@ -348,6 +483,7 @@ export class OnelineServer implements AsyncDisposable {
     this.#refusals = refusals;
     this.addr = listener.addr;
     this.#settings = settings;
+    this.#hooks = options.on ?? {};
     this.#acceptConnection = options.acceptConnection;
     this.#acceptConnectionTimeout = options.acceptConnectionTimeout ??
       DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS;
@@ -373,13 +509,64 @@ export class OnelineServer implements AsyncDisposable {
    * @returns `false` once it has been shut down or closed.
    */
   get running(): boolean {
-    return !this.#stopper.signal.aborted;
+    return !this.#stopper.signal.aborted && !this.#draining;
   }
 
   /**
-   * Stops the server: closes the current connection and the listener. A
-   * handler still running is abandoned (its `signal` is aborted). Safe to
-   * call more than once.
+   * The client whose turn it is.
+   *
+   * @returns The client, or `undefined` while no client is served.
+   */
+  get current(): ClientInfo | undefined {
+    return this.#current;
+  }
+
+  /**
+   * How many clients wait for their turn (TLS handshakes under way included).
+   *
+   * @returns The count; 0 when the transport cannot tell.
+   */
+  get waiting(): number {
+    return this.#listener.waiting ?? 0;
+  }
+
+  /**
+   * Counts since the server started.
+   *
+   * @returns A snapshot of the counts.
+   */
+  get stats(): ServerStats {
+    return {
+      connections: this.#served,
+      commands: this.#commands + (this.#session?.commands ?? 0),
+      errors: this.#errors,
+      refused: this.#refused + this.#refusals.count,
+    };
+  }
+
+  /**
+   * Stops the server gracefully: stops listening (clients still waiting are
+   * closed), lets the current client's command under way finish and its
+   * answers go out, then closes that connection politely. Commands the
+   * client sent after it are not served. A handler that never settles keeps
+   * it waiting, unless `handlerTimeout` is set: call {@linkcode close} to cut
+   * it off. Safe to call more than once.
+   *
+   * @returns A promise that resolves once the server has stopped.
+   */
+  shutdown(): Promise<void> {
+    if (this.running) {
+      this.#draining = true;
+      this.#listener.close();
+      this.#session?.finish();
+    }
+    return this.finished;
+  }
+
+  /**
+   * Stops the server at once: closes the current connection and the
+   * listener. A handler still running is abandoned (its `signal` is
+   * aborted). Safe to call more than once, also during {@linkcode shutdown}.
    *
    * @returns A promise that resolves once the server has stopped.
    */
@@ -412,6 +599,7 @@ export class OnelineServer implements AsyncDisposable {
       } catch (error) {
         // Such as running out of file descriptors: logged once, then back off, doubling.
         if (retryMs === 0) this.#settings.logError("accept failed; backing off", error);
+        this.#failed(error, undefined);
         retryMs = nextRetryMs(retryMs);
         await sleep(retryMs, this.#stopper.signal);
         continue;
@@ -422,7 +610,9 @@ export class OnelineServer implements AsyncDisposable {
       } catch (error) {
         // Nothing a client does may stop the server: whatever escaped ends that connection only.
         this.#settings.logError("a connection failed", error);
+        this.#failed(error, this.#current);
         this.#session = undefined;
+        this.#current = undefined;
         try {
           connection.close();
         } catch {
@@ -431,24 +621,67 @@ export class OnelineServer implements AsyncDisposable {
       }
     }
     await this.#listener.close();
+    // Stopped means every connection closed, those still closing politely too.
+    await Promise.all([...this.#closing].map((session) => session.closed));
     this.#settings.log("stopped");
+  }
+
+  // Calls a hook; one that throws is logged, and changes nothing else.
+  #call<K extends keyof ServerHooks>(
+    name: K,
+    ...args: Parameters<NonNullable<ServerHooks[K]>>
+  ): void {
+    const hook = this.#hooks[name] as ((...args: unknown[]) => void) | undefined;
+    if (hook === undefined) return;
+    try {
+      hook(...args);
+    } catch (error) {
+      this.#settings.logError(`the ${name} hook failed`, error);
+    }
+  }
+
+  #failed(error: unknown, client: ClientInfo | undefined): void {
+    this.#errors++;
+    this.#call("error", error, client);
+  }
+
+  // What a session tells the server about its client.
+  #observe(client: ClientInfo): SessionObserver {
+    const observer: SessionObserver = { failed: (error) => this.#failed(error, client) };
+    if (this.#hooks.command !== undefined) {
+      observer.command = (command) => this.#call("command", command, client);
+    }
+    return observer;
   }
 
   async #serve(connection: Connection): Promise<void> {
     const { log, verbose } = this.#settings;
     if (this.#refusals.count > 0) {
       log(`refused ${this.#refusals.count} client(s) while the queue was full`);
+      this.#refused += this.#refusals.count;
       this.#refusals.count = 0;
     }
-    if (!await this.#admit(connection) || !this.running) {
+    const admitted = await this.#admit(connection);
+    if (!admitted) this.#refused++;
+    if (!admitted || !this.running) {
       connection.close();
       return;
     }
-    const session = new Session(connection, this.#settings);
+    const client: ClientInfo = {
+      id: ++this.#served,
+      remoteAddr: connection.remoteAddr,
+      since: Date.now(),
+    };
+    const session = new Session(connection, this.#settings, this.#observe(client));
     this.#session = session;
+    this.#current = client;
     if (verbose) log(`${session.peer} connected`);
+    this.#call("connect", client);
     const end = await session.run();
     this.#session = undefined;
+    this.#current = undefined;
+    this.#commands += session.commands;
+    this.#call("disconnect", client, end);
     if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
     // Serving the next client does not wait for this one's polite close.
     this.#closing.add(session);
@@ -493,32 +726,85 @@ export class OnelineServer implements AsyncDisposable {
   }
 }
 
+// Every option of serve() and of its `tls`, so that a misspelt one is refused;
+// `satisfies` keeps each list in step with its type.
+const SERVE_OPTIONS = {
+  handler: true,
+  hostname: true,
+  port: true,
+  path: true,
+  tls: true,
+  maxWaiting: true,
+  handshakeTimeout: true,
+  logger: true,
+  verbose: true,
+  maxLineBytes: true,
+  keepCR: true,
+  maxPendingBytes: true,
+  idleTimeout: true,
+  handlerTimeout: true,
+  lineTooLong: true,
+  builtins: true,
+  onError: true,
+  acceptConnection: true,
+  acceptConnectionTimeout: true,
+  closeTimeout: true,
+  on: true,
+  signal: true,
+  transport: true,
+} as const satisfies Record<keyof ServeOptions, true>;
+const HOOKS = {
+  connect: true,
+  disconnect: true,
+  command: true,
+  error: true,
+} as const satisfies Record<
+  keyof ServerHooks,
+  true
+>;
+const TLS_OPTIONS = { cert: true, key: true } as const satisfies Record<
+  keyof TlsServerOptions,
+  true
+>;
+
 function checkServeOptions(options: ServeOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("serve() needs an options object with a handler");
   }
+  checkKnownKeys(options, SERVE_OPTIONS, "options");
   if (typeof options.handler !== "function") {
-    throw new TypeError(`options.handler must be a function, got ${typeof options.handler}`);
+    throw new TypeError(
+      `options.handler must be a function, got ${describeValue(options.handler)}`,
+    );
   }
   checkEndpointOptions(options, 0);
   if (options.tls !== undefined) {
+    // A misspelt key is named before the key it was meant to be is missed.
+    if (typeof options.tls === "object" && options.tls !== null) {
+      checkKnownKeys(options.tls, TLS_OPTIONS, "options.tls");
+    }
     if (typeof options.tls?.cert !== "string" || typeof options.tls?.key !== "string") {
       throw new TypeError("options.tls needs cert and key, both PEM strings");
     }
   }
+  checkBoolean(options.verbose, "options.verbose");
+  checkBoolean(options.keepCR, "options.keepCR");
   checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
   checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
   checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
   checkMilliseconds(options.handshakeTimeout, "options.handshakeTimeout", false);
   checkMilliseconds(options.acceptConnectionTimeout, "options.acceptConnectionTimeout", false);
+  checkMilliseconds(options.closeTimeout, "options.closeTimeout", false);
   checkPositiveInteger(options.maxWaiting, "options.maxWaiting");
   if (options.onError !== undefined && typeof options.onError !== "function") {
-    throw new TypeError("options.onError must be a function");
+    throw new TypeError(
+      `options.onError must be a function, got ${describeValue(options.onError)}`,
+    );
   }
   checkPositiveInteger(options.maxPendingBytes, "options.maxPendingBytes");
   if (options.lineTooLong !== undefined && !["handler", "close"].includes(options.lineTooLong)) {
     throw new TypeError(
-      `options.lineTooLong must be "handler" or "close", got ${options.lineTooLong}`,
+      `options.lineTooLong must be "handler" or "close", got ${describeValue(options.lineTooLong)}`,
     );
   }
   const optional = BUILTINS.filter((builtin) => builtin.optional).map((builtin) => builtin.name);
@@ -528,15 +814,31 @@ function checkServeOptions(options: ServeOptions): void {
         `options.builtins.${name}: only ${optional.join(" and ")} can be turned off`,
       );
     }
-    if (typeof value !== "boolean") {
-      throw new TypeError(`options.builtins.${name} must be a boolean, got ${typeof value}`);
-    }
+    checkBoolean(value, `options.builtins.${name}`);
   }
   if (options.acceptConnection !== undefined && typeof options.acceptConnection !== "function") {
-    throw new TypeError("options.acceptConnection must be a function");
+    throw new TypeError(
+      `options.acceptConnection must be a function, got ${describeValue(options.acceptConnection)}`,
+    );
   }
   if (options.logger != null && typeof options.logger.info !== "function") {
     throw new TypeError("options.logger must have an info method");
+  }
+  if (options.on !== undefined) {
+    if (typeof options.on !== "object" || options.on === null) {
+      throw new TypeError(`options.on must be an object, got ${describeValue(options.on)}`);
+    }
+    checkKnownKeys(options.on, HOOKS, "options.on");
+    for (const [name, hook] of Object.entries(options.on)) {
+      if (hook !== undefined && typeof hook !== "function") {
+        throw new TypeError(`options.on.${name} must be a function, got ${describeValue(hook)}`);
+      }
+    }
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `options.signal must be an AbortSignal, got ${describeValue(options.signal)}`,
+    );
   }
 }
 
@@ -566,13 +868,16 @@ function waitingWithinFileLimit(maxWaiting: number, settings: SessionSettings): 
  *
  * @param options The handler, where to listen, and how to behave.
  * @returns The running server.
- * @throws {TypeError} When an option has the wrong type (such as no handler).
+ * @throws {TypeError} When an option has the wrong type (such as no handler),
+ *   is not an option (a misspelt name), or `path` comes with `hostname`, `port` or `tls`.
  * @throws {RangeError} When the port or line cap is out of range.
  * @throws {AddressInUseError} When the address is already taken.
  *
  * @example A server that acknowledges `cmd01`
  * ```ts
+ * import { connect } from "./client.ts";
  * import { serve } from "./server.ts";
+ * import assert from "node:assert/strict";
  *
  * await using server = await serve({
  *   port: 0,
@@ -581,7 +886,10 @@ function waitingWithinFileLimit(maxWaiting: number, settings: SessionSettings): 
  *     return command === "cmd01" ? "ack" : "nak - unknown cmd";
  *   },
  * });
- * console.log(`listening on port ${server.port}`);
+ * await using client = await connect({ port: server.port });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * assert.equal(await client.request("cmd02"), "nak - unknown cmd");
+ * assert.equal(await client.request("ping"), "pong"); // built-ins never reach the handler
  * ```
  */
 export async function serve(options: ServeOptions): Promise<OnelineServer> {

@@ -9,6 +9,9 @@ import * as net from "node:net";
 import process from "node:process";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
+import { connect } from "./client.ts";
+import type { ConnectOptions, OnelineClient } from "./client.ts";
+import { scriptArgs as runtimeScriptArgs } from "./sample/script.ts";
 
 /** A logger that keeps every message, for assertions. */
 export interface CapturedLogger extends Logger {
@@ -36,7 +39,8 @@ export async function startServer(
 ): Promise<OnelineServer & { logger: CapturedLogger }> {
   const logger = captureLogger();
   const server = await serve({
-    port: 0,
+    // A free TCP port, unless the test listens on a Unix socket path.
+    ...(options.path === undefined ? { port: 0 } : {}),
     logger,
     handler: (command) => `echo:${command}`,
     ...options,
@@ -60,9 +64,108 @@ export async function withServer(
   }
 }
 
+/** Runs `body` with a fresh server and a {@linkcode connect}ed client; closes both. */
+export async function withClient(
+  serverOptions: Partial<ServeOptions>,
+  body: (client: OnelineClient, server: TestServer) => Promise<void>,
+  clientOptions: ConnectOptions = {},
+): Promise<void> {
+  await withServer(serverOptions, async (server) => {
+    const client = await connect({ port: server.port, ...clientOptions });
+    try {
+      await body(client, server);
+    } finally {
+      client.close();
+    }
+  });
+}
+
+/** Runs `body` with a {@linkcode RawClient} connected to `server`; destroys it after. */
+export async function withRawClient(
+  server: TestServer,
+  body: (client: RawClient) => Promise<void>,
+): Promise<void> {
+  const client = await RawClient.connect(server.port!);
+  try {
+    await body(client);
+  } finally {
+    client.destroy();
+  }
+}
+
 /** Resolves after `ms` milliseconds (for bounds in tests, never for sync). */
 export function timeout<T>(ms: number, value: T): Promise<T> {
   return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+}
+
+/**
+ * Whether `promise` has settled by now (its reactions ran before this one's),
+ * to check that something has not happened after an event that would follow it.
+ */
+export async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
+  const pending = {};
+  const first = await Promise.race([promise.then(() => null, () => null), pending]);
+  return first !== pending;
+}
+
+/** A promise with its resolver, for handlers that wait for the test. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => resolve = r);
+  return { promise, resolve };
+}
+
+/** Resolves as `promise` does, failing past `ms` (a bound, not a measurement). */
+export async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Polls `condition` until it holds, for state no event announces, failing
+ * after `ms` with `what`.
+ */
+export async function waitUntil(
+  condition: () => boolean,
+  what = "the condition",
+  ms = 5000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await timeout(5, undefined);
+  }
+}
+
+/**
+ * Polls `read` until its value has not changed for `quietMs` (such as a count
+ * of lines a handler sent before backpressure held it), and returns it.
+ */
+export async function untilSteady(
+  read: () => number,
+  quietMs = 300,
+  limitMs = 10_000,
+): Promise<number> {
+  const deadline = Date.now() + limitMs;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    if (Date.now() > deadline) throw new Error(`the value kept changing for ${limitMs} ms`);
+    await timeout(20, undefined);
+    const now = read();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
 }
 
 /**
@@ -239,12 +342,12 @@ export function openSockets(): number {
  * asynchronous), failing after `ms` with the count still open.
  */
 export async function assertSocketsClosed(baseline: number, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (openSockets() > baseline) {
-    if (Date.now() > deadline) {
-      throw new Error(`${openSockets() - baseline} socket(s) left open after the tests`);
-    }
-    await timeout(10, undefined);
+  try {
+    await waitUntil(() => openSockets() <= baseline, "closing every socket", ms);
+  } catch (error) {
+    throw new Error(`${openSockets() - baseline} socket(s) left open after the tests`, {
+      cause: error,
+    });
   }
 }
 
@@ -304,10 +407,11 @@ export class Subprocess {
 
 /**
  * The arguments that make this runtime's executable (`process.execPath`) run
- * `script`: `run -A script …` on Deno, `run script …` on Bun.
+ * `script`: `run -A script …` on Deno, `run script …` on Bun, `script …` on
+ * Node (see the sample's {@linkcode runtimeScriptArgs}).
  */
 export function scriptArgs(script: string, args: string[] = []): string[] {
-  return "Deno" in globalThis ? ["run", "-A", script, ...args] : ["run", script, ...args];
+  return runtimeScriptArgs(script, args);
 }
 
 /** Runs a TypeScript file in a subprocess of the runtime under test. */

@@ -15,8 +15,10 @@
  * import { formatAddress } from "./transport.ts";
  * import type { Address } from "./transport.ts";
  *
+ * import assert from "node:assert/strict";
+ *
  * const address: Address = { transport: "tcp", hostname: "127.0.0.1", port: 5001 };
- * formatAddress(address); // "127.0.0.1:5001"
+ * assert.equal(formatAddress(address), "127.0.0.1:5001");
  * ```
  */
 export type Address =
@@ -28,9 +30,14 @@ export type Address =
  *
  * @example
  * ```ts
+ * import { formatAddress } from "./transport.ts";
  * import type { Endpoint } from "./transport.ts";
+ * import assert from "node:assert/strict";
+ *
  * const tcp: Endpoint = { hostname: "127.0.0.1", port: 5001 };
  * const unix: Endpoint = { path: "/tmp/oneline.sock" };
+ * assert.equal(formatAddress(tcp), "127.0.0.1:5001");
+ * assert.equal(formatAddress(unix), "/tmp/oneline.sock");
  * ```
  */
 export type Endpoint = { hostname: string; port: number } | { path: string };
@@ -39,11 +46,21 @@ export type Endpoint = { hostname: string; port: number } | { path: string };
  * TLS for a server: its certificate chain and private key, both PEM.
  *
  * @example
- * ```ts ignore
- * import { serve } from "./server.ts";
+ * ```ts
+ * import { readFileSync } from "node:fs";
+ * import { connect, serve } from "./mod.ts";
+ * import type { TlsServerOptions } from "./transport.ts";
+ * import assert from "node:assert/strict";
  *
- * const tls = { cert: Deno.readTextFileSync("cert.pem"), key: Deno.readTextFileSync("key.pem") };
- * const server = await serve({ port: 5001, tls, handler: () => "ok" });
+ * // From a checkout: the test certificates, for localhost and 127.0.0.1.
+ * const tls: TlsServerOptions = {
+ *   cert: readFileSync("testdata/server.pem", "utf8"),
+ *   key: readFileSync("testdata/server.key", "utf8"),
+ * };
+ * await using server = await serve({ port: 0, tls, logger: null, handler: () => "ok" });
+ * const caCerts = [readFileSync("testdata/ca.pem", "utf8")];
+ * await using client = await connect({ port: server.port, tls: { caCerts } });
+ * assert.equal(await client.request("hello"), "ok");
  * ```
  */
 export interface TlsServerOptions {
@@ -59,11 +76,23 @@ export interface TlsServerOptions {
  * connect.
  *
  * @example
- * ```ts ignore
- * import { connect } from "./client.ts";
+ * ```ts
+ * import { readFileSync } from "node:fs";
+ * import { ConnectError, connect, serve } from "./mod.ts";
+ * import type { TlsClientOptions } from "./transport.ts";
+ * import assert from "node:assert/strict";
  *
- * const caCerts = [Deno.readTextFileSync("ca.pem")];
- * const client = await connect({ hostname: "localhost", port: 5001, tls: { caCerts } });
+ * // From a checkout: the test certificates, for localhost and 127.0.0.1.
+ * const cert = readFileSync("testdata/server.pem", "utf8");
+ * const key = readFileSync("testdata/server.key", "utf8");
+ * const handler = () => "ok";
+ * await using server = await serve({ port: 0, tls: { cert, key }, logger: null, handler });
+ * const trusting: TlsClientOptions = { caCerts: [readFileSync("testdata/ca.pem", "utf8")] };
+ * await using client = await connect({ hostname: "localhost", port: server.port, tls: trusting });
+ * assert.equal(await client.request("hello"), "ok");
+ * // A CA that did not sign the server's certificate: the connect fails.
+ * const other: TlsClientOptions = { caCerts: [readFileSync("testdata/other_ca.pem", "utf8")] };
+ * await assert.rejects(connect({ port: server.port, tls: other }), ConnectError);
  * ```
  */
 export interface TlsClientOptions {
@@ -88,8 +117,15 @@ export interface TlsClientOptions {
  *
  * @example
  * ```ts
+ * import { runtimeTransport } from "./runtime.ts";
  * import type { ListenEndpoint } from "./transport.ts";
+ * import assert from "node:assert/strict";
+ *
  * const endpoint: ListenEndpoint = { hostname: "127.0.0.1", port: 0 };
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const listener = await (await runtimeTransport()).listen(endpoint, limits);
+ * assert.equal(listener.addr.transport, "tcp");
+ * await listener.close();
  * ```
  */
 export type ListenEndpoint = Endpoint & { tls?: TlsServerOptions };
@@ -99,8 +135,12 @@ export type ListenEndpoint = Endpoint & { tls?: TlsServerOptions };
  *
  * @example
  * ```ts
+ * import { formatAddress } from "./transport.ts";
  * import type { ConnectEndpoint } from "./transport.ts";
+ * import assert from "node:assert/strict";
+ *
  * const endpoint: ConnectEndpoint = { hostname: "localhost", port: 5001, tls: { caCerts: [] } };
+ * assert.equal(formatAddress(endpoint), "localhost:5001");
  * ```
  */
 export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
@@ -110,13 +150,28 @@ export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
  *
  * @example Echo one chunk back
  * ```ts
+ * import { runtimeTransport } from "./runtime.ts";
  * import type { Connection } from "./transport.ts";
+ * import assert from "node:assert/strict";
  *
  * async function echoOnce(connection: Connection): Promise<void> {
  *   const chunk = await connection.read();
  *   if (chunk !== null) await connection.write(chunk);
  *   connection.close();
  * }
+ *
+ * const transport = await runtimeTransport();
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+ * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+ * const client = await transport.connect({ hostname: "127.0.0.1", port });
+ * const served = listener.accept().then((connection) => echoOnce(connection!));
+ * await client.write(new TextEncoder().encode("hi"));
+ * assert.equal(new TextDecoder().decode((await client.read())!), "hi");
+ * assert.equal(await client.read(), null); // the echo closed it
+ * await served;
+ * client.close();
+ * await listener.close();
  * ```
  */
 export interface Connection {
@@ -181,8 +236,15 @@ export interface Connection {
  *
  * @example
  * ```ts
+ * import { runtimeTransport } from "./runtime.ts";
  * import type { ListenLimits } from "./transport.ts";
+ * import assert from "node:assert/strict";
+ *
  * const limits: ListenLimits = { maxWaiting: 1024, handshakeTimeout: 10_000, onRefused() {} };
+ * const transport = await runtimeTransport();
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+ * assert.notEqual(listener.addr.transport === "tcp" && listener.addr.port, 0);
+ * await listener.close();
  * ```
  */
 export interface ListenLimits {
@@ -204,11 +266,34 @@ export interface ListenLimits {
  *
  * @example Serve connections one by one
  * ```ts
+ * import { runtimeTransport } from "./runtime.ts";
  * import type { Connection, Listener } from "./transport.ts";
+ * import assert from "node:assert/strict";
  *
  * async function oneByOne(listener: Listener, serve: (c: Connection) => Promise<void>) {
  *   for (let c = await listener.accept(); c !== null; c = await listener.accept()) await serve(c);
  * }
+ *
+ * const transport = await runtimeTransport();
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+ * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
+ * const heard: string[] = [];
+ * const serving = oneByOne(listener, async (connection) => {
+ *   heard.push(new TextDecoder().decode((await connection.read())!));
+ *   connection.close();
+ * });
+ * const first = await transport.connect({ hostname: "127.0.0.1", port });
+ * const second = await transport.connect({ hostname: "127.0.0.1", port });
+ * await second.write(new TextEncoder().encode("second"));
+ * await first.write(new TextEncoder().encode("first"));
+ * assert.equal(await first.read(), null); // served, then closed
+ * assert.equal(await second.read(), null);
+ * await listener.close(); // accept() resolves to null: the loop ends
+ * await serving;
+ * assert.deepEqual(heard, ["first", "second"]); // in the order they connected
+ * first.close();
+ * second.close();
  * ```
  */
 export interface Listener {
@@ -230,6 +315,8 @@ export interface Listener {
    * @returns A promise that resolves once the address is free again.
    */
   close(): Promise<void>;
+  /** How many accepted connections wait to be taken; absent when the transport cannot tell. */
+  readonly waiting?: number;
 }
 
 /**
@@ -238,7 +325,9 @@ export interface Listener {
  * @example Count connections by wrapping the runtime's transport
  * ```ts
  * import { runtimeTransport } from "./runtime.ts";
+ * import { connect, serve } from "./mod.ts";
  * import type { Transport } from "./transport.ts";
+ * import assert from "node:assert/strict";
  *
  * const base = await runtimeTransport();
  * let connects = 0;
@@ -246,6 +335,11 @@ export interface Listener {
  *   listen: (endpoint, limits) => base.listen(endpoint, limits),
  *   connect: (endpoint) => (connects++, base.connect(endpoint)),
  * };
+ *
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ok" });
+ * await using client = await connect({ port: server.port, transport: counting });
+ * assert.equal(await client.request("hello"), "ok");
+ * assert.equal(connects, 1);
  * ```
  */
 export interface Transport {
@@ -283,7 +377,11 @@ export interface Transport {
  * @example Usage
  * ```ts
  * import { formatAddress } from "./transport.ts";
- * formatAddress({ hostname: "127.0.0.1", port: 5001 }); // "127.0.0.1:5001"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatAddress({ hostname: "127.0.0.1", port: 5001 }), "127.0.0.1:5001");
+ * assert.equal(formatAddress({ hostname: "::1", port: 5001 }), "[::1]:5001");
+ * assert.equal(formatAddress({ path: "/tmp/oneline.sock" }), "/tmp/oneline.sock");
  * ```
  */
 export function formatAddress(address: Address | Endpoint): string {

@@ -9,6 +9,7 @@ import type { LineSplitterOptions } from "./types.ts";
 import { checkPositiveInteger } from "../_util/option_checks.ts";
 
 const CR = 0x0d;
+const NO_BYTES = new Uint8Array(0);
 
 /** Receives a line as bytes[start, end); `tooLong` when it was cut at the cap. */
 export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void;
@@ -47,7 +48,7 @@ export class RangeSplitter {
    */
   constructor(options: LineSplitterOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    checkPositiveInteger(this.#maxLineBytes, "maxLineBytes");
+    checkPositiveInteger(this.#maxLineBytes, "options.maxLineBytes");
     this.#keepCR = options.keepCR ?? false;
   }
 
@@ -88,6 +89,17 @@ export class RangeSplitter {
       start = lf + 1;
     }
     this.#keep(chunk, start, chunk.length);
+  }
+
+  /**
+   * Ends the stream: hands out the incomplete last line, if there is one, as
+   * if an LF ended it (a CR at its end is dropped, the cap applies), and
+   * starts afresh.
+   *
+   * @param sink Called once if a line was pending.
+   */
+  flushRanges(sink: RangeSink): void {
+    if (this.#carryLength > 0) this.#finishCarried(NO_BYTES, 0, 0, sink);
   }
 
   /**

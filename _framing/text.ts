@@ -5,6 +5,7 @@
  */
 
 import type { Line } from "./types.ts";
+import { describeValue } from "../_util/option_checks.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
@@ -155,7 +156,7 @@ export function toLine(raw: Uint8Array, tooLong: boolean): Line {
  */
 export function checkSingleLine(text: string, what: string): string {
   if (typeof text !== "string") {
-    throw new TypeError(`${what} must be a string, got ${typeof text}`);
+    throw new TypeError(`${what} must be a string, got ${describeValue(text)}`);
   }
   // indexOf beats a /[\r\n]/ test on long lines.
   if (text.indexOf("\n") !== -1 || text.indexOf("\r") !== -1) {

@@ -40,22 +40,35 @@ export const LF = 0x0a;
  *
  * @example
  * ```ts
+ * import { LineSplitter } from "../framing.ts";
  * import type { InvalidReason } from "../framing.ts";
- * const reason: InvalidReason = "decode";
+ * import { toLine } from "./text.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const reasons: (InvalidReason | undefined)[] = [];
+ * const splitter = new LineSplitter({ maxLineBytes: 4 });
+ * const bytes = new Uint8Array([0x6f, 0x6b, 0x0a, 0xff, 0x0a, 0x61, 0x62, 0x63, 0x64, 0x65, 0x0a]);
+ * splitter.split(bytes, (raw, tooLong) => reasons.push(toLine(raw, tooLong).reason));
+ * assert.deepEqual(reasons, [undefined, "decode", "too_long"]);
  * ```
  */
 export type InvalidReason = "decode" | "too_long";
 
 /**
- * Options of `LineSplitter` and `LineStream`.
+ * Options of `LineSplitter` and `LineStream` (see also {@linkcode LineStreamOptions}).
  *
  * @example Accept lines of up to 1 KiB and keep CRs
  * ```ts
  * import { LineSplitter } from "../framing.ts";
  * import type { LineSplitterOptions } from "../framing.ts";
  *
+ * import assert from "node:assert/strict";
+ *
  * const options: LineSplitterOptions = { maxLineBytes: 1024, keepCR: true };
  * const splitter = new LineSplitter(options);
+ * const lines: number[] = [];
+ * splitter.split(new TextEncoder().encode("ping\r\n"), (bytes) => lines.push(bytes.length));
+ * assert.deepEqual(lines, [5]); // "ping" and its CR
  * ```
  */
 export interface LineSplitterOptions {
@@ -77,6 +90,39 @@ export interface LineSplitterOptions {
 }
 
 /**
+ * Options of `LineStream`: those of `LineSplitter`, and what to do with a
+ * last line that the stream ends without an LF.
+ *
+ * @example Read a protocol stream strictly: a line needs its LF
+ * ```ts
+ * import { LineStream } from "../framing.ts";
+ * import type { LineStreamOptions } from "../framing.ts";
+ *
+ * import assert from "node:assert/strict";
+ *
+ * const options: LineStreamOptions = { maxLineBytes: 1024, finalLine: "drop" };
+ * const bytes = new TextEncoder().encode("ping\ncut off");
+ * const texts: string[] = [];
+ * for await (const line of ReadableStream.from([bytes]).pipeThrough(new LineStream(options))) {
+ *   texts.push(line.text);
+ * }
+ * assert.deepEqual(texts, ["ping"]);
+ * ```
+ */
+export interface LineStreamOptions extends LineSplitterOptions {
+  /**
+   * A last line without an LF when the stream ends: `"emit"` hands it out as
+   * if an LF ended it (as `TextLineStream` and `node:readline` do, so a file
+   * or a device's output loses no text); `"drop"` discards it, for a protocol
+   * where a line only counts once its LF has arrived (a peer cut off
+   * mid-line).
+   *
+   * @default {"emit"}
+   */
+  finalLine?: "emit" | "drop";
+}
+
+/**
  * Receives each complete line found by `LineSplitter.split`.
  *
  * @param bytes The line without its LF (and without a dropped CR).
@@ -87,8 +133,12 @@ export interface LineSplitterOptions {
  * import { LineSplitter } from "../framing.ts";
  * import type { LineSink } from "../framing.ts";
  *
- * const print: LineSink = (bytes, tooLong) => console.log(bytes.length, tooLong);
- * new LineSplitter().split(new TextEncoder().encode("ping\n"), print); // 4 false
+ * import assert from "node:assert/strict";
+ *
+ * const seen: [number, boolean][] = [];
+ * const sink: LineSink = (bytes, tooLong) => seen.push([bytes.length, tooLong]);
+ * new LineSplitter({ maxLineBytes: 3 }).split(new TextEncoder().encode("ping\nok\n"), sink);
+ * assert.deepEqual(seen, [[3, true], [2, false]]);
  * ```
  */
 export type LineSink = (bytes: Uint8Array, tooLong: boolean) => void;
@@ -100,7 +150,21 @@ export type LineSink = (bytes: Uint8Array, tooLong: boolean) => void;
  * ```ts
  * import type { Line } from "../framing.ts";
  *
- * const line: Line = { text: "a", raw: new Uint8Array([0x61, 0xff]), invalid: true, reason: "decode" };
+ * import { LineStream } from "../framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new Uint8Array([0x61, 0xff, 0x0a]); // "a", a byte that is not UTF-8, LF
+ * const lines: Line[] = [];
+ * for await (const line of ReadableStream.from([bytes]).pipeThrough(new LineStream())) {
+ *   lines.push(line);
+ * }
+ * const expected: Line = {
+ *   text: "a",
+ *   raw: new Uint8Array([0x61, 0xff]),
+ *   invalid: true,
+ *   reason: "decode",
+ * };
+ * assert.deepEqual(lines, [expected]);
  * ```
  */
 export interface Line {

@@ -26,7 +26,38 @@ describe("response buffer", () => {
     assert.equal(text(buffer.take()), "next\n");
     // After two takes the first array is used again: the first view is no longer valid then.
     buffer.appendLine("third");
-    assert.equal(text(buffer.take()), "third\n");
+    const third = buffer.take();
+    assert.equal(text(third), "third\n");
+    assert.equal(third.buffer, first.buffer, "no new array per take");
+  });
+
+  test("SRS-010 a line of 3-byte characters that just misses the room left still gets its LF", () => {
+    const buffer = new ResponseBuffer();
+    buffer.appendLine("");
+    // 1 + 85 * 3 = 256 bytes, the first array's size: the LF needs one more.
+    buffer.appendLine("✓".repeat(85));
+    assert.equal(text(buffer.take()), `\n${"✓".repeat(85)}\n`);
+  });
+
+  test("SRS-040 the array doubles as a batch grows, and only when it must", () => {
+    const buffer = new ResponseBuffer();
+    const pong = new TextEncoder().encode("pong\n");
+    for (let i = 0; i < 100; i++) buffer.appendBytes(pong);
+    const taken = buffer.take();
+    assert.equal(taken.length, 500);
+    assert.equal(taken.buffer.byteLength, 512, "doubled from 256, not grown per append");
+  });
+
+  test("SRS-040 a buffer of exactly 1 MiB is kept for reuse", () => {
+    const buffer = new ResponseBuffer();
+    const kib = new Uint8Array(1024).fill(0x61);
+    for (let i = 0; i < 1024; i++) buffer.appendBytes(kib);
+    const mib = buffer.take();
+    assert.equal(mib.buffer.byteLength, 1024 * 1024);
+    buffer.appendLine("a");
+    buffer.take();
+    buffer.appendLine("b");
+    assert.equal(buffer.take().buffer, mib.buffer);
   });
 
   test("SRS-040 a buffer grown past 1 MiB is not kept for the next lines", () => {

@@ -18,7 +18,13 @@ import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
 
-/** How a session ended. */
+/**
+ * Why a client's turn ended: it closed or vanished (`"closed"`), it sent
+ * `disconnect` or `shutdown`, it made no progress for `idleTimeout`
+ * (`"idle"`), its handler ran out of `handlerTimeout`, it sent a line over the
+ * cap under `lineTooLong: "close"`, the server was closed (`"stopped"`), or
+ * the server's `shutdown()` let its command finish (`"server shutdown"`).
+ */
 export type SessionEnd =
   | "closed"
   | "disconnect"
@@ -26,7 +32,16 @@ export type SessionEnd =
   | "idle"
   | "handler timeout"
   | "line too long"
-  | "stopped";
+  | "stopped"
+  | "server shutdown";
+
+/** What the server learns from a session as it runs. */
+export interface SessionObserver {
+  /** Each command received, built-ins included; when set, every line is decoded for it. */
+  command?(text: string): void;
+  /** A command whose handler failed (threw, rejected, answered wrongly or timed out). */
+  failed(error: unknown): void;
+}
 
 /** The server's settings that a session follows. */
 export interface SessionSettings {
@@ -43,11 +58,10 @@ export interface SessionSettings {
   maxPendingBytes: number;
   lineTooLong: "handler" | "close";
   onError: ((error: unknown, command: string) => HandlerResult) | undefined;
+  /** How long a client the server disconnects may take to read its last answers and close. */
+  closeTimeout: number;
 }
 
-// How long a departing client may take to close after the server's end of
-// stream; the next client waits at most this long.
-const LINGER_MS = 1000;
 const DONE = Promise.resolve();
 // The built-in answered on the hot path (see Session.#answeredAtOnce).
 const FAST_BUILTIN = BUILTINS[0];
@@ -63,6 +77,15 @@ function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
 export class Session {
   readonly #connection: Connection;
   readonly #settings: SessionSettings;
+  readonly #observer: SessionObserver;
+  // Whether every line is logged or reported, which the ping fast path would skip.
+  readonly #everyLine: boolean;
+  #commands = 0;
+  // Set by finish(): the exchange ends after the command under way.
+  #finishing = false;
+  // Whether the exchange waits for the client's next bytes, with no command under way.
+  #awaitingRead = false;
+  #finishTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #peer: string;
   // Made on the first handler call: sessions that only ping never need one, and aborting one
   // costs a DOMException with a stack trace on every close.
@@ -73,6 +96,7 @@ export class Session {
   readonly #batch = new LineBatch();
   readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
     this.#gotLine = true;
+    this.#commands++;
     if (!this.#answeredAtOnce(bytes, start, end, tooLong)) {
       this.#batch.push(bytes, start, end, tooLong);
     }
@@ -93,9 +117,11 @@ export class Session {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #gotLine = false;
 
-  constructor(connection: Connection, settings: SessionSettings) {
+  constructor(connection: Connection, settings: SessionSettings, observer: SessionObserver) {
     this.#connection = connection;
     this.#settings = settings;
+    this.#observer = observer;
+    this.#everyLine = settings.verbose || observer.command !== undefined;
     this.#peer = formatAddress(connection.remoteAddr);
     this.#splitter = new RangeSplitter({
       maxLineBytes: settings.maxLineBytes,
@@ -112,6 +138,29 @@ export class Session {
   /** The client's address, for logs. */
   get peer(): string {
     return this.#peer;
+  }
+
+  /** How many commands (lines) the client has sent so far, built-ins included. */
+  get commands(): number {
+    return this.#commands;
+  }
+
+  /**
+   * Ends the session once the command under way, if any, has finished and
+   * its answers are written; the commands after it are not served. With none
+   * under way the client is sent its end of stream at once. Either way the
+   * connection then closes politely, within `closeTimeout`.
+   */
+  finish(): void {
+    if (this.#finishing || this.#end !== undefined) return;
+    this.#finishing = true;
+    if (!this.#awaitingRead) return;
+    // The pending read ends when the client closes (or sends more, which is dropped).
+    this.#connection.closeWrite();
+    this.#finishTimer = setTimeout(
+      () => this.stop("server shutdown"),
+      this.#settings.closeTimeout,
+    );
   }
 
   /**
@@ -146,7 +195,7 @@ export class Session {
 
   /**
    * Resolves once the connection is closed: at once after a client left, and
-   * within about a second after the server ended the session.
+   * within `closeTimeout` after the server ended the session.
    *
    * @returns A promise of the close.
    */
@@ -155,12 +204,12 @@ export class Session {
   }
 
   // Ends the connection politely: an end of stream first, then the client's
-  // last bytes read and dropped until it closes, for at most LINGER_MS.
+  // last bytes read and dropped until it closes, for at most closeTimeout.
   // Closing with its bytes unread would make the kernel send a reset, which
   // can make the client drop responses it has not read yet.
   async #linger(): Promise<void> {
     await this.#connection.closeWrite();
-    const timer = setTimeout(() => this.#connection.close(), LINGER_MS);
+    const timer = setTimeout(() => this.#connection.close(), this.#settings.closeTimeout);
     while (await this.#read() !== null) {
       // Dropped: nothing after the end is served.
     }
@@ -177,6 +226,7 @@ export class Session {
     if (this.#end !== undefined) return;
     this.#end = reason;
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#finishTimer);
     this.#aborter?.abort();
     this.#connection.close();
   }
@@ -216,13 +266,13 @@ export class Session {
   // turned off) is answered as its line is found, when that changes nothing
   // a client could see. That
   // holds while no line of this read waits before it (answers stay in
-  // order), nothing is logged (verbose logs every line), the line is whole,
+  // order), no line is logged or reported (then every line is), the line is whole,
   // and the responses are under maxPendingBytes (backpressure is checked
   // once per line in #exchange).
   #answeredAtOnce(bytes: Uint8Array, start: number, end: number, tooLong: boolean): boolean {
     const fast = FAST_BUILTIN;
     if (
-      this.#batch.length !== 0 || tooLong || this.#settings.verbose ||
+      this.#batch.length !== 0 || tooLong || this.#everyLine ||
       this.#responses.length >= this.#settings.maxPendingBytes ||
       !isBuiltin(fast, bytes, start, end)
     ) return false;
@@ -232,14 +282,18 @@ export class Session {
 
   async #exchange(): Promise<SessionEnd> {
     const batch = this.#batch;
-    for (;;) {
+    while (!this.#finishing) {
+      this.#awaitingRead = true;
       const chunk = await this.#read();
-      if (chunk === null) return "closed";
+      this.#awaitingRead = false;
+      if (chunk === null) return this.#finishing ? "server shutdown" : "closed";
+      if (this.#finishing) break;
       const ascii = this.#split(chunk);
       for (let i = 0; i < batch.length; i++) {
         const serving = this.#serveLine(i, chunk, ascii);
         const end = serving === undefined ? undefined : await serving;
         if (end !== undefined) return end;
+        if (this.#finishing) break;
         if (this.#responses.length >= this.#settings.maxPendingBytes) await this.#flush();
       }
       if (this.#settings.lineTooLong === "close" && this.#splitter.overflowing) {
@@ -247,6 +301,7 @@ export class Session {
       }
       await this.#flush();
     }
+    return "server shutdown";
   }
 
   // Splits a read into the batch, answering pings at once where it may.
@@ -278,7 +333,11 @@ export class Session {
     const start = starts[i];
     const end = ends[i];
     const { verbose, log } = this.#settings;
-    if (verbose) log(`${this.#peer} < ${decodeLine(source.subarray(start, end)).text}`);
+    if (this.#everyLine) {
+      const text = decodeLine(source.subarray(start, end)).text;
+      if (verbose) log(`${this.#peer} < ${text}`);
+      this.#observer.command?.(text);
+    }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     const builtin = tooLong[i]
       ? undefined
@@ -440,8 +499,11 @@ export class Session {
             `handler did not settle within ${handlerTimeout} ms on ${JSON.stringify(text)}`,
           );
           // What it sent so far, and what onError answers, still go out, then the connection
-          // closes; a client that does not take them within LINGER_MS is cut off.
-          const cutOff = setTimeout(() => this.stop("handler timeout"), LINGER_MS);
+          // closes; a client that does not take them within closeTimeout is cut off.
+          const cutOff = setTimeout(
+            () => this.stop("handler timeout"),
+            this.#settings.closeTimeout,
+          );
           this.#flush().catch(() => {}).then(() => {
             clearTimeout(cutOff);
             finish("handler timeout");
@@ -478,6 +540,7 @@ export class Session {
   #failed(command: string, error: unknown, message: string): void {
     const { logError, onError } = this.#settings;
     logError(message, error);
+    this.#observer.failed(error);
     if (onError === undefined) return;
     let answer: HandlerResult;
     try {

@@ -43,6 +43,11 @@ export class AcceptQueue<T> {
     this.#limits = limits;
   }
 
+  /** How many connections wait to be taken. */
+  get length(): number {
+    return this.#items.length;
+  }
+
   /** Whether {@linkcode AcceptQueue.close} has been called. */
   get closed(): boolean {
     return this.#closed;

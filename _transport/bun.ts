@@ -49,8 +49,9 @@ interface BunSocketHandler {
 }
 
 interface BunTcpListener {
-  readonly hostname: string;
   readonly port: number;
+  // Fills `out` with the bound address; `hostname` only echoes the name asked for.
+  getsockname(out: { address?: string }): void;
   stop(closeActiveConnections?: boolean): void;
 }
 
@@ -199,6 +200,10 @@ class BunListener implements Listener {
   // first read, and leave the queue if they go while they wait.
   readonly #queue: AcceptQueue<BunConnection>;
 
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
   constructor(endpoint: { hostname: string; port: number }, limits: ListenLimits) {
     this.#queue = new AcceptQueue(limits);
     this.#listener = bun.listen({
@@ -217,7 +222,11 @@ class BunListener implements Listener {
         connection.watch().then(() => this.#queue.remove(connection));
       }),
     });
-    this.addr = { transport: "tcp", hostname: endpoint.hostname, port: this.#listener.port };
+    // The numeric address bound, as Deno and node:net report it ("localhost"
+    // binds 127.0.0.1); Bun's own node:net reads it the same way.
+    const bound: { address?: string } = {};
+    this.#listener.getsockname(bound);
+    this.addr = { transport: "tcp", hostname: bound.address!, port: this.#listener.port };
   }
 
   accept(): Promise<Connection | null> {

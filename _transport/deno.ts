@@ -206,6 +206,10 @@ class DenoListener implements Listener {
   // Ends once no accept is pending any more, when the address is free.
   readonly #accepting: Promise<void>;
 
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
   constructor(listener: Deno.Listener, path: string | undefined, limits: ListenLimits) {
     this.#listener = listener;
     this.#queue = new AcceptQueue(limits);

@@ -87,6 +87,10 @@ class NodeListener implements Listener {
   readonly #handshaking = new Set<net.Socket>();
   readonly #closed = Promise.withResolvers<void>();
 
+  get waiting(): number {
+    return this.#queue.length + this.#handshaking.size;
+  }
+
   constructor(server: net.Server, path: string | undefined, limits: ListenLimits) {
     this.#server = server;
     this.#path = path;

@@ -24,12 +24,13 @@ export interface PausableSocket {
  * @example
  * ```ts
  * import { ReadQueue } from "./read_queue.ts";
+ * import assert from "node:assert/strict";
  *
  * const queue = new ReadQueue({ pause() {}, resume() {} });
  * queue.push(new Uint8Array([104, 105]));
  * queue.end();
- * await queue.read(); // Uint8Array [104, 105]
- * await queue.read(); // null
+ * assert.deepEqual(await queue.read(), new Uint8Array([104, 105]));
+ * assert.equal(await queue.read(), null);
  * ```
  */
 export class ReadQueue {

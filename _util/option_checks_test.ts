@@ -1,23 +1,42 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { checkEndpointOptions, checkMilliseconds, checkPositiveInteger } from "./option_checks.ts";
+import {
+  checkBoolean,
+  checkEndpointOptions,
+  checkKnownKeys,
+  checkMilliseconds,
+  checkPositiveInteger,
+  describeValue,
+} from "./option_checks.ts";
 
 describe("option checks", () => {
-  test("SRS-001 SRS-002 endpoints: types, the port's range by side, a path, TLS over TCP only", () => {
+  test("SRS-001 SRS-002 SRS-092 endpoints: types, the port's range by side, a path alone, TLS over TCP only", () => {
     const cases: [Record<string, unknown>, 0 | 1, string, string][] = [
-      [{ hostname: 1 }, 0, "TypeError", "options.hostname must be a string, got number"],
-      [{ port: "5001" }, 0, "TypeError", "options.port must be an integer, got 5001"],
+      [{ hostname: 1 }, 0, "TypeError", "options.hostname must be a string, got 1"],
+      [{ port: "5001" }, 0, "TypeError", 'options.port must be an integer, got "5001" (a string)'],
       [{ port: 1.5 }, 0, "TypeError", "options.port must be an integer, got 1.5"],
       [{ port: -1 }, 0, "RangeError", "options.port must be from 0 to 65535, got -1"],
       [{ port: 0 }, 1, "RangeError", "options.port must be from 1 to 65535, got 0"],
       [{ port: 65536 }, 0, "RangeError", "options.port must be from 0 to 65535, got 65536"],
-      [{ path: "" }, 0, "TypeError", "options.path must be a non-empty string, got "],
+      [{ path: "" }, 0, "TypeError", 'options.path must be a non-empty string, got "" (a string)'],
       [{ path: 7 }, 0, "TypeError", "options.path must be a non-empty string, got 7"],
       [
         { path: "/x", tls: {} },
         0,
         "TypeError",
-        "TLS works over TCP only, not over a Unix socket path (options.path)",
+        "options.path cannot be combined with options.tls (TLS runs over TCP only)",
+      ],
+      [
+        { path: "/x", port: 0 },
+        0,
+        "TypeError",
+        "options.path cannot be combined with options.port (a Unix socket has no port)",
+      ],
+      [
+        { path: "/x", hostname: "::1" },
+        0,
+        "TypeError",
+        "options.path cannot be combined with options.hostname (a Unix socket has no hostname)",
       ],
     ];
     for (const [options, lowest, name, message] of cases) {
@@ -31,6 +50,7 @@ describe("option checks", () => {
         [{ port: 65535 }, 1],
         [{ hostname: "::1", port: 5001 }, 1],
         [{ path: "/tmp/x.sock" }, 1],
+        [{ path: "/tmp/x.sock", hostname: undefined, port: undefined, tls: undefined }, 1],
         [{ port: 5001, tls: {} }, 1],
       ] as [Record<string, unknown>, 0 | 1][]
     ) {
@@ -40,7 +60,7 @@ describe("option checks", () => {
 
   test("SRS-001 milliseconds: positive numbers, Infinity only where allowed", () => {
     const bad: [unknown, boolean, string, string][] = [
-      ["1", true, "TypeError", "t must be a number of milliseconds, got 1"],
+      ["1", true, "TypeError", 't must be a number of milliseconds, got "1" (a string)'],
       [NaN, true, "TypeError", "t must be a number of milliseconds, got NaN"],
       [0, true, "RangeError", "t must be positive, got 0"],
       [-5, true, "RangeError", "t must be positive, got -5"],
@@ -70,9 +90,73 @@ describe("option checks", () => {
     });
     assert.throws(() => checkPositiveInteger("3", "n"), {
       name: "TypeError",
-      message: "n must be an integer, got 3",
+      message: 'n must be an integer, got "3" (a string)',
     });
     assert.doesNotThrow(() => checkPositiveInteger(undefined, "n"));
     assert.doesNotThrow(() => checkPositiveInteger(1, "n"));
+  });
+
+  test("SRS-001 flags: true or false", () => {
+    assert.throws(() => checkBoolean("yes", "f"), {
+      name: "TypeError",
+      message: 'f must be true or false, got "yes" (a string)',
+    });
+    assert.throws(() => checkBoolean(0, "f"), {
+      name: "TypeError",
+      message: "f must be true or false, got 0",
+    });
+    for (const value of [undefined, true, false]) {
+      assert.doesNotThrow(() => checkBoolean(value, "f"));
+    }
+  });
+
+  test("SRS-090 a wrong value is shown as it is: numbers plain, strings quoted, other types by name", () => {
+    const cases: [unknown, string][] = [
+      [5001, "5001"],
+      [-1.5, "-1.5"],
+      [NaN, "NaN"],
+      [Infinity, "Infinity"],
+      ["5001", '"5001" (a string)'],
+      ["", '"" (a string)'],
+      ['a "b"\n', '"a \\"b\\"\\n" (a string)'],
+      [null, "null"],
+      [undefined, "undefined"],
+      [true, "a boolean"],
+      [5n, "a bigint"],
+      [Symbol("s"), "a symbol"],
+      [() => 1, "a function"],
+      [[1], "an array"],
+      [{}, "an object"],
+      [new AbortController(), "an object"],
+    ];
+    for (const [value, shown] of cases) assert.equal(describeValue(value), shown);
+  });
+
+  test("SRS-091 unknown keys: named, with the nearest known key when one is near", () => {
+    const known = { hostname: true, port: true, maxLineBytes: true, keepCR: true } as const;
+    const cases: [object, string][] = [
+      [{ prot: 1 }, "options.prot is not an option (did you mean port?)"], // a swap is one edit
+      [{ porte: 1 }, "options.porte is not an option (did you mean port?)"],
+      [{ HOSTNAME: "a" }, "options.HOSTNAME is not an option (did you mean hostname?)"],
+      [{ maxLineByte: 1 }, "options.maxLineByte is not an option (did you mean maxLineBytes?)"],
+      [{ keepcr: true }, "options.keepcr is not an option (did you mean keepCR?)"],
+      [{ pt: 1 }, "options.pt is not an option"], // two edits from port: too far for two letters
+      [{ host: "a" }, "options.host is not an option"],
+      [{ port: 1, colour: "red" }, "options.colour is not an option"],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => checkKnownKeys(options, known, "options"), {
+        name: "TypeError",
+        message,
+      });
+    }
+    assert.throws(() => checkKnownKeys({ x: 1 }, known, "options.tls"), {
+      name: "TypeError",
+      message: "options.tls.x is not an option",
+    });
+    // Only the object's own keys count, not inherited ones.
+    assert.doesNotThrow(() => checkKnownKeys(Object.create({ prot: 1 }), known, "options"));
+    assert.doesNotThrow(() => checkKnownKeys({ port: 1, keepCR: undefined }, known, "options"));
+    assert.doesNotThrow(() => checkKnownKeys({}, known, "options"));
   });
 });

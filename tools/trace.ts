@@ -41,6 +41,8 @@ export const GROUPS = [
   "hardening",
   "security",
   "cli",
+  "docs",
+  "operations",
 ] as const;
 
 /** The results of one runtime's run of the suite. */

@@ -1,0 +1,899 @@
+// The session driven through an in-memory connection: what goes on the wire, in
+// which writes and in what order, what is logged, and how the session ends.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Session } from "./session.ts";
+import type { SessionObserver, SessionSettings } from "./session.ts";
+import { BUILTINS } from "./builtins.ts";
+import { ConnectionClosedError, TimeoutError, UnsolicitedResponseError } from "../errors.ts";
+import type { HandlerContext } from "../handler.ts";
+import type { Address, Connection } from "../transport.ts";
+
+const PEER = "192.0.2.1:4000";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The client's side of an in-memory connection, and what the session did to it. */
+class FakeConnection implements Connection {
+  readonly remoteAddr: Address = { transport: "tcp", hostname: "192.0.2.1", port: 4000 };
+  /** Each write the session made, as text, in order. */
+  readonly writes: string[] = [];
+  /** What the session did, in order: `closeWrite`, `close`. */
+  readonly events: string[] = [];
+  /** While set, writes wait for it: a client that does not read. */
+  hold: Promise<void> | undefined;
+  /** Reads made so far. */
+  reads = 0;
+  #chunks: (Uint8Array | null)[] = [];
+  #reader: ((chunk: Uint8Array | null) => void) | undefined;
+  #closed = false;
+  #ended = false;
+  #failWrites = false;
+  #gone: () => void = () => {};
+  readonly #goneOnce = new Promise<void>((resolve) => this.#gone = resolve);
+  #wake: (() => void) | undefined;
+
+  /** Everything written, as one text. */
+  get wire(): string {
+    return this.writes.join("");
+  }
+
+  /** The client sends bytes (one read for the session). */
+  send(data: string | Uint8Array): void {
+    this.#push(typeof data === "string" ? encoder.encode(data) : data);
+  }
+
+  /** The client ends its side. */
+  end(): void {
+    this.#push(null);
+  }
+
+  /** The client resets: writes fail from now on and the connection is gone. */
+  reset(): void {
+    this.#failWrites = true;
+    this.#gone();
+    this.#push(null);
+  }
+
+  #push(chunk: Uint8Array | null): void {
+    if (chunk === null) this.#ended = true;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (reader) reader(chunk);
+    else this.#chunks.push(chunk);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Waits until `done` holds, after a write or a close; fails after 2 s. */
+  async until(done: () => boolean): Promise<void> {
+    const deadline = Date.now() + 2000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out; wrote ${JSON.stringify(this.wire)}`);
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  read(): Promise<Uint8Array | null> {
+    this.reads++;
+    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
+    if (this.#ended || this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#reader = resolve);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.#failWrites || this.#closed) throw new ConnectionClosedError("gone");
+    this.writes.push(decoder.decode(data));
+    this.#notify();
+    // A held write fails once the connection is closed, as a real one does.
+    await Promise.race([this.hold, this.#goneOnce]);
+    if (this.#closed) throw new ConnectionClosedError("closed while writing");
+  }
+
+  closeWrite(): Promise<void> {
+    this.events.push("closeWrite");
+    this.#notify();
+    return Promise.resolve();
+  }
+
+  watch(): Promise<void> {
+    return this.#goneOnce;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.events.push("close");
+    this.#gone();
+    this.#push(null);
+    this.#notify();
+  }
+}
+
+/** A connection that offers transient reads, as the Deno transport does. */
+class TransientConnection extends FakeConnection {
+  transientReads = 0;
+  readTransient(): Promise<Uint8Array | null> {
+    this.transientReads++;
+    return super.read();
+  }
+}
+
+interface Started {
+  connection: FakeConnection;
+  session: Session;
+  run: Promise<string>;
+  logs: string[];
+  errors: { message: string; error: unknown }[];
+  /** What the observer was told of failures. */
+  failures: unknown[];
+}
+
+function start(
+  options: Partial<SessionSettings> = {},
+  connection: FakeConnection = new FakeConnection(),
+  observer: Partial<SessionObserver> = {},
+): Started {
+  const logs: string[] = [];
+  const errors: { message: string; error: unknown }[] = [];
+  const failures: unknown[] = [];
+  const session = new Session(connection, {
+    handler: (command) => `echo:${command}`,
+    log: (message) => logs.push(message),
+    logError: (message, error) => errors.push({ message, error }),
+    verbose: false,
+    maxLineBytes: 64,
+    keepCR: false,
+    builtins: BUILTINS,
+    idleTimeout: undefined,
+    handlerTimeout: undefined,
+    maxPendingBytes: 1024 * 1024,
+    lineTooLong: "handler",
+    onError: undefined,
+    closeTimeout: 1000,
+    ...options,
+  }, { failed: (error) => failures.push(error), ...observer });
+  return { connection, session, run: session.run(), logs, errors, failures };
+}
+
+/** A promise with its resolve, for a handler that settles when the test says. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => (resolve = res, reject = rej));
+  return { promise, resolve, reject };
+}
+
+describe("session: lines and answers", () => {
+  test("SRS-004 SRS-010 SRS-018 built-ins and handler answers keep the order of the lines, one write per read", async () => {
+    const { connection, session, run } = start();
+    assert.equal(session.peer, PEER);
+    connection.send("a\nping\nb\n");
+    await connection.until(() => connection.writes.length === 1);
+    connection.send("ping\nping\nc\n");
+    await connection.until(() => connection.writes.length === 2);
+    assert.deepEqual(connection.writes, ["echo:a\npong\necho:b\n", "pong\npong\necho:c\n"]);
+    connection.end();
+    assert.equal(await run, "closed");
+    await session.closed;
+    assert.deepEqual(connection.events, ["close"], "a client that left gets no end of stream");
+  });
+
+  test("SRS-009 SRS-016 a line over two reads is one line; a CR before the LF is dropped", async () => {
+    const seen: string[] = [];
+    const { connection, run } = start({
+      handler: (command, context) => {
+        seen.push(`${command}:${context.reason}`);
+        return "ok";
+      },
+    });
+    connection.send("pi");
+    connection.send("ng\r\nx");
+    connection.send("y\r\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "pong\nok\n");
+    assert.deepEqual(seen, ["xy:undefined"]);
+  });
+
+  test("SRS-004 SRS-017 a ping cut by the line cap is no ping: the handler gets it, flagged", async () => {
+    const seen: unknown[] = [];
+    const { connection, run } = start({
+      maxLineBytes: 4,
+      handler: (command, context) => {
+        seen.push([command, context.invalid, context.reason, decoder.decode(context.raw)]);
+        return "h";
+      },
+    });
+    connection.send("pingpong\nping\n");
+    connection.send("pingx");
+    connection.send("\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "h\npong\nh\n");
+    assert.deepEqual(seen, [["ping", true, "too_long", "ping"], [
+      "ping",
+      true,
+      "too_long",
+      "ping",
+    ]]);
+  });
+
+  test("SRS-007 a line that is not UTF-8 reaches the handler flagged, its bad bytes dropped", async () => {
+    const seen: unknown[] = [];
+    const { connection, run } = start({
+      handler: (command, context) => {
+        seen.push([command, context.reason, [...context.raw]]);
+        return undefined;
+      },
+    });
+    connection.send(new Uint8Array([0x61, 0xff, 0x0a, 0xc3, 0xa9, 0x0a]));
+    connection.send(new Uint8Array([0x62, 0xc3]));
+    connection.send(new Uint8Array([0x0a]));
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(seen, [
+      ["a", "decode", [0x61, 0xff]],
+      ["é", undefined, [0xc3, 0xa9]],
+      ["b", "decode", [0x62, 0xc3]],
+    ]);
+    assert.equal(connection.wire, "");
+  });
+
+  test("SRS-008 SRS-021 a handler answers nothing, one line or several; its sends come first", async () => {
+    const { connection, run } = start({
+      handler: (command, context) => {
+        if (command === "none") return null;
+        if (command === "many") return ["1", "2"];
+        context.send("sent");
+        return "returned";
+      },
+    });
+    connection.send("none\nmany\none\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.writes, ["1\n2\nsent\nreturned\n"]);
+  });
+
+  test("SRS-008 the handler gets the peer, and a signal aborted when the session ends", async () => {
+    let context: HandlerContext | undefined;
+    const { connection, run } = start({
+      handler: (_command, ctx) => {
+        context = ctx;
+        return "ok";
+      },
+    });
+    connection.send("x\ndisconnect\n");
+    assert.equal(await run, "disconnect");
+    assert.deepEqual(context!.remoteAddr, connection.remoteAddr);
+    assert.equal(context!.signal.aborted, true);
+    assert.equal(connection.wire, "ok\n");
+  });
+
+  test("SRS-046 a built-in turned off goes to the handler", async () => {
+    const { connection, run } = start({ builtins: BUILTINS.slice(0, 1) });
+    connection.send("disconnect\nshutdown\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "echo:disconnect\necho:shutdown\n");
+  });
+
+  test("SRS-010 transient reads are used where the transport has them", async () => {
+    const { connection, run } = start({}, new TransientConnection());
+    connection.send("ping\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "pong\n");
+    assert.equal((connection as TransientConnection).transientReads, 2);
+    assert.equal(connection.reads, 2);
+  });
+});
+
+describe("session: how it ends", () => {
+  test("SRS-005 disconnect writes the answers before it, ends the stream, and drops what follows", async () => {
+    const seen: string[] = [];
+    const { connection, session, run } = start({
+      handler: (command) => (seen.push(command), `echo:${command}`),
+    });
+    connection.send("a\nping\ndisconnect\nb\n");
+    assert.equal(await run, "disconnect");
+    assert.equal(connection.wire, "echo:a\npong\n");
+    await connection.until(() => connection.events.length > 0);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    connection.send("c\n");
+    connection.end();
+    await session.closed;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+    assert.deepEqual(seen, ["a"]);
+    assert.equal(connection.wire, "echo:a\npong\n");
+  });
+
+  test("SRS-006 shutdown ends the session the same way", async () => {
+    const { connection, session, run } = start();
+    connection.send("a\nshutdown\n");
+    assert.equal(await run, "shutdown");
+    connection.end();
+    await session.closed;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+    assert.equal(connection.wire, "echo:a\n");
+  });
+
+  test("SRS-019 a client that never closes after disconnect is closed after closeTimeout", async () => {
+    const { connection, session, run } = start({ closeTimeout: 30 });
+    connection.send("disconnect\n");
+    assert.equal(await run, "disconnect");
+    let closed = false;
+    const closing = session.closed.then(() => closed = true);
+    await connection.until(() => connection.events.length > 0);
+    assert.equal(closed, false);
+    await closing;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
+  test("SRS-027 stop() ends the session at once; the first reason is the one reported", async () => {
+    const { connection, session, run } = start();
+    connection.send("a\n");
+    await connection.until(() => connection.writes.length === 1);
+    session.stop("stopped");
+    session.stop("idle");
+    assert.equal(await run, "stopped");
+    await session.closed;
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
+  test("SRS-019 a write to a client that reset ends the session as closed, logged when verbose", async () => {
+    const { connection, run, logs } = start({ verbose: true });
+    connection.send("a\n");
+    // The reset comes before the answer is written: the write fails.
+    connection.reset();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.events, ["close"]);
+    assert.equal(logs.at(-1), `${PEER} failed: ConnectionClosedError: gone`);
+  });
+
+  test("SRS-043 lineTooLong close: a whole line over the cap is answered with an error, then the end", async () => {
+    const { connection, run } = start({ lineTooLong: "close", maxLineBytes: 8 });
+    connection.send(`a\n${"x".repeat(9)}\nb\n`);
+    assert.equal(await run, "line too long");
+    assert.equal(connection.wire, "echo:a\nerror - line too long (over 8 bytes)\n");
+    await connection.until(() => connection.events.length > 0);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+  });
+
+  test("SRS-043 lineTooLong close: a line that outgrows the cap in the middle of a read is refused then", async () => {
+    const { connection, run } = start({ lineTooLong: "close", maxLineBytes: 8 });
+    connection.send(`a\n${"x".repeat(12)}`);
+    assert.equal(await run, "line too long");
+    assert.deepEqual(connection.writes, ["echo:a\nerror - line too long (over 8 bytes)\n"]);
+  });
+
+  test("SRS-043 lineTooLong close is not triggered by a line that fits the cap exactly", async () => {
+    const { connection, run } = start({ lineTooLong: "close", maxLineBytes: 8 });
+    connection.send("x".repeat(8));
+    connection.send("\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, `echo:${"x".repeat(8)}\n`);
+  });
+});
+
+describe("session: logs", () => {
+  test("SRS-045 verbose logs every line in and every line out, built-ins included", async () => {
+    const { connection, run, logs } = start({
+      verbose: true,
+      handler: (command, context) => {
+        context.send("s");
+        return command === "two" ? ["1", "2"] : "r";
+      },
+    });
+    connection.send("ping\ncmd\ntwo\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "pong\ns\nr\ns\n1\n2\n");
+    assert.deepEqual(logs, [
+      `${PEER} < ping`,
+      `${PEER} > pong`,
+      `${PEER} < cmd`,
+      `${PEER} > s`,
+      `${PEER} > r`,
+      `${PEER} < two`,
+      `${PEER} > s`,
+      `${PEER} > 1`,
+      `${PEER} > 2`,
+    ]);
+  });
+
+  test("SRS-045 without verbose nothing is logged", async () => {
+    const { connection, run, logs } = start();
+    connection.send("ping\ncmd\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(logs, []);
+  });
+});
+
+describe("session: failures and onError", () => {
+  test("SRS-020 a handler that throws is logged and the next line is served", async () => {
+    const boom = new Error("boom");
+    const { connection, run, errors } = start({
+      handler: (command) => {
+        if (command === "bad") throw boom;
+        return command;
+      },
+    });
+    connection.send("bad\ngood\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "good\n");
+    assert.deepEqual(errors, [{ message: 'handler failed on "bad"', error: boom }]);
+  });
+
+  test("SRS-072 onError answers for a handler that throws, rejects or answers wrongly", async () => {
+    const told: unknown[] = [];
+    const { connection, run, errors } = start({
+      handler: (command) => {
+        if (command === "throw") throw new Error("thrown");
+        if (command === "reject") return Promise.reject(new Error("rejected"));
+        if (command === "lf") return "a\nb";
+        return 42 as unknown as string[];
+      },
+      onError: (error, command) => {
+        told.push([command, (error as Error).message]);
+        return command === "lf" ? ["e1", "e2"] : `error:${command}`;
+      },
+    });
+    connection.send("throw\nreject\nlf\nnumber\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "error:throw\nerror:reject\ne1\ne2\nerror:number\n");
+    assert.deepEqual(told, [
+      ["throw", "thrown"],
+      ["reject", "rejected"],
+      ["lf", 'response must not contain CR or LF: "a\\nb"'],
+      ["number", "a handler must return a string, an array of strings or nothing"],
+    ]);
+    assert.deepEqual(errors.map((e) => e.message), [
+      'handler failed on "throw"',
+      'handler failed on "reject"',
+      'handler answered "lf" wrongly; nothing sent',
+      'handler answered "number" wrongly; nothing sent',
+    ]);
+  });
+
+  test("SRS-072 an onError that throws or answers wrongly sends nothing and is logged", async () => {
+    const failure = new Error("onError broke");
+    const { connection, run, errors } = start({
+      handler: (command) => {
+        throw new Error(command);
+      },
+      onError: (_error, command) => {
+        if (command === "a") throw failure;
+        if (command === "b") return ["ok", "x\ry"];
+        return "c\n";
+      },
+    });
+    connection.send("a\nb\nc\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "");
+    assert.deepEqual(errors.map((e) => e.message), [
+      'handler failed on "a"',
+      'onError failed on "a"',
+      'handler failed on "b"',
+      'onError answered "b" wrongly; nothing sent',
+      'handler failed on "c"',
+      'onError answered "c" wrongly; nothing sent',
+    ]);
+    assert.equal(errors[1].error, failure);
+    assert.ok(errors[3].error instanceof TypeError);
+  });
+
+  test("SRS-021 a send after the handler returned throws UnsolicitedResponseError", async () => {
+    let context: HandlerContext | undefined;
+    const { connection, run } = start({
+      handler: (_command, ctx) => {
+        context = ctx;
+        return "ok";
+      },
+    });
+    connection.send("x\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.throws(() => context!.send("late"), UnsolicitedResponseError);
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "ok\n");
+  });
+});
+
+describe("session: async handlers", () => {
+  test("SRS-029 earlier answers go out while an async handler runs; later lines wait for it", async () => {
+    const slow = deferred<string>();
+    const { connection, run } = start({
+      handler: (command) => command === "slow" ? slow.promise : `echo:${command}`,
+    });
+    connection.send("a\nslow\nping\nb\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.deepEqual(connection.writes, ["echo:a\n"]);
+    slow.resolve("done");
+    await connection.until(() => connection.wire === "echo:a\ndone\npong\necho:b\n");
+    assert.equal(connection.writes[0], "echo:a\n");
+    connection.end();
+    assert.equal(await run, "closed");
+  });
+
+  test("SRS-069 lines an async handler sends go out at once, those of one turn in one write", async () => {
+    const go = deferred<void>();
+    let context: HandlerContext | undefined;
+    const { connection, run } = start({
+      handler: async (_command, ctx) => {
+        context = ctx;
+        ctx.send("one");
+        ctx.send("two");
+        await go.promise;
+        ctx.send("three");
+        return "end";
+      },
+    });
+    connection.send("x\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.deepEqual(connection.writes, ["one\ntwo\n"]);
+    go.resolve();
+    await connection.until(() => connection.writes.length === 3);
+    assert.deepEqual(connection.writes, ["one\ntwo\n", "three\n", "end\n"]);
+    assert.throws(() => context!.send("late"), UnsolicitedResponseError);
+    connection.end();
+    assert.equal(await run, "closed");
+  });
+
+  test("SRS-069 a send over maxPendingBytes resolves only once the client took the bytes", async () => {
+    const release = deferred<void>();
+    const order: string[] = [];
+    const { connection, run } = start({
+      maxPendingBytes: 8,
+      handler: async (_command, ctx) => {
+        await ctx.send("1234567").then(() => order.push("under"));
+        // The first line is being written, and held: the second waits behind it.
+        const over = ctx.send("abcdefgh").then(() => order.push("over"));
+        await connection.until(() => connection.writes.length === 1);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        order.push("released");
+        connection.hold = undefined;
+        release.resolve();
+        await over;
+        return undefined;
+      },
+    });
+    connection.hold = release.promise;
+    connection.send("x\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(order, ["under", "released", "over"]);
+    assert.deepEqual(connection.writes, ["1234567\n", "abcdefgh\n"]);
+  });
+
+  test("SRS-069 a send whose flush finds the client gone ends the session; the handler's signal aborts", async () => {
+    let signal: AbortSignal | undefined;
+    const { connection, run } = start({
+      handler: async (_command, ctx) => {
+        signal = ctx.signal;
+        await Promise.resolve();
+        connection.reset();
+        await ctx.send("lost");
+        return "never";
+      },
+    });
+    connection.send("x\n");
+    assert.equal(await run, "closed");
+    assert.equal(signal!.aborted, true);
+    assert.equal(connection.wire, "");
+  });
+
+  test("SRS-068 a client that resets while an async handler runs aborts its signal at once", async () => {
+    const never = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const { connection, run } = start({
+      handler: (_command, ctx) => (signal = ctx.signal, never.promise),
+    });
+    connection.send("x\n");
+    await connection.until(() => signal !== undefined);
+    connection.reset();
+    assert.equal(await run, "closed");
+    assert.equal(signal!.aborted, true);
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
+  test("SRS-068 after a first async handler, a reset during the second still ends the session", async () => {
+    const second = deferred<string>();
+    let calls = 0;
+    const { connection, run } = start({
+      handler: () => ++calls === 1 ? Promise.resolve("first") : second.promise,
+    });
+    connection.send("a\n");
+    await connection.until(() => connection.writes.length === 1);
+    connection.send("b\n");
+    await connection.until(() => calls === 2);
+    connection.reset();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "first\n");
+  });
+
+  test("SRS-027 stop() while an async handler runs aborts it and ends the session as stopped", async () => {
+    let signal: AbortSignal | undefined;
+    const { connection, session, run } = start({
+      handler: (_command, ctx) => (signal = ctx.signal, new Promise<string>(() => {})),
+    });
+    connection.send("x\n");
+    await connection.until(() => signal !== undefined);
+    session.stop("stopped");
+    assert.equal(await run, "stopped");
+    assert.equal(signal!.aborted, true);
+  });
+
+  test("SRS-020 an async handler that rejects is logged; a late settle after the end is ignored", async () => {
+    const late = deferred<string>();
+    let calls = 0;
+    const { connection, session, run, errors } = start({
+      handler: (command) => {
+        calls++;
+        return command === "late" ? late.promise : Promise.reject(new Error(command));
+      },
+    });
+    connection.send("bad\n");
+    await connection.until(() => errors.length === 1);
+    assert.equal(errors[0].message, 'handler failed on "bad"');
+    connection.send("late\n");
+    await connection.until(() => calls === 2);
+    session.stop("stopped");
+    assert.equal(await run, "stopped");
+    late.resolve("too late");
+    await late.promise;
+    assert.equal(connection.wire, "");
+    assert.equal(errors.length, 1);
+  });
+});
+
+describe("session: timeouts", () => {
+  test("SRS-042 a handler that never settles: its sends and onError's answer go out, then the end", async () => {
+    const { connection, session, run, errors } = start({
+      handlerTimeout: 20,
+      handler: (_command, ctx) => {
+        ctx.send("partial");
+        return new Promise<string>(() => {});
+      },
+      onError: (error) => `onError:${(error as TimeoutError).timeout}`,
+    });
+    connection.send("stuck\n");
+    assert.equal(await run, "handler timeout");
+    assert.equal(connection.wire, "partial\nonError:20\n");
+    assert.equal(errors[0].message, 'handler did not settle within 20 ms on "stuck"');
+    assert.ok(errors[0].error instanceof TimeoutError);
+    connection.end();
+    await session.closed;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
+  test("SRS-042 a handler that settles in time is not cut off, nor is the session later", async () => {
+    const { connection, run, errors } = start({
+      handlerTimeout: 200,
+      handler: () => Promise.resolve("quick"),
+    });
+    connection.send("a\n");
+    await connection.until(() => connection.writes.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    connection.send("b\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "quick\nquick\n");
+    assert.deepEqual(errors, []);
+  });
+
+  test("SRS-042 a client that does not take the last answers after a handler timeout is cut off", async () => {
+    const { connection, run } = start({
+      handlerTimeout: 20,
+      closeTimeout: 30,
+      handler: () => new Promise<string>(() => {}),
+      onError: () => "timed out",
+    });
+    connection.hold = new Promise(() => {});
+    connection.send("stuck\n");
+    assert.equal(await run, "handler timeout");
+    assert.equal(connection.wire, "timed out\n");
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
+  test("SRS-041 a silent client is disconnected after the idle timeout", async () => {
+    const { connection, run } = start({ idleTimeout: 30 });
+    assert.equal(await run, "idle");
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
+  test("SRS-041 lines keep the session alive; the idle time counts from the last one", async () => {
+    const { connection, run } = start({ idleTimeout: 300 });
+    let ended = false;
+    run.then(() => ended = true);
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      connection.send("ping\n");
+    }
+    const lastLine = Date.now();
+    assert.equal(ended, false);
+    assert.equal(await run, "idle");
+    assert.ok(Date.now() - lastLine >= 280, `idle ${Date.now() - lastLine} ms after the last line`);
+    assert.equal(connection.wire, "pong\n".repeat(5));
+  });
+
+  test("SRS-041 bytes without a whole line are no progress", async () => {
+    const { connection, run } = start({ idleTimeout: 100 });
+    let ended = false;
+    run.then(() => ended = true);
+    let sent = 0;
+    for (; sent < 12 && !ended; sent++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      connection.send("x");
+    }
+    assert.equal(await run, "idle");
+    assert.ok(sent < 12, "a trickle of bytes kept the session alive");
+  });
+
+  test("SRS-041 the time an async handler takes is not the client's idleness", async () => {
+    const { connection, run } = start({
+      idleTimeout: 40,
+      handler: () => new Promise((resolve) => setTimeout(() => resolve("late"), 150)),
+    });
+    connection.send("x\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.equal(connection.wire, "late\n");
+    const answered = Date.now();
+    assert.equal(await run, "idle");
+    assert.ok(Date.now() - answered >= 30, "idle time counts from the answer");
+  });
+
+  test("SRS-067 a client that does not take a handler's sends is idle, though the handler runs", async () => {
+    let signal: AbortSignal | undefined;
+    const { connection, run } = start({
+      idleTimeout: 40,
+      maxPendingBytes: 4,
+      handler: async (_command, ctx) => {
+        signal = ctx.signal;
+        await ctx.send("12345");
+        return "never";
+      },
+    });
+    connection.hold = new Promise(() => {});
+    connection.send("x\n");
+    assert.equal(await run, "idle");
+    assert.equal(signal!.aborted, true);
+    assert.equal(connection.wire, "12345\n");
+  });
+
+  test("SRS-067 with an idle timeout a large answer goes out in 256 KiB slices; without, in one write", async () => {
+    const big = "z".repeat(600 * 1024);
+    for (const idleTimeout of [60_000, undefined]) {
+      const { connection, session, run } = start({
+        idleTimeout,
+        maxLineBytes: 1024 * 1024,
+        handler: () => big,
+      });
+      connection.send("x\n");
+      await connection.until(() => connection.wire.length === big.length + 1);
+      session.stop("stopped");
+      assert.equal(await run, "stopped");
+      assert.deepEqual(
+        connection.writes.map((w) => w.length),
+        idleTimeout === undefined ? [big.length + 1] : [256 * 1024, 256 * 1024, 88 * 1024 + 1],
+      );
+    }
+  });
+});
+
+describe("session: backpressure", () => {
+  test("SRS-040 answers reaching maxPendingBytes are written before the next line is served", async () => {
+    const { connection, run } = start({ maxPendingBytes: 10, handler: () => "123456789" });
+    connection.send("a\nb\nc\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.writes, ["123456789\n", "123456789\n", "123456789\n"]);
+  });
+
+  test("SRS-040 answers under maxPendingBytes wait for the end of the read", async () => {
+    const { connection, run } = start({ maxPendingBytes: 20, handler: () => "12345678" });
+    connection.send("a\nb\nc\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.writes, ["12345678\n12345678\n12345678\n"]);
+  });
+
+  test("SRS-040 pings are answered at once only while under maxPendingBytes", async () => {
+    const { connection, run } = start({ maxPendingBytes: 10 });
+    connection.send("ping\nping\nping\nping\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.writes, ["pong\npong\npong\n", "pong\n"]);
+  });
+});
+
+describe("session: what the server learns, and finishing", () => {
+  test("SRS-045 an observer of commands is told every line, pings included, in order", async () => {
+    const commands: string[] = [];
+    const { connection, session, run } = start({}, undefined, {
+      command: (text) => commands.push(text),
+    });
+    connection.send("ping\nx\nping\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(commands, ["ping", "x", "ping"]);
+    assert.equal(connection.wire, "pong\necho:x\npong\n");
+    assert.equal(session.commands, 3);
+  });
+
+  test("SRS-020 the observer is told of each failed command", async () => {
+    const boom = new Error("boom");
+    const { connection, run, failures } = start({
+      handler: () => {
+        throw boom;
+      },
+    });
+    connection.send("a\nb\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(failures, [boom, boom]);
+  });
+
+  test("SRS-006 finish() with no command under way sends the end of stream at once", async () => {
+    const { connection, session, run } = start();
+    connection.send("ping\n");
+    await connection.until(() => connection.writes.length === 1);
+    session.finish();
+    session.finish();
+    await connection.until(() => connection.events.length > 0);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    connection.send("x\n");
+    connection.end();
+    assert.equal(await run, "server shutdown");
+    await session.closed;
+    assert.equal(connection.wire, "pong\n");
+    assert.equal(connection.events.at(-1), "close");
+  });
+
+  test("SRS-006 finish() lets the command under way answer, then serves no more", async () => {
+    const slow = deferred<string>();
+    const { connection, session, run } = start({
+      handler: (command) => command === "slow" ? slow.promise : `echo:${command}`,
+    });
+    connection.send("a\nslow\nb\n");
+    await connection.until(() => connection.writes.length === 1);
+    session.finish();
+    assert.deepEqual(connection.events, []);
+    slow.resolve("done");
+    assert.equal(await run, "server shutdown");
+    assert.equal(connection.wire, "echo:a\ndone\n");
+    await connection.until(() => connection.events.length > 0);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+  });
+
+  test("SRS-006 finish(): a client that never closes is closed after closeTimeout", async () => {
+    const { connection, session, run } = start({ closeTimeout: 30 });
+    connection.send("ping\n");
+    await connection.until(() => connection.writes.length === 1);
+    session.finish();
+    assert.equal(await run, "server shutdown");
+    await session.closed;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
+  test("SRS-006 finish() after the session ended changes nothing", async () => {
+    const { connection, session, run } = start();
+    connection.end();
+    assert.equal(await run, "closed");
+    session.finish();
+    assert.deepEqual(connection.events, ["close"]);
+  });
+});
