@@ -24,7 +24,7 @@ import { assertSocketsClosed, openSockets, spawnScript } from "./test_util.ts";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const SNIPPETS = path.join(ROOT, ".readme-snippets");
-const RUNTIME = "Bun" in globalThis ? "bun" : "deno";
+const RUNTIME = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
 /** One ```ts block of the README. */
 interface Snippet {
@@ -168,7 +168,11 @@ export function expectedOutput(code: string): string[] {
 // console.log prints an object on one line on Deno and over several on Bun: compare the text
 // with runs of whitespace made one space, no space inside brackets, and no trailing commas.
 function normalize(text: string): string {
-  return text.replace(/\s+/g, " ").replace(/,\s*([}\]])/g, "$1").replace(/([[{]) /g, "$1")
+  // Node's console quotes strings with ' where Deno and Bun use ".
+  return text.replace(/'/g, '"').replace(/\s+/g, " ").replace(/,\s*([}\]])/g, "$1").replace(
+    /([[{]) /g,
+    "$1",
+  )
     .replace(/ ([}\]])/g, "$1").trim();
 }
 
@@ -335,7 +339,7 @@ describe("README examples", () => {
   });
 
   test("SRS-096 the README's examples type-check as written", {
-    skip: RUNTIME === "deno" ? false : "Deno type-checks; Bun only strips the types",
+    skip: RUNTIME === "deno" ? false : "Deno type-checks; Bun and Node only strip the types",
   }, async () => {
     const files = snippets.filter((s) => s.only !== "bun").map((s) => s.file);
     // A cold type check of the whole module graph can outlive a test subprocess's usual bound.

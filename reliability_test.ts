@@ -144,16 +144,24 @@ describe("hostile and broken clients", () => {
 
   test("SRS-066 TLS clients that reset or close while they wait do not block the next", async () => {
     await withServer({ tls: serverTls }, async (server) => {
-      const tlsClient = (event = "secureConnect") =>
-        opened(
-          tls.connect({ port: server.port!, host: "127.0.0.1", ca, servername: "localhost" }),
-          event,
+      // TLS over a TCP socket of our own: Node resets only a plain TCP socket.
+      const tcpUnder = new Map<net.Socket, net.Socket>();
+      const tlsClient = async () => {
+        const tcp = net.connect(server.port!, "127.0.0.1");
+        const socket = await opened(
+          tls.connect({ socket: tcp, ca, servername: "localhost" }),
+          "secureConnect",
         );
+        tcpUnder.set(socket, tcp);
+        return socket;
+      };
       const holder = await tlsClient();
       holder.write("ping\n");
       await new Promise((resolve) => holder.once("data", resolve));
       const waiting = await Promise.all(Array.from({ length: 10 }, () => tlsClient()));
-      waiting.forEach((socket, i) => i % 2 === 0 ? socket.resetAndDestroy() : socket.end());
+      waiting.forEach((socket, i) =>
+        i % 2 === 0 ? tcpUnder.get(socket)!.resetAndDestroy() : socket.end()
+      );
       await Promise.all(
         waiting.map((socket) => socket.destroyed ? undefined : closedOrEnded(socket)),
       );

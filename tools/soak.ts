@@ -339,9 +339,11 @@ function phase2(
  * @example A short soak
  * ```ts
  * import { runSoak } from "./soak.ts";
+ * import assert from "node:assert/strict";
  *
  * const result = await runSoak({ cycles: 20, commands: 1000 });
- * console.log(result.ok, result.commands.answered); // true 1000
+ * assert.equal(result.ok, true);
+ * assert.equal(result.commands.answered, 1000);
  * ```
  *
  * @param options How much to do, and how long it may take.
