@@ -30,6 +30,10 @@ class FakeServer implements Connection {
   answerPing = true;
   /** When set, writes fail. */
   failWrites = false;
+  /** Ends the server's side as soon as the client ends its own (as a oneline server does). */
+  endOnCloseWrite = false;
+  /** Answers to other commands, sent as the client writes them. */
+  readonly replies = new Map<string, string>();
   #chunks: (Uint8Array | null)[] = [];
   #reader: ((chunk: Uint8Array | null) => void) | undefined;
   #ended = false;
@@ -66,10 +70,12 @@ class FakeServer implements Connection {
       if (Date.now() > deadline) {
         throw new Error(`timed out; written ${JSON.stringify(this.written)}`);
       }
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        setTimeout(resolve, 50);
+        timer = setTimeout(resolve, 50);
       });
+      clearTimeout(timer);
     }
   }
 
@@ -85,8 +91,10 @@ class FakeServer implements Connection {
     if (this.failWrites) return Promise.reject(new Error("broken pipe"));
     const text = decoder.decode(data);
     this.written += text;
-    if (this.answerPing) {
-      for (const line of text.split("\n").slice(0, -1)) if (line === "ping") this.send("pong\n");
+    for (const line of text.split("\n").slice(0, -1)) {
+      if (line === "ping" && this.answerPing) this.send("pong\n");
+      const reply = this.replies.get(line);
+      if (reply !== undefined) this.send(reply);
     }
     this.#notify();
     return Promise.resolve();
@@ -94,6 +102,7 @@ class FakeServer implements Connection {
 
   closeWrite(): Promise<void> {
     this.events.push("closeWrite");
+    if (this.endOnCloseWrite) this.end();
     this.#notify();
     return Promise.resolve();
   }
@@ -129,6 +138,41 @@ class FakeTransport implements Transport {
     const next = this.#connects.length > 1 ? this.#connects.shift()! : this.#connects[0];
     return next();
   }
+}
+
+/**
+ * Resolves once every promise reaction queued so far has run: the fake transport is in memory, so
+ * whatever the client does in answer to what the test did has happened by then.
+ */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Runs `body` while counting the timers started and not yet fired or cleared. */
+async function countingTimers(body: () => Promise<void>): Promise<number> {
+  const live = new Set<unknown>();
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  // deno-lint-ignore no-explicit-any
+  const spySet = (callback: (...args: any[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer = realSet(() => {
+      live.delete(timer);
+      callback(...args);
+    }, ms);
+    live.add(timer);
+    return timer;
+  };
+  const spyClear = (timer: ReturnType<typeof setTimeout> | undefined) => {
+    live.delete(timer);
+    realClear(timer);
+  };
+  Object.assign(globalThis, { setTimeout: spySet, clearTimeout: spyClear });
+  try {
+    await body();
+  } finally {
+    Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });
+  }
+  for (const timer of live) realClear(timer as ReturnType<typeof setTimeout>);
+  return live.size;
 }
 
 /** A client connected to a fresh fake server. */
@@ -419,12 +463,26 @@ describe("client over a fake transport: requests and queries", () => {
     const first = client.request("a");
     const second = client.request("b");
     await server.until(() => server.written.endsWith("a\nping\n"));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
     assert.ok(!server.written.includes("b\n"));
     server.send("A\npong\n");
     await server.until(() => server.written.endsWith("b\nping\n"));
     server.send("B\npong\n");
     assert.deepEqual([await first, await second], ["A", "B"]);
+    client.close();
+  });
+
+  // A bug: the error of a request or query that gives up names the time that was left for its
+  // last receive ("no response within 29.969031000000086 ms"), not the limit of the exchange.
+  test("SRS-076 a query that times out names its own limit", { todo: true }, async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.query("q", { timeout: 30 }), (error) => {
+      assert.ok(error instanceof TimeoutError);
+      assert.equal(error.message, "no response within 30 ms");
+      assert.equal(error.timeout, 30);
+      return true;
+    });
     client.close();
   });
 
@@ -521,5 +579,669 @@ describe("client over a fake transport: leaving", () => {
     assert.equal(server.written, "ping\ny\n");
     server.end();
     await client[Symbol.asyncDispose]();
+  });
+});
+
+describe("client over a fake transport: options", () => {
+  // Each wrong option, the error it gives, and its message; no connect is tried.
+  const wrong: [unknown, ErrorConstructor, string][] = [
+    [null, TypeError, "connect() options must be an object, got null"],
+    [5, TypeError, "connect() options must be an object, got 5"],
+    [{ prot: 1 }, TypeError, "options.prot is not an option (did you mean port?)"],
+    [{ port: 0 }, RangeError, "options.port must be from 1 to 65535, got 0"],
+    [
+      { path: "/x.sock", port: 1 },
+      TypeError,
+      "options.path cannot be combined with options.port (a Unix socket has no port)",
+    ],
+    [{ tls: 5 }, TypeError, "options.tls must be an object, got 5"],
+    [{ tls: null }, TypeError, "options.tls must be an object, got null"],
+    [
+      { tls: { caCert: [] } },
+      TypeError,
+      "options.tls.caCert is not an option (did you mean caCerts?)",
+    ],
+    [{ tls: { caCerts: "PEM" } }, TypeError, "options.tls.caCerts must be an array of PEM strings"],
+    [
+      { tls: { caCerts: ["PEM", 1] } },
+      TypeError,
+      "options.tls.caCerts must be an array of PEM strings",
+    ],
+    [
+      { tls: { serverName: "" } },
+      TypeError,
+      'options.tls.serverName must be a non-empty string, got "" (a string)',
+    ],
+    [
+      { tls: { serverName: 5 } },
+      TypeError,
+      "options.tls.serverName must be a non-empty string, got 5",
+    ],
+    [{ timeout: 0 }, RangeError, "options.timeout must be positive, got 0"],
+    [
+      { timeout: "1" },
+      TypeError,
+      'options.timeout must be a number of milliseconds, got "1" (a string)',
+    ],
+    [
+      { handshake: "yes" },
+      TypeError,
+      'options.handshake must be true or false, got "yes" (a string)',
+    ],
+    [{ disconnectOnClose: 1 }, TypeError, "options.disconnectOnClose must be true or false, got 1"],
+    [{ maxLineBytes: 0 }, RangeError, "options.maxLineBytes must be at least 1, got 0"],
+    [{ maxQueuedBytes: 1.5 }, TypeError, "options.maxQueuedBytes must be an integer, got 1.5"],
+    [
+      { readTerminator: "\n\r" },
+      TypeError,
+      'options.readTerminator must be "\\n", "\\r\\n" or "\\r", got "\\n\\r" (a string)',
+    ],
+    [
+      { writeTerminator: "" },
+      TypeError,
+      'options.writeTerminator must be "\\n", "\\r\\n" or "\\r", got "" (a string)',
+    ],
+    [{ retry: 5000 }, TypeError, "options.retry must be an object like { until: 5000 }, got 5000"],
+    [{ retry: null }, TypeError, "options.retry must be an object like { until: 5000 }, got null"],
+    [
+      { retry: { until: 100, intervall: 5 } },
+      TypeError,
+      "options.retry.intervall is not an option (did you mean interval?)",
+    ],
+    [
+      { retry: { until: Infinity } },
+      RangeError,
+      "options.retry.until must be positive and finite, got Infinity",
+    ],
+    [{ retry: { interval: 5 } }, TypeError, "options.retry.until is needed"],
+    [
+      { retry: { until: 100, interval: Infinity } },
+      RangeError,
+      "options.retry.interval must be positive and finite, got Infinity",
+    ],
+  ];
+  for (const [options, type, message] of wrong) {
+    test(`SRS-002 SRS-090 SRS-091 connect(${JSON.stringify(options)}) is refused: ${message}`, async () => {
+      const transport = new FakeTransport().then(() => Promise.resolve(new FakeServer()));
+      const given = options !== null && typeof options === "object"
+        ? { transport, ...options }
+        : options;
+      await assert.rejects(connect(given as ConnectOptions), (error) => {
+        assert.ok(error instanceof type, `${error}`);
+        assert.equal((error as Error).message, message);
+        return true;
+      });
+      assert.equal(transport.endpoints.length, 0, "no connect is tried");
+    });
+  }
+
+  test("SRS-002 the values at the edges of what is allowed are taken", async () => {
+    const { client } = await connected({
+      timeout: Infinity,
+      tls: { caCerts: [], serverName: "example.test" },
+      retry: { until: 1, interval: 1 },
+      readTerminator: "\r\n",
+      writeTerminator: "\r",
+      maxLineBytes: 1,
+      maxQueuedBytes: 1,
+      handshake: false,
+      disconnectOnClose: true,
+    });
+    assert.equal(client.timeout, Infinity);
+    client.close();
+  });
+
+  test("SRS-077 SRS-090 SRS-091 the options of a receive, query or clear are checked; nothing is sent", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const refusals: [() => Promise<unknown>, ErrorConstructor, string][] = [
+      [
+        () => client.recv(null as unknown as object),
+        TypeError,
+        "options must be an object, got null",
+      ],
+      [
+        () => client.recvLine(7 as unknown as object),
+        TypeError,
+        "options must be an object, got 7",
+      ],
+      [
+        () => client.recv({ timeOut: 5 } as object),
+        TypeError,
+        "options.timeOut is not an option (did you mean timeout?)",
+      ],
+      [() => client.recv({ timeout: -1 }), RangeError, "options.timeout must be positive, got -1"],
+      [
+        () => client.recv({ signal: {} as AbortSignal }),
+        TypeError,
+        "options.signal must be an AbortSignal, got an object",
+      ],
+      [
+        () => client.query("q", { lines: 0 }),
+        RangeError,
+        "options.lines must be at least 1, got 0",
+      ],
+      [
+        () => client.request("q", { lines: 1.5 }),
+        TypeError,
+        "options.lines must be an integer, got 1.5",
+      ],
+      [
+        () => client.query("q", { signal: 1 as unknown as AbortSignal }),
+        TypeError,
+        "options.signal must be an AbortSignal, got 1",
+      ],
+      [() => client.clear({ timeout: 0 }), RangeError, "options.timeout must be positive, got 0"],
+      [() => client.query("a\nb"), TypeError, 'command must not contain CR or LF: "a\\nb"'],
+      [() => client.request("a\rb"), TypeError, 'command must not contain CR or LF: "a\\rb"'],
+      [() => client.send("a\r\n"), TypeError, 'command must not contain CR or LF: "a\\r\\n"'],
+    ];
+    for (const [call, type, message] of refusals) {
+      await assert.rejects(call(), (error) => {
+        assert.ok(error instanceof type, `${error}`);
+        assert.equal((error as Error).message, message);
+        return true;
+      });
+    }
+    await settle();
+    assert.equal(server.written, "ping\n");
+    assert.throws(() => client.timeout = 0, {
+      name: "RangeError",
+      message: "timeout must be positive, got 0",
+    });
+    assert.equal(client.timeout, 5000);
+    client.close();
+  });
+
+  test("SRS-011 SRS-077 the timeout given to connect is the client's default limit", async () => {
+    const { client, server } = await connected({ timeout: 30 });
+    assert.equal(client.timeout, 30);
+    await assert.rejects(client.recv(), {
+      name: "TimeoutError",
+      message: "no response within 30 ms",
+    });
+    server.answerPing = false;
+    await assert.rejects(client.query("q"), TimeoutError);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: terminators", () => {
+  test("SRS-014 SRS-083 the write terminator ends every command, fence and goodbye", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    server.endOnCloseWrite = true;
+    const { client } = await connected({
+      handshake: false,
+      disconnectOnClose: true,
+      writeTerminator: "\r\n",
+    }, server);
+    await client.send("a");
+    const answer = client.query("b");
+    await server.until(() => server.written.endsWith("ping\r\n"));
+    server.send("B\npong\n");
+    assert.deepEqual(await answer, ["B"]);
+    await assert.rejects(client.query("c", { lines: 1, timeout: 10 }), TimeoutError);
+    const clearing = client.clear();
+    await server.until(() => server.written.endsWith("c\r\nping\r\n"));
+    server.send("C\npong\n");
+    await clearing;
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "a\r\nb\r\nping\r\nc\r\nping\r\ndisconnect\r\n");
+  });
+
+  test("SRS-083 with the LF read terminator a CR is no line end: a CR before the LF is dropped", async () => {
+    const { client, server } = await connected({ handshake: false, readTerminator: "\n" });
+    server.send("a\r\nb\rc\n");
+    assert.equal(await client.recv(), "a");
+    assert.equal(await client.recv(), "b\rc");
+    client.close();
+  });
+});
+
+describe("client over a fake transport: fences", () => {
+  test("SRS-076 a late answer left by a query that timed out is dropped before the next call", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.query("slow", { timeout: 20 }), TimeoutError);
+    const mark = server.written.length;
+    const next = client.request("b");
+    server.send("late 1\nlate 2\npong\n");
+    await server.until(() => server.written.length > mark);
+    assert.equal(server.written.slice(mark), "b\nping\n", "no fence of its own for the catch-up");
+    server.send("B\npong\n");
+    assert.equal(await next, "B");
+    const third = client.query("c");
+    await server.until(() => server.written.endsWith("c\nping\n"));
+    server.send("C\npong\n");
+    assert.deepEqual(await third, ["C"]);
+    client.close();
+  });
+
+  test("SRS-076 SRS-077 an aborted query leaves its answer to be dropped; the next call is written once it is", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const cancel = new AbortController();
+    const aborted = client.query("a", { signal: cancel.signal });
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    const reason = new Error("the user cancelled");
+    cancel.abort(reason);
+    await assert.rejects(aborted, (error) => error === reason);
+    const mark = server.written.length;
+    const next = client.query("b");
+    await settle();
+    assert.equal(server.written.length, mark, "the next query waits for the fence first");
+    server.send("A\npong\n");
+    await server.until(() => server.written.endsWith("b\nping\n"));
+    server.send("B\npong\n");
+    assert.deepEqual(await next, ["B"]);
+    client.close();
+  });
+
+  test("SRS-076 a pong cut short by maxLineBytes is no fence; it is a line of the answer", async () => {
+    const { client, server } = await connected({ maxLineBytes: 4 });
+    server.answerPing = false;
+    const answer = client.query("q");
+    await server.until(() => server.written.endsWith("q\nping\n"));
+    server.send("pongpong\npong\n");
+    assert.deepEqual(await answer, ["pong"]);
+    await assert.rejects(client.query("r", { timeout: 20 }), TimeoutError);
+    const next = client.request("s");
+    server.send("pongpong\npong\n");
+    await server.until(() => server.written.endsWith("s\nping\n"));
+    server.send("S\npong\n");
+    assert.equal(await next, "S");
+    client.close();
+  });
+
+  test("SRS-076 after a resynchronisation the next queries go out without another ping", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.query("three", { lines: 3, timeout: 20 }), TimeoutError);
+    const mark = server.written.length;
+    const first = client.query("one", { lines: 1 });
+    await server.until(() => server.written.length > mark);
+    server.send("1\n2\npong\n");
+    await server.until(() => server.written.endsWith("one\n"));
+    server.send("ONE\n");
+    assert.deepEqual(await first, ["ONE"]);
+    const second = client.query("two", { lines: 2 });
+    server.send("T\nW\n");
+    assert.deepEqual(await second, ["T", "W"]);
+    assert.equal(server.written.slice(mark), "ping\none\ntwo\n");
+    client.close();
+  });
+
+  test("SRS-076 a counted query reads exactly its lines; the next line is the next receive's", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const two = client.query("x", { lines: 2, timeout: 500 });
+    server.send("1\n2\n3\n");
+    assert.deepEqual(await two, ["1", "2"]);
+    assert.equal(await client.recv(), "3");
+    client.close();
+  });
+
+  test("SRS-076 clear() with nothing owed still sends its ping and waits for the pong", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const clearing = client.clear();
+    await server.until(() => server.written === "ping\nping\n");
+    assert.equal(
+      await Promise.race([clearing.then(() => "cleared"), settle().then(() => "waiting")]),
+      "waiting",
+    );
+    server.send("pong\n");
+    await clearing;
+    await assert.rejects(client.clear({ timeout: 20 }), TimeoutError);
+    client.close();
+  });
+
+  test("SRS-076 a failed call does not stop the calls after it", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const first = client.request("a");
+    const second = client.request("b");
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    server.send("A1\nA2\npong\n");
+    await assert.rejects(first, ProtocolError);
+    await server.until(() => server.written.endsWith("b\nping\n"));
+    server.send("B\npong\n");
+    assert.equal(await second, "B");
+    client.close();
+  });
+
+  test("SRS-011 SRS-077 ping() takes the options of a receive: its signal and its timeout", async () => {
+    const { client, server } = await connected({ timeout: 500 });
+    server.answerPing = false;
+    const reason = new Error("stop");
+    await assert.rejects(client.ping({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
+    await assert.rejects(client.ping({ timeout: 20 }), {
+      name: "TimeoutError",
+      message: /^no response within \d/,
+    });
+    client.close();
+  });
+
+  // A bug: a ping() (or a counted query whose answer is "pong") that gives up leaves its pong
+  // behind; the next call's catch-up takes that pong for its own fence, so the catch-up's pong
+  // becomes the next answer and every later answer goes to the command after its own.
+  test("SRS-076 a ping that timed out does not put the answers after it out of step", {
+    todo: true,
+  }, async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.ping({ timeout: 20 }), TimeoutError);
+    server.send("pong\n"); // its late answer
+    server.answerPing = true;
+    server.replies.set("a", "A\n");
+    server.replies.set("b", "B\n");
+    assert.equal(await client.request("a", { timeout: 500 }), "A");
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    client.close();
+  });
+});
+
+describe("client over a fake transport: back-pressure", () => {
+  // A queued line costs its bytes, twice its text's length and 64: "ab" costs 70.
+  test("SRS-081 the client stops reading once maxQueuedBytes are queued, and reads on as they are taken", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 70 });
+    assert.equal(server.reads, 1);
+    server.send("ab\n");
+    server.send("cd\n");
+    await settle();
+    assert.equal(server.reads, 1, "70 bytes queued: no more reads");
+    assert.equal(await client.recv(), "ab");
+    await server.until(() => server.reads === 2);
+    await settle();
+    assert.equal(server.reads, 2);
+    assert.equal(await client.recv(), "cd");
+    await server.until(() => server.reads === 3);
+    client.close();
+  });
+
+  test("SRS-081 below maxQueuedBytes the client keeps reading", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 71 });
+    server.send("ab\n");
+    await server.until(() => server.reads === 2);
+    server.send("c\n");
+    await settle();
+    assert.equal(server.reads, 2);
+    client.close();
+  });
+
+  test("SRS-081 taking a line resumes reading only once less than maxQueuedBytes is queued", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 140 });
+    server.send("ab\ncd\nef\n");
+    await settle();
+    assert.equal(await client.recv(), "ab");
+    await settle();
+    assert.equal(server.reads, 1, "140 bytes still queued");
+    assert.equal(await client.recv(), "cd");
+    await server.until(() => server.reads === 2);
+    assert.equal(await client.recv(), "ef");
+    client.close();
+  });
+
+  test("SRS-081 the default maxQueuedBytes lets many lines queue", async () => {
+    const { client, server } = await connected({ handshake: false });
+    for (let i = 0; i < 10; i++) server.send(`line ${i}\n`);
+    await server.until(() => server.reads === 11);
+    assert.equal(await client.recv(), "line 0");
+    client.close();
+  });
+
+  test("SRS-078 SRS-081 a client that stopped reading still reads to the end when it closes", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({ handshake: false, maxQueuedBytes: 70 }, server);
+    server.send("ab\n");
+    await settle();
+    assert.equal(server.reads, 1);
+    const took = performance.now();
+    await client[Symbol.asyncDispose]();
+    assert.ok(server.reads >= 2, "read on until the server closed");
+    assert.ok(performance.now() - took < 900, "did not wait out the second");
+    await assert.rejects(client.recv(), {
+      name: "ConnectionClosedError",
+      message: "the connection was closed by the client",
+    });
+  });
+});
+
+describe("client over a fake transport: closing", () => {
+  test("SRS-078 SRS-024 close() returns at once: pending and later calls reject; it says disconnect and ends its side", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({}, server);
+    const pending = client.recv();
+    const closedByClient = {
+      name: "ConnectionClosedError",
+      message: "the connection was closed by the client",
+    };
+    client.close();
+    assert.equal(client.connected, false);
+    await assert.rejects(pending, closedByClient);
+    await assert.rejects(client.recv(), closedByClient);
+    await assert.rejects(client.send("x"), closedByClient);
+    await assert.rejects(client.query("x"), closedByClient);
+    const took = performance.now();
+    await client[Symbol.asyncDispose]();
+    assert.ok(performance.now() - took < 900, "the server closed: no waiting out the second");
+    assert.equal(server.written, "ping\ndisconnect\n");
+    assert.equal(server.events[0], "closeWrite");
+    assert.ok(server.events.includes("close"));
+    await assert.rejects(client.recv(), closedByClient, "the server closing later changes nothing");
+  });
+
+  test("SRS-078 close() again, or await using after it, leaves only once", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({}, server);
+    client.close();
+    client.close();
+    await client[Symbol.asyncDispose]();
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "ping\ndisconnect\n");
+    assert.equal(server.events.filter((event) => event === "closeWrite").length, 1);
+  });
+
+  test("SRS-078 lines the client had not read are dropped when it closes, and so is what comes after", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    server.send("pong\nunread\n");
+    const { client } = await connected({}, server);
+    client.close();
+    server.send("after\n");
+    server.end();
+    await client[Symbol.asyncDispose]();
+    await assert.rejects(client.recv(), ConnectionClosedError);
+  });
+
+  test("SRS-078 a server that does not close is left after a second; no timer is left behind", async () => {
+    const server = new FakeServer();
+    const { client } = await connected({}, server);
+    let took = 0;
+    const left = await countingTimers(async () => {
+      const started = performance.now();
+      await client[Symbol.asyncDispose]();
+      took = performance.now() - started;
+    });
+    assert.ok(took >= 900 && took < 2000, `${took} ms`);
+    assert.equal(server.events[0], "closeWrite");
+    assert.ok(server.events.includes("close"));
+    assert.equal(left, 0);
+  });
+
+  test("SRS-044 SRS-078 a client whose server closes at once leaves no timer behind", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({}, server);
+    const left = await countingTimers(() => client[Symbol.asyncDispose]());
+    assert.equal(left, 0);
+  });
+
+  test("SRS-078 disconnectOnClose: true says disconnect without a handshake", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({ handshake: false, disconnectOnClose: true }, server);
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "disconnect\n");
+  });
+
+  test("SRS-012 disconnect() says disconnect, drops what the server still says, and resolves once it has closed", async () => {
+    const { client, server } = await connected();
+    const leaving = client.disconnect();
+    await server.until(() => server.written.endsWith("disconnect\n"));
+    server.send("bye\n");
+    server.end();
+    await leaving;
+    assert.equal(client.connected, false);
+    assert.equal(server.written, "ping\ndisconnect\n");
+    await assert.rejects(client.recv(), {
+      name: "ConnectionClosedError",
+      message: "the server closed the connection",
+    });
+  });
+
+  test("SRS-012 SRS-078 close() while disconnect() waits does not say disconnect twice", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({}, server);
+    const leaving = client.disconnect();
+    await server.until(() => server.written.endsWith("disconnect\n"));
+    await settle();
+    client.close();
+    await leaving;
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "ping\ndisconnect\n");
+  });
+
+  // A bug: disconnect() counts as said only once its write has completed, so a close() in
+  // between (here at once) says disconnect a second time.
+  test(
+    "SRS-078 close() right after disconnect() does not say disconnect twice",
+    { todo: true },
+    async () => {
+      const server = new FakeServer();
+      server.endOnCloseWrite = true;
+      const { client } = await connected({}, server);
+      const leaving = client.disconnect();
+      client.close();
+      await leaving;
+      await client[Symbol.asyncDispose]();
+      assert.equal(server.written, "ping\ndisconnect\n");
+    },
+  );
+  test("SRS-012 disconnect() passes on an abort", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({}, server);
+    const cancel = new AbortController();
+    const leaving = client.disconnect({ signal: cancel.signal });
+    await server.until(() => server.written.endsWith("disconnect\n"));
+    const reason = new Error("enough");
+    cancel.abort(reason);
+    await assert.rejects(leaving, (error) => error === reason);
+    assert.equal(client.connected, false);
+    await client[Symbol.asyncDispose]();
+  });
+
+  test("SRS-079 the client closes its socket once the server has closed", async () => {
+    const { client, server } = await connected();
+    server.end();
+    await server.until(() => server.events.includes("close"));
+    assert.equal(client.connected, false);
+    assert.deepEqual(server.events, ["close"]);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: iteration and handshake", () => {
+  test("SRS-015 iteration waits as long as it takes, whatever the client's timeout", async () => {
+    const { client, server } = await connected({ timeout: 20 });
+    const lines = client[Symbol.asyncIterator]();
+    const first = lines.next();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    server.send("late\n");
+    assert.deepEqual(await first, { value: "late", done: false });
+    server.end();
+    assert.deepEqual(await lines.next(), { value: undefined, done: true });
+  });
+
+  test("SRS-080 SRS-011 a handshake answered with something else is a ProtocolError; the client leaves politely", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    server.endOnCloseWrite = true;
+    server.send("hello\n");
+    await assert.rejects(connected({}, server), {
+      name: "ProtocolError",
+      message: 'expected "pong" to "ping", got "hello"',
+    });
+    assert.equal(server.written, "ping\ndisconnect\n");
+    assert.equal(server.events[0], "closeWrite");
+    assert.ok(server.events.includes("close"), "closed before connect rejected");
+  });
+
+  test("SRS-023 SRS-080 ServerBusyError names the address and the handshake's limit", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    await assert.rejects(connected({ timeout: 30, port: 7001 }, server), (error) => {
+      assert.ok(error instanceof ServerBusyError);
+      assert.equal(error.timeout, 30);
+      assert.match(
+        error.message,
+        /^server at 127\.0\.0\.1:7001 accepted the connection but did not answer ping within 30 ms/,
+      );
+      return true;
+    });
+    server.end();
+  });
+
+  test("SRS-080 the ConnectionClosedError of a handshake keeps its cause", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    server.end();
+    await assert.rejects(connected({}, server), (error) => {
+      assert.ok(error instanceof ConnectionClosedError);
+      assert.ok(error.cause instanceof ConnectionClosedError);
+      assert.equal(error.cause.message, "the server closed the connection");
+      return true;
+    });
+  });
+});
+
+describe("client over a fake transport: limits of the waits", () => {
+  test("SRS-015 a receive that gives up while an earlier one still waits leaves the earlier one its line", async () => {
+    const { client, server } = await connected();
+    const first = client.recv({ timeout: 1000 });
+    await assert.rejects(client.recv({ timeout: 10 }), TimeoutError);
+    server.send("x\ny\n");
+    assert.equal(await first, "x");
+    assert.equal(await client.recv({ timeout: 1000 }), "y");
+    client.close();
+  });
+
+  test("SRS-076 a query's answer may come at any time within its limit", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.query("q", { timeout: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    server.send("Q\npong\n");
+    assert.deepEqual(await answer, ["Q"]);
+    client.close();
+  });
+
+  test("SRS-076 SRS-077 the catch-up of a call takes its signal", async () => {
+    const { client, server } = await connected({ timeout: 2000 });
+    server.answerPing = false;
+    await assert.rejects(client.query("slow", { timeout: 10 }), TimeoutError);
+    const cancel = new AbortController();
+    const next = client.query("next", { signal: cancel.signal });
+    await settle();
+    const reason = new Error("cancelled while catching up");
+    cancel.abort(reason);
+    await assert.rejects(next, (error) => error === reason);
+    client.close();
   });
 });

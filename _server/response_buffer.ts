@@ -70,13 +70,12 @@ export class ResponseBuffer {
     this.#reserve(bytes.length);
     // A loop beats set() on a few bytes (such as each "pong"). Which one copies, and one more
     // turn (a zero past the end, where the next append writes), change no byte taken.
-    // Stryker disable ConditionalExpression,EqualityOperator: only the speed of the copy differs
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only the copy's speed differs
     if (bytes.length <= SMALL_BYTES) {
       for (let i = 0; i < bytes.length; i++) this.#bytes[this.#length + i] = bytes[i];
     } else {
       this.#bytes.set(bytes, this.#length);
     }
-    // Stryker restore ConditionalExpression,EqualityOperator
     this.#length += bytes.length;
   }
 
@@ -98,7 +97,6 @@ export class ResponseBuffer {
 
   #reserve(extra: number): void {
     const needed = this.#length + extra;
-    // Stryker disable next-line EqualityOperator: growing when the bytes just fit only copies them
     if (needed <= this.#bytes.length) return;
     const grown = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
     grown.set(this.#bytes.subarray(0, this.#length));

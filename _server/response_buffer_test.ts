@@ -48,6 +48,21 @@ describe("response buffer", () => {
     assert.equal(taken.buffer.byteLength, 512, "doubled from 256, not grown per append");
   });
 
+  test("SRS-040 bytes that exactly fill the array do not grow it; one byte more doubles it", () => {
+    const buffer = new ResponseBuffer();
+    const full = new Uint8Array(256).fill(0x62);
+    full[255] = 0x0a;
+    buffer.appendBytes(full);
+    assert.equal(buffer.length, 256);
+    const taken = buffer.take();
+    assert.deepEqual([taken.length, taken.buffer.byteLength], [256, 256]);
+    buffer.appendBytes(full.subarray(0, 255));
+    buffer.appendBytes(full.subarray(254));
+    const grown = buffer.take();
+    assert.deepEqual([grown.length, grown.buffer.byteLength], [257, 512]);
+    assert.equal(text(grown), `${"b".repeat(256)}\n`);
+  });
+
   test("SRS-040 a buffer of exactly 1 MiB is kept for reuse", () => {
     const buffer = new ResponseBuffer();
     const kib = new Uint8Array(1024).fill(0x61);

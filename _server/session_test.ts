@@ -127,6 +127,13 @@ class TransientConnection extends FakeConnection {
   }
 }
 
+/** A connection whose writes fail while its reading side has not noticed yet (a broken pipe). */
+class BrokenPipeConnection extends FakeConnection {
+  override write(): Promise<void> {
+    return Promise.reject(new ConnectionClosedError("broken pipe"));
+  }
+}
+
 interface Started {
   connection: FakeConnection;
   session: Session;
@@ -141,6 +148,7 @@ function start(
   options: Partial<SessionSettings> = {},
   connection: FakeConnection = new FakeConnection(),
   observer: Partial<SessionObserver> = {},
+  beforeRun?: (session: Session) => void,
 ): Started {
   const logs: string[] = [];
   const errors: { message: string; error: unknown }[] = [];
@@ -161,6 +169,7 @@ function start(
     closeTimeout: 1000,
     ...options,
   }, { failed: (error) => failures.push(error), ...observer });
+  beforeRun?.(session);
   return { connection, session, run: session.run(), logs, errors, failures };
 }
 
@@ -248,6 +257,22 @@ describe("session: lines and answers", () => {
     assert.equal(connection.wire, "");
   });
 
+  test("SRS-007 SRS-017 a line over the cap whose cut is not UTF-8 is flagged too_long", async () => {
+    const seen: unknown[] = [];
+    const { connection, run } = start({
+      maxLineBytes: 4,
+      handler: (command, context) => {
+        seen.push([command, context.reason, [...context.raw]]);
+        return "h";
+      },
+    });
+    connection.send(new Uint8Array([0x61, 0xff, 0x62, 0x63, 0x64, 0x65, 0x0a]));
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(seen, [["abc", "too_long", [0x61, 0xff, 0x62, 0x63]]]);
+    assert.equal(connection.wire, "h\n");
+  });
+
   test("SRS-008 SRS-021 a handler answers nothing, one line or several; its sends come first", async () => {
     const { connection, run } = start({
       handler: (command, context) => {
@@ -261,6 +286,32 @@ describe("session: lines and answers", () => {
     connection.end();
     assert.equal(await run, "closed");
     assert.deepEqual(connection.writes, ["1\n2\nsent\nreturned\n"]);
+  });
+
+  test("SRS-010 answers of nothing or of several lines join the others of the read in one write", async () => {
+    const { connection, run } = start({
+      handler: (command) =>
+        command === "none" ? undefined : command === "many" ? ["1", "2"] : command,
+    });
+    connection.send("x\nnone\ny\nmany\nz\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(connection.writes, ["x\ny\n1\n2\nz\n"]);
+  });
+
+  test("SRS-017 a line that outgrows the cap over several reads still reaches the handler, cut", async () => {
+    const seen: unknown[] = [];
+    const { connection, run } = start({
+      maxLineBytes: 4,
+      handler: (command, context) => (seen.push([command, context.reason]), "h"),
+    });
+    connection.send("pingpong");
+    connection.send("pong");
+    connection.send("\nping\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(seen, [["ping", "too_long"]]);
+    assert.equal(connection.wire, "h\npong\n");
   });
 
   test("SRS-008 the handler gets the peer, and a signal aborted when the session ends", async () => {
@@ -338,6 +389,17 @@ describe("session: how it ends", () => {
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
+  test("SRS-019 SRS-041 after disconnect the idle timeout no longer applies: the client has closeTimeout to leave", async () => {
+    const { connection, session, run } = start({ idleTimeout: 20, closeTimeout: 200 });
+    connection.send("disconnect\n");
+    assert.equal(await run, "disconnect");
+    const ended = Date.now();
+    await session.closed;
+    const lingered = Date.now() - ended;
+    assert.ok(lingered >= 150, `closed ${lingered} ms after the end`);
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
   test("SRS-027 stop() ends the session at once; the first reason is the one reported", async () => {
     const { connection, session, run } = start();
     connection.send("a\n");
@@ -349,6 +411,56 @@ describe("session: how it ends", () => {
     assert.deepEqual(connection.events, ["close"]);
   });
 
+  test("SRS-027 SRS-100 finish() right after stop() sends no end of stream", async () => {
+    const { connection, session, run } = start();
+    connection.send("ping\n");
+    // Answered, and waiting for the client again.
+    await connection.until(() => connection.reads === 2);
+    session.stop("stopped");
+    session.finish();
+    assert.equal(await run, "stopped");
+    await session.closed;
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
+  test("SRS-027 SRS-098 a handler that starts after the session was stopped gets an aborted signal and is not answered", async () => {
+    const aborted: boolean[] = [];
+    let started: Started | undefined = undefined;
+    started = start(
+      {
+        verbose: true,
+        handler: (command, ctx) => {
+          aborted.push(ctx.signal.aborted);
+          return command === "sync" ? "not sent" : Promise.resolve("not sent either");
+        },
+      },
+      undefined,
+      { command: () => started!.session.stop("stopped") },
+    );
+    const { connection, run, logs } = started;
+    connection.send("async\n");
+    assert.equal(await run, "stopped");
+    assert.deepEqual(aborted, [true]);
+    assert.deepEqual(logs, [`${PEER} < async`]);
+    assert.equal(connection.wire, "");
+
+    const aborted2: boolean[] = [];
+    let second: Started | undefined = undefined;
+    second = start(
+      {
+        handler: (_command, ctx) => {
+          aborted2.push(ctx.signal.aborted);
+          return "ok";
+        },
+      },
+      undefined,
+      { command: () => second!.session.stop("stopped") },
+    );
+    second.connection.send("sync\n");
+    assert.equal(await second.run, "stopped");
+    assert.deepEqual(aborted2, [true]);
+  });
+
   test("SRS-019 a write to a client that reset ends the session as closed, logged when verbose", async () => {
     const { connection, run, logs } = start({ verbose: true });
     connection.send("a\n");
@@ -357,6 +469,14 @@ describe("session: how it ends", () => {
     assert.equal(await run, "closed");
     assert.deepEqual(connection.events, ["close"]);
     assert.equal(logs.at(-1), `${PEER} failed: ConnectionClosedError: gone`);
+  });
+
+  test("SRS-019 a write to a client that reset is not logged without verbose", async () => {
+    const { connection, run, logs, errors } = start({}, new BrokenPipeConnection());
+    connection.send("a\n");
+    assert.equal(await run, "closed");
+    assert.deepEqual(logs, []);
+    assert.deepEqual(errors, []);
   });
 
   test("SRS-043 lineTooLong close: a whole line over the cap is answered with an error, then the end", async () => {
@@ -413,9 +533,11 @@ describe("session: logs", () => {
 
   test("SRS-045 without verbose nothing is logged", async () => {
     const { connection, run, logs } = start();
-    connection.send("ping\ncmd\n");
+    // The second ping waits behind a command: it is answered in turn, not on the fast path.
+    connection.send("ping\ncmd\nping\n");
     connection.end();
     assert.equal(await run, "closed");
+    assert.equal(connection.wire, "pong\necho:cmd\npong\n");
     assert.deepEqual(logs, []);
   });
 });
@@ -494,6 +616,24 @@ describe("session: failures and onError", () => {
     ]);
     assert.equal(errors[1].error, failure);
     assert.ok(errors[3].error instanceof TypeError);
+  });
+
+  test("SRS-021 a send after the handler threw throws UnsolicitedResponseError", async () => {
+    let context: HandlerContext | undefined;
+    const { connection, run, errors } = start({
+      handler: (command, ctx) => {
+        if (command !== "bad") return command;
+        context = ctx;
+        throw new Error("bad");
+      },
+    });
+    connection.send("bad\n");
+    await connection.until(() => errors.length === 1);
+    assert.throws(() => context!.send("late"), UnsolicitedResponseError);
+    connection.send("next\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "next\n");
   });
 
   test("SRS-021 a send after the handler returned throws UnsolicitedResponseError", async () => {
@@ -596,6 +736,76 @@ describe("session: async handlers", () => {
     assert.equal(connection.wire, "");
   });
 
+  test("SRS-069 a send that brings the buffer to exactly maxPendingBytes resolves once the client took it", async () => {
+    const release = deferred<void>();
+    const order: string[] = [];
+    const { connection, run } = start({
+      maxPendingBytes: 8,
+      handler: async (_command, ctx) => {
+        await Promise.resolve();
+        await ctx.send("ab");
+        order.push("under");
+        // The first line is taken out to be written: the buffer holds this one, 8 bytes.
+        await ctx.send("1234567");
+        order.push("at max");
+        return undefined;
+      },
+    });
+    connection.hold = release.promise;
+    connection.send("x\n");
+    await connection.until(() => connection.writes.length === 1);
+    order.push("released");
+    connection.hold = undefined;
+    release.resolve();
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(order, ["under", "released", "at max"]);
+    assert.equal(connection.wire, "ab\n1234567\n");
+  });
+
+  test("SRS-069 SRS-074 a line sent while an earlier one is still being written waits for it", async () => {
+    const release = deferred<void>();
+    let whileHeld: string[] = [];
+    const { connection, run } = start({
+      handler: async (_command, ctx) => {
+        await Promise.resolve();
+        ctx.send("a");
+        await connection.until(() => connection.writes.length === 1);
+        ctx.send("b");
+        // Every microtask has run: a second writer would have written by now.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        whileHeld = [...connection.writes];
+        connection.hold = undefined;
+        release.resolve();
+        return "c";
+      },
+    });
+    connection.hold = release.promise;
+    connection.send("x\n");
+    await connection.until(() => connection.wire === "a\nb\nc\n");
+    assert.deepEqual(whileHeld, ["a\n"]);
+    connection.end();
+    assert.equal(await run, "closed");
+  });
+
+  test("SRS-069 a send whose write fails ends the session before the send resolves", async () => {
+    let abortedAfterSend: boolean | undefined;
+    const { connection, run } = start({
+      maxPendingBytes: 1,
+      handler: async (_command, ctx) => {
+        await Promise.resolve();
+        await ctx.send("lost");
+        abortedAfterSend = ctx.signal.aborted;
+        return "never";
+      },
+    }, new BrokenPipeConnection());
+    connection.send("x\n");
+    assert.equal(await run, "closed");
+    await connection.until(() => abortedAfterSend !== undefined);
+    assert.equal(abortedAfterSend, true);
+    assert.deepEqual(connection.events, ["close"]);
+  });
+
   test("SRS-068 a client that resets while an async handler runs aborts its signal at once", async () => {
     const never = deferred<string>();
     let signal: AbortSignal | undefined;
@@ -658,6 +868,27 @@ describe("session: async handlers", () => {
     assert.equal(connection.wire, "");
     assert.equal(errors.length, 1);
   });
+
+  test("SRS-020 an answer or a failure that comes after the session ended is neither sent, logged nor reported", async () => {
+    for (const settle of ["resolve", "reject"]) {
+      const late = deferred<string>();
+      const { connection, session, run, logs, errors, failures } = start({
+        verbose: true,
+        handler: () => late.promise,
+      });
+      connection.send("x\n");
+      await connection.until(() => logs.length === 1);
+      session.stop("stopped");
+      assert.equal(await run, "stopped");
+      if (settle === "resolve") late.resolve("too late");
+      else late.reject(new Error("too late"));
+      await late.promise.catch(() => {});
+      assert.deepEqual(logs, [`${PEER} < x`]);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(failures, []);
+      assert.equal(connection.wire, "");
+    }
+  });
 });
 
 describe("session: timeouts", () => {
@@ -675,19 +906,62 @@ describe("session: timeouts", () => {
     assert.equal(connection.wire, "partial\nonError:20\n");
     assert.equal(errors[0].message, 'handler did not settle within 20 ms on "stuck"');
     assert.ok(errors[0].error instanceof TimeoutError);
+    assert.equal((errors[0].error as TimeoutError).message, "handler timed out");
+    assert.equal((errors[0].error as TimeoutError).timeout, 20);
     connection.end();
     await session.closed;
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
+  test("SRS-042 SRS-069 a handler that settles while its timeout's answers are written is answered; the next one's sends still go out at once", async () => {
+    const release = deferred<void>();
+    const first = deferred<string>();
+    const go = deferred<void>();
+    const done = deferred<string>();
+    const { connection, run, errors } = start({
+      // Long enough for the second handler, which the test drives step by step at once.
+      handlerTimeout: 250,
+      closeTimeout: 60_000,
+      handler: async (command, ctx) => {
+        await Promise.resolve();
+        if (command === "slow") {
+          ctx.send("partial");
+          return first.promise;
+        }
+        ctx.send("n1");
+        await go.promise;
+        ctx.send("n2");
+        return done.promise;
+      },
+    });
+    connection.hold = release.promise;
+    connection.send("slow\nnext\n");
+    // The timeout runs out while "partial" is still being written: its flush waits.
+    await connection.until(() => errors.length === 1);
+    assert.equal(errors[0].message, 'handler did not settle within 250 ms on "slow"');
+    first.resolve("answer");
+    connection.hold = undefined;
+    release.resolve();
+    await connection.until(() => connection.wire === "partial\nanswer\nn1\n");
+    // Every pending callback has run, the timeout's end of flush included.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    go.resolve();
+    await connection.until(() => connection.wire === "partial\nanswer\nn1\nn2\n");
+    done.resolve("end");
+    await connection.until(() => connection.wire.endsWith("end\n"));
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(errors.length, 1);
+  });
+
   test("SRS-042 a handler that settles in time is not cut off, nor is the session later", async () => {
     const { connection, run, errors } = start({
-      handlerTimeout: 200,
+      handlerTimeout: 100,
       handler: () => Promise.resolve("quick"),
     });
     connection.send("a\n");
     await connection.until(() => connection.writes.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 150));
     connection.send("b\n");
     connection.end();
     assert.equal(await run, "closed");
@@ -716,18 +990,18 @@ describe("session: timeouts", () => {
   });
 
   test("SRS-041 lines keep the session alive; the idle time counts from the last one", async () => {
-    const { connection, run } = start({ idleTimeout: 300 });
+    const { connection, run } = start({ idleTimeout: 150 });
     let ended = false;
     run.then(() => ended = true);
-    for (let i = 0; i < 5; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
       connection.send("ping\n");
     }
     const lastLine = Date.now();
     assert.equal(ended, false);
     assert.equal(await run, "idle");
-    assert.ok(Date.now() - lastLine >= 280, `idle ${Date.now() - lastLine} ms after the last line`);
-    assert.equal(connection.wire, "pong\n".repeat(5));
+    assert.ok(Date.now() - lastLine >= 130, `idle ${Date.now() - lastLine} ms after the last line`);
+    assert.equal(connection.wire, "pong\n".repeat(4));
   });
 
   test("SRS-041 bytes without a whole line are no progress", async () => {
@@ -741,6 +1015,75 @@ describe("session: timeouts", () => {
     }
     assert.equal(await run, "idle");
     assert.ok(sent < 12, "a trickle of bytes kept the session alive");
+  });
+
+  test("SRS-041 the idle timeout ends the session that long after the last line, not later", async () => {
+    // A line that is not answered: the line alone is the progress.
+    const { connection, run } = start({ idleTimeout: 300, handler: () => undefined });
+    let ended = false;
+    run.then(() => ended = true);
+    // The line comes a third of the way into the first period: the check then finds the client
+    // quiet for less than the timeout, and waits only for the time left.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(ended, false);
+    connection.send("quiet\n");
+    const line = Date.now();
+    assert.equal(await run, "idle");
+    const quiet = Date.now() - line;
+    assert.ok(quiet >= 280 && quiet < 500, `idle ${quiet} ms after the line`);
+  });
+
+  test("SRS-067 a client that takes a large answer slowly but steadily is not idle", async () => {
+    const big = "z".repeat(600 * 1024);
+    const { connection, run } = start({
+      idleTimeout: 300,
+      maxLineBytes: 1024 * 1024,
+      handler: () => big,
+    });
+    let release = deferred<void>();
+    connection.hold = release.promise;
+    connection.send("x\n");
+    for (let slice = 1; slice <= 3; slice++) {
+      await connection.until(() => connection.writes.length === slice);
+      // The client takes each 256 KiB slice in 150 ms: longer than the idle timeout in all.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const taken = release;
+      release = deferred<void>();
+      connection.hold = release.promise;
+      taken.resolve();
+    }
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire.length, big.length + 1);
+  });
+
+  test("SRS-067 a first read without a whole line is no progress", async () => {
+    const { connection, run } = start({ idleTimeout: 300 });
+    const started = Date.now();
+    let ended = false;
+    run.then(() => ended = true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(ended, false);
+    connection.send("x");
+    assert.equal(await run, "idle");
+    const elapsed = Date.now() - started;
+    // Counted from the bytes, the session would last until 500 ms at the earliest.
+    assert.ok(elapsed < 450, `idle after ${elapsed} ms`);
+  });
+
+  test("SRS-067 bytes that follow a complete line are no progress either", async () => {
+    const { connection, run } = start({ idleTimeout: 100 });
+    let ended = false;
+    run.then(() => ended = true);
+    connection.send("ping\n");
+    let sent = 0;
+    for (; sent < 12 && !ended; sent++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      connection.send("x");
+    }
+    assert.equal(await run, "idle");
+    assert.ok(sent < 12, "a trickle of bytes after a line kept the session alive");
+    assert.equal(connection.wire, "pong\n");
   });
 
   test("SRS-041 the time an async handler takes is not the client's idleness", async () => {
@@ -763,6 +1106,8 @@ describe("session: timeouts", () => {
       maxPendingBytes: 4,
       handler: async (_command, ctx) => {
         signal = ctx.signal;
+        // After the first await: the handler runs while the client does not take its send.
+        await Promise.resolve();
         await ctx.send("12345");
         return "never";
       },
@@ -791,6 +1136,21 @@ describe("session: timeouts", () => {
         idleTimeout === undefined ? [big.length + 1] : [256 * 1024, 256 * 1024, 88 * 1024 + 1],
       );
     }
+  });
+
+  test("SRS-067 an answer of exactly one 256 KiB slice goes out in one write", async () => {
+    const line = "z".repeat(256 * 1024 - 1);
+    const { connection, session, run } = start({
+      idleTimeout: 60_000,
+      maxLineBytes: 1024 * 1024,
+      handler: () => line,
+    });
+    connection.send("x\n");
+    await connection.until(() => connection.wire.length === 256 * 1024);
+    connection.end();
+    assert.equal(await run, "closed");
+    await session.closed;
+    assert.deepEqual(connection.writes.map((w) => w.length), [256 * 1024]);
   });
 });
 
@@ -823,13 +1183,14 @@ describe("session: backpressure", () => {
 describe("session: what the server learns, and finishing", () => {
   test("SRS-045 an observer of commands is told every line, pings included, in order", async () => {
     const commands: string[] = [];
-    const { connection, session, run } = start({}, undefined, {
+    const { connection, session, run, logs } = start({}, undefined, {
       command: (text) => commands.push(text),
     });
     connection.send("ping\nx\nping\n");
     connection.end();
     assert.equal(await run, "closed");
     assert.deepEqual(commands, ["ping", "x", "ping"]);
+    assert.deepEqual(logs, [], "an observer of commands does not make the session log");
     assert.equal(connection.wire, "pong\necho:x\npong\n");
     assert.equal(session.commands, 3);
   });
@@ -847,20 +1208,46 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(failures, [boom, boom]);
   });
 
-  test("SRS-006 finish() with no command under way sends the end of stream at once", async () => {
+  test("SRS-100 finish() while the session waits for the client sends the end of stream at once", async () => {
     const { connection, session, run } = start();
     connection.send("ping\n");
-    await connection.until(() => connection.writes.length === 1);
+    // The answer is written and the session reads again: no command is under way.
+    await connection.until(() => connection.reads === 2);
     session.finish();
+    assert.deepEqual(connection.events, ["closeWrite"]);
     session.finish();
-    await connection.until(() => connection.events.length > 0);
     assert.deepEqual(connection.events, ["closeWrite"]);
     connection.send("x\n");
     connection.end();
     assert.equal(await run, "server shutdown");
     await session.closed;
-    assert.equal(connection.wire, "pong\n");
+    assert.equal(connection.wire, "pong\n", "what the client sent after the end is not served");
     assert.equal(connection.events.at(-1), "close");
+  });
+
+  test("SRS-100 finish(): a client that then closes ends the session as server shutdown", async () => {
+    const { connection, session, run } = start();
+    await connection.until(() => connection.reads === 1);
+    session.finish();
+    connection.end();
+    assert.equal(await run, "server shutdown");
+    await session.closed;
+    assert.equal(connection.events[0], "closeWrite");
+    assert.equal(connection.events.at(-1), "close");
+  });
+
+  test("SRS-100 finish() before the session runs: it serves nothing and closes politely", async () => {
+    const connection = new FakeConnection();
+    const { session, run } = start({}, connection, {}, (session) => {
+      session.finish();
+      assert.deepEqual(connection.events, [], "no end of stream before the session runs");
+    });
+    assert.equal(await run, "server shutdown");
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    connection.end();
+    await session.closed;
+    assert.deepEqual(connection.events, ["closeWrite", "close"]);
+    assert.equal(connection.reads, 1, "only the polite close reads");
   });
 
   test("SRS-006 finish() lets the command under way answer, then serves no more", async () => {
@@ -879,10 +1266,10 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(connection.events, ["closeWrite"]);
   });
 
-  test("SRS-006 finish(): a client that never closes is closed after closeTimeout", async () => {
+  test("SRS-100 finish(): a client that never closes is closed after closeTimeout", async () => {
     const { connection, session, run } = start({ closeTimeout: 30 });
     connection.send("ping\n");
-    await connection.until(() => connection.writes.length === 1);
+    await connection.until(() => connection.reads === 2);
     session.finish();
     assert.equal(await run, "server shutdown");
     await session.closed;

@@ -150,6 +150,44 @@ describe("option checks", () => {
         message,
       });
     }
+    // The nearest key must be within a third of the unknown key's length (at least one edit):
+    // each kind of edit counts one, a swap of neighbours included, whatever the case.
+    const near: [string, string | undefined][] = [
+      ["hsotnmae", "hostname"], // two swaps, 8 letters: within 2
+      ["ohsntmae", undefined], // three swaps: too far
+      ["hostxaxe", "hostname"], // two substitutions
+      ["hxstxaxe", undefined], // three
+      ["hstnme", "hostname"], // two letters missing, 6 letters: within 2
+      ["hstnm", undefined], // three missing, 5 letters: within 1
+      ["hosttnamee", "hostname"], // two letters too many
+      ["mxLneBytes", "maxLineBytes"], // two missing, 10 letters: within 3
+      ["axLinBtes", "maxLineBytes"], // three missing, 9 letters: within 3
+      ["maxLnByt", undefined], // four missing, 8 letters: within 2
+      ["EKEPrc", "keepCR"], // a swap twice over, in capitals
+      ["oxrt", undefined], // two substitutions, not a swap: too far for four letters
+      ["xprt", undefined],
+      ["kepC", undefined],
+    ];
+    for (const [key, suggested] of near) {
+      const hint = suggested === undefined ? "" : ` (did you mean ${suggested}?)`;
+      assert.throws(() => checkKnownKeys({ [key]: 1 }, known, "options"), {
+        name: "TypeError",
+        message: `options.${key} is not an option${hint}`,
+      });
+    }
+    // On a tie the first known key is suggested.
+    for (const [order, suggested] of [[["port", "sort"], "port"], [["sort", "port"], "sort"]]) {
+      const tied = Object.fromEntries((order as string[]).map((key) => [key, true]));
+      assert.throws(() => checkKnownKeys({ bort: 1 }, tied, "options"), {
+        name: "TypeError",
+        message: `options.bort is not an option (did you mean ${suggested}?)`,
+      });
+    }
+    // The first unknown key is named, in the object's order.
+    assert.throws(() => checkKnownKeys({ port: 1, b: 1, a: 1 }, known, "options"), {
+      name: "TypeError",
+      message: "options.b is not an option",
+    });
     assert.throws(() => checkKnownKeys({ x: 1 }, known, "options.tls"), {
       name: "TypeError",
       message: "options.tls.x is not an option",
