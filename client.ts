@@ -386,8 +386,9 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   #closeReason = "the connection is closed";
   #writing: Promise<void> = Promise.resolve();
   #resumeReading: (() => void) | undefined;
-  // `ping` fences sent by queries that gave up: their `pong`, and every line
-  // before it, belong to no caller and are dropped by the next query.
+  // `ping` fences sent by queries that gave up (a ping is its own fence):
+  // their `pong`, and every line before it, belong to no caller and are
+  // dropped by the next query.
   #fencesOwed = 0;
   // A call that read a known number of lines gave up: how many are still to
   // come is unknown, so the next query resynchronises with clear() first.
@@ -570,24 +571,23 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async #query(command: string, options: QueryOptions): Promise<string[]> {
     const deadline = this.#deadline(options);
     const fenced = options.lines === undefined && command !== "ping";
-    await this.#catchUp(deadline, options.signal);
+    const count = options.lines ?? 1;
+    await deadline.bound(this.#catchUp(deadline, options.signal));
     const terminator = this.#settings.writeTerminator;
     await this.#write(command + terminator + (fenced ? "ping" + terminator : ""));
-    if (fenced) this.#fencesOwed++;
     const lines: string[] = [];
     try {
-      while (fenced || lines.length < (options.lines ?? 1)) {
+      while (fenced || lines.length < count) {
         const line = await this.recvLine({ ...deadline.left(), signal: options.signal });
-        if (fenced && isPong(line)) {
-          this.#fencesOwed--;
-          return lines;
-        }
+        if (fenced && isPong(line)) return lines;
         lines.push(line.text);
       }
     } catch (error) {
-      // What is still owed is dropped later: by its fence, or by clear() when no fence was sent.
-      if (!fenced) this.#outOfStep = true;
-      throw error;
+      // The rest of the answer is dropped by the next query: up to its fence (a ping's own pong
+      // is one), or up to a fence of the next query's own when no fence was sent.
+      if (fenced || command === "ping") this.#fencesOwed++;
+      else this.#outOfStep = true;
+      throw deadline.named(error);
     }
     return lines;
   }
@@ -603,7 +603,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async clear(options: RecvOptions = {}): Promise<void> {
     checkRecvOptions(options);
     this.#outOfStep = true;
-    await this.#inTurn(() => this.#catchUp(this.#deadline(options), options.signal));
+    const deadline = this.#deadline(options);
+    await this.#inTurn(() => deadline.bound(this.#catchUp(deadline, options.signal)));
   }
 
   // Runs one exchange after the others, so that concurrent queries never take each other's lines.
@@ -629,10 +630,19 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   #deadline(options: RecvOptions): Deadline {
     const timeout = options.timeout ?? this.#timeout;
     const end = performance.now() + timeout;
+    const named = (error: unknown) =>
+      error instanceof TimeoutError
+        ? new TimeoutError(`no response within ${timeout} ms`, timeout, { cause: error })
+        : error;
     return {
       left: () => ({
         timeout: timeout === Infinity ? Infinity : Math.max(1, end - performance.now()),
       }),
+      named,
+      bound: (exchange) =>
+        exchange.catch((error) => {
+          throw named(error);
+        }),
     };
   }
 
@@ -733,8 +743,9 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   }
 
   async #sayGoodbye(command: string, options: RecvOptions): Promise<void> {
-    await this.send(command);
+    // Said as soon as it is on its way: a close() meanwhile must not say it again.
     this.#saidGoodbye = true;
+    await this.send(command);
     // Whatever the server still says before it closes is dropped.
     try {
       for (;;) await this.recvLine(options);
@@ -786,6 +797,10 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
 interface Deadline {
   // The time left, as the options of one receive.
   left(): { timeout: number };
+  // A TimeoutError of one receive, as one of the whole exchange: named by its limit.
+  named(error: unknown): unknown;
+  // The exchange, its TimeoutError named by the limit.
+  bound<T>(exchange: Promise<T>): Promise<T>;
 }
 
 function isPong(line: Line): boolean {
