@@ -13,6 +13,7 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
+import { ChunkInbox, Progress } from "./test_util.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -34,57 +35,28 @@ class FakeServer implements Connection {
   endOnCloseWrite = false;
   /** Answers to other commands, sent as the client writes them. */
   readonly replies = new Map<string, string>();
-  #chunks: (Uint8Array | null)[] = [];
-  #reader: ((chunk: Uint8Array | null) => void) | undefined;
-  #ended = false;
-  #wake: (() => void) | undefined;
+  readonly #inbox = new ChunkInbox();
+  readonly #progress = new Progress();
 
   /** The server sends bytes (one read for the client). */
   send(data: string | Uint8Array): void {
-    this.#push(typeof data === "string" ? encoder.encode(data) : data);
+    this.#inbox.push(typeof data === "string" ? encoder.encode(data) : data);
   }
 
   /** The server closes its side. */
   end(): void {
-    this.#push(null);
-  }
-
-  #push(chunk: Uint8Array | null): void {
-    if (chunk === null) this.#ended = true;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    if (reader) reader(chunk);
-    else this.#chunks.push(chunk);
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    this.#inbox.push(null);
   }
 
   /** Waits until `done` holds, after a write, a read or a close; fails after 2 s. */
-  async until(done: () => boolean): Promise<void> {
-    const deadline = Date.now() + 2000;
-    while (!done()) {
-      if (Date.now() > deadline) {
-        throw new Error(`timed out; written ${JSON.stringify(this.written)}`);
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        timer = setTimeout(resolve, 50);
-      });
-      clearTimeout(timer);
-    }
+  until(done: () => boolean): Promise<void> {
+    return this.#progress.until(done, () => `written ${JSON.stringify(this.written)}`);
   }
 
   read(): Promise<Uint8Array | null> {
     this.reads++;
-    this.#notify();
-    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
-    if (this.#ended) return Promise.resolve(null);
-    return new Promise((resolve) => this.#reader = resolve);
+    this.#progress.notify();
+    return this.#inbox.read();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -96,14 +68,14 @@ class FakeServer implements Connection {
       const reply = this.replies.get(line);
       if (reply !== undefined) this.send(reply);
     }
-    this.#notify();
+    this.#progress.notify();
     return Promise.resolve();
   }
 
   closeWrite(): Promise<void> {
     this.events.push("closeWrite");
     if (this.endOnCloseWrite) this.end();
-    this.#notify();
+    this.#progress.notify();
     return Promise.resolve();
   }
 
@@ -113,8 +85,8 @@ class FakeServer implements Connection {
 
   close(): void {
     this.events.push("close");
-    this.#push(null);
-    this.#notify();
+    this.#inbox.push(null);
+    this.#progress.notify();
   }
 }
 

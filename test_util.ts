@@ -418,3 +418,56 @@ export function scriptArgs(script: string, args: string[] = []): string[] {
 export function spawnScript(script: string, args: string[]): Subprocess {
   return new Subprocess(process.execPath, scriptArgs(script, args));
 }
+
+/**
+ * The bytes one side of an in-memory connection sends, as the chunks the
+ * other side reads one at a time; `null` is the end of the stream.
+ */
+export class ChunkInbox {
+  #chunks: (Uint8Array | null)[] = [];
+  #reader: ((chunk: Uint8Array | null) => void) | undefined;
+  #ended = false;
+
+  /** Hands a chunk (or the end) to the pending read, else keeps it for the next. */
+  push(chunk: Uint8Array | null): void {
+    if (chunk === null) this.#ended = true;
+    const reader = this.#reader;
+    this.#reader = undefined;
+    if (reader) reader(chunk);
+    else this.#chunks.push(chunk);
+  }
+
+  /** The next chunk; `null` once the stream has ended, or when `closed`. */
+  read(closed = false): Promise<Uint8Array | null> {
+    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
+    if (this.#ended || closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#reader = resolve);
+  }
+}
+
+/** Waits, for a fake peer, until what it records meets a condition: woken by each change. */
+export class Progress {
+  #wake: (() => void) | undefined;
+
+  /** Something changed: a waiter checks its condition again. */
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Waits until `done` holds; fails after 2 s with `state()` in the message. */
+  async until(done: () => boolean, state: () => string): Promise<void> {
+    const deadline = Date.now() + 2000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out; ${state()}`);
+      // Cleared once woken: a test may check that no timer is left behind.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, 50);
+      });
+      clearTimeout(timer);
+    }
+  }
+}

@@ -9,6 +9,7 @@ import { BUILTINS } from "./builtins.ts";
 import { ConnectionClosedError, TimeoutError, UnsolicitedResponseError } from "../errors.ts";
 import type { HandlerContext } from "../handler.ts";
 import type { Address, Connection } from "../transport.ts";
+import { ChunkInbox, Progress } from "../test_util.ts";
 
 const PEER = "192.0.2.1:4000";
 const encoder = new TextEncoder();
@@ -25,14 +26,12 @@ class FakeConnection implements Connection {
   hold: Promise<void> | undefined;
   /** Reads made so far. */
   reads = 0;
-  #chunks: (Uint8Array | null)[] = [];
-  #reader: ((chunk: Uint8Array | null) => void) | undefined;
+  readonly #inbox = new ChunkInbox();
+  readonly #progress = new Progress();
   #closed = false;
-  #ended = false;
   #failWrites = false;
   #gone: () => void = () => {};
   readonly #goneOnce = new Promise<void>((resolve) => this.#gone = resolve);
-  #wake: (() => void) | undefined;
 
   /** Everything written, as one text. */
   get wire(): string {
@@ -41,58 +40,35 @@ class FakeConnection implements Connection {
 
   /** The client sends bytes (one read for the session). */
   send(data: string | Uint8Array): void {
-    this.#push(typeof data === "string" ? encoder.encode(data) : data);
+    this.#inbox.push(typeof data === "string" ? encoder.encode(data) : data);
   }
 
   /** The client ends its side. */
   end(): void {
-    this.#push(null);
+    this.#inbox.push(null);
   }
 
   /** The client resets: writes fail from now on and the connection is gone. */
   reset(): void {
     this.#failWrites = true;
     this.#gone();
-    this.#push(null);
-  }
-
-  #push(chunk: Uint8Array | null): void {
-    if (chunk === null) this.#ended = true;
-    const reader = this.#reader;
-    this.#reader = undefined;
-    if (reader) reader(chunk);
-    else this.#chunks.push(chunk);
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    this.#inbox.push(null);
   }
 
   /** Waits until `done` holds, after a write or a close; fails after 2 s. */
-  async until(done: () => boolean): Promise<void> {
-    const deadline = Date.now() + 2000;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`timed out; wrote ${JSON.stringify(this.wire)}`);
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
+  until(done: () => boolean): Promise<void> {
+    return this.#progress.until(done, () => `wrote ${JSON.stringify(this.wire)}`);
   }
 
   read(): Promise<Uint8Array | null> {
     this.reads++;
-    if (this.#chunks.length > 0) return Promise.resolve(this.#chunks.shift()!);
-    if (this.#ended || this.#closed) return Promise.resolve(null);
-    return new Promise((resolve) => this.#reader = resolve);
+    return this.#inbox.read(this.#closed);
   }
 
   async write(data: Uint8Array): Promise<void> {
     if (this.#failWrites || this.#closed) throw new ConnectionClosedError("gone");
     this.writes.push(decoder.decode(data));
-    this.#notify();
+    this.#progress.notify();
     // A held write fails once the connection is closed, as a real one does.
     await Promise.race([this.hold, this.#goneOnce]);
     if (this.#closed) throw new ConnectionClosedError("closed while writing");
@@ -100,7 +76,7 @@ class FakeConnection implements Connection {
 
   closeWrite(): Promise<void> {
     this.events.push("closeWrite");
-    this.#notify();
+    this.#progress.notify();
     return Promise.resolve();
   }
 
@@ -113,8 +89,8 @@ class FakeConnection implements Connection {
     this.#closed = true;
     this.events.push("close");
     this.#gone();
-    this.#push(null);
-    this.#notify();
+    this.#inbox.push(null);
+    this.#progress.notify();
   }
 }
 
