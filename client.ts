@@ -565,14 +565,14 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async query(command: string, options: QueryOptions = {}): Promise<string[]> {
     checkRecvOptions(options);
     checkSingleLine(command, "command");
-    return await this.#inTurn(() => this.#query(command, options));
+    return await this.#inTurn(() => this.#query(command, options), options);
   }
 
   async #query(command: string, options: QueryOptions): Promise<string[]> {
     const deadline = this.#deadline(options);
     const fenced = options.lines === undefined && command !== "ping";
     const count = options.lines ?? 1;
-    await deadline.bound(this.#catchUp(deadline, options.signal));
+    await this.#catchUp(deadline, options.signal);
     const terminator = this.#settings.writeTerminator;
     await this.#write(command + terminator + (fenced ? "ping" + terminator : ""));
     const lines: string[] = [];
@@ -587,7 +587,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
       // is one), or up to a fence of the next query's own when no fence was sent.
       if (fenced || command === "ping") this.#fencesOwed++;
       else this.#outOfStep = true;
-      throw deadline.named(error);
+      throw error;
     }
     return lines;
   }
@@ -604,12 +604,17 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     checkRecvOptions(options);
     this.#outOfStep = true;
     const deadline = this.#deadline(options);
-    await this.#inTurn(() => deadline.bound(this.#catchUp(deadline, options.signal)));
+    await this.#inTurn(() => this.#catchUp(deadline, options.signal), options);
   }
 
   // Runs one exchange after the others, so that concurrent queries never take each other's lines.
-  #inTurn<T>(exchange: () => Promise<T>): Promise<T> {
-    const result = this.#turn.then(exchange);
+  // A receive that times out names the time it had left: the exchange's error names its limit.
+  #inTurn<T>(exchange: () => Promise<T>, options: RecvOptions): Promise<T> {
+    const limit = options.timeout ?? this.#timeout;
+    const result = this.#turn.then(exchange).catch((error) => {
+      if (!(error instanceof TimeoutError)) throw error;
+      throw new TimeoutError(`no response within ${limit} ms`, limit, { cause: error });
+    });
     this.#turn = result.then(() => {}, () => {});
     return result;
   }
@@ -630,19 +635,10 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   #deadline(options: RecvOptions): Deadline {
     const timeout = options.timeout ?? this.#timeout;
     const end = performance.now() + timeout;
-    const named = (error: unknown) =>
-      error instanceof TimeoutError
-        ? new TimeoutError(`no response within ${timeout} ms`, timeout, { cause: error })
-        : error;
     return {
       left: () => ({
         timeout: timeout === Infinity ? Infinity : Math.max(1, end - performance.now()),
       }),
-      named,
-      bound: (exchange) =>
-        exchange.catch((error) => {
-          throw named(error);
-        }),
     };
   }
 
@@ -797,10 +793,6 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
 interface Deadline {
   // The time left, as the options of one receive.
   left(): { timeout: number };
-  // A TimeoutError of one receive, as one of the whole exchange: named by its limit.
-  named(error: unknown): unknown;
-  // The exchange, its TimeoutError named by the limit.
-  bound<T>(exchange: Promise<T>): Promise<T>;
 }
 
 function isPong(line: Line): boolean {
