@@ -459,8 +459,8 @@ export class OnelineServer implements AsyncDisposable {
   readonly #stopper = new AbortController();
   // Connections refused since the last one served, because maxWaiting waited.
   readonly #refusals: { count: number };
-  #session: Session | undefined;
-  #current: ClientInfo | undefined;
+  // The client whose turn it is, and its session.
+  #turn: { client: ClientInfo; session: Session } | undefined;
   readonly #hooks: ServerHooks;
   // shutdown() was called: no more clients, the current one finishes its command.
   #draining = false;
@@ -518,7 +518,7 @@ export class OnelineServer implements AsyncDisposable {
    * @returns The client, or `undefined` while no client is served.
    */
   get current(): ClientInfo | undefined {
-    return this.#current;
+    return this.#turn?.client;
   }
 
   /**
@@ -540,7 +540,7 @@ export class OnelineServer implements AsyncDisposable {
   get stats(): ServerStats {
     return {
       connections: this.#served,
-      commands: this.#commands + (this.#session?.commands ?? 0),
+      commands: this.#commands + (this.#turn?.session.commands ?? 0),
       errors: this.#errors,
       refused: this.#refused + this.#refusals.count,
     };
@@ -560,7 +560,7 @@ export class OnelineServer implements AsyncDisposable {
     if (this.running) {
       this.#draining = true;
       this.#listener.close();
-      this.#session?.finish();
+      this.#turn?.session.finish();
     }
     return this.finished;
   }
@@ -576,7 +576,7 @@ export class OnelineServer implements AsyncDisposable {
     if (!this.#stopper.signal.aborted) {
       this.#stopper.abort();
       this.#listener.close();
-      this.#session?.stop("stopped");
+      this.#turn?.session.stop("stopped");
       for (const session of this.#closing) session.stop("stopped");
     }
     return this.finished;
@@ -612,9 +612,8 @@ export class OnelineServer implements AsyncDisposable {
       } catch (error) {
         // Nothing a client does may stop the server: whatever escaped ends that connection only.
         this.#settings.logError("a connection failed", error);
-        this.#failed(error, this.#current);
-        this.#session = undefined;
-        this.#current = undefined;
+        this.#failed(error, this.#turn?.client);
+        this.#turn = undefined;
         try {
           connection.close();
         } catch {
@@ -675,13 +674,11 @@ export class OnelineServer implements AsyncDisposable {
       since: Date.now(),
     };
     const session = new Session(connection, this.#settings, this.#observe(client));
-    this.#session = session;
-    this.#current = client;
+    this.#turn = { client, session };
     if (verbose) log(`${session.peer} connected`);
     this.#call("connect", client);
     const end = await session.run();
-    this.#session = undefined;
-    this.#current = undefined;
+    this.#turn = undefined;
     this.#commands += session.commands;
     this.#call("disconnect", client, end);
     if (verbose) log(`${session.peer} ${end === "closed" ? "closed" : `ended: ${end}`}`);
