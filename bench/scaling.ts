@@ -17,7 +17,7 @@ import { cpuSeconds, startServer, track } from "./proc.ts";
 import type { ServerProcess } from "./proc.ts";
 import type { Launch } from "./suite.ts";
 import { lineChart } from "./svg.ts";
-import type { Chart, Series, Tick } from "./svg.ts";
+import type { Chart, Panel, ScaleKind, Series, Tick } from "./svg.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 
@@ -328,6 +328,25 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
     }));
   const ticks = (xs: number[], label: (x: number) => string): Tick[] =>
     xs.map((value) => ({ value, label: label(value) }));
+  // Throughput above, the server's CPU time per unit of work below, on the same scale.
+  const panels = (
+    points: Record<string, Point[]>,
+    unit: string,
+    yScale: ScaleKind,
+    x?: (p: Point) => number,
+  ): Panel[] => {
+    const scaleNote = yScale === "log" ? " (log)" : "";
+    return [
+      { yLabel: `${unit}s/s${scaleNote}`, yScale, series: series(points, (p) => p.opsPerSec, x) },
+      {
+        yLabel: `server CPU µs per ${unit}${scaleNote}`,
+        yScale,
+        series: series(points, (p) => p.cpuUsPerOp, x),
+      },
+    ];
+  };
+  // The x values measured, the same for every server of a dimension.
+  const xsOf = (points: Record<string, Point[]>) => Object.values(points)[0].map((p) => p.x);
   const d = record.dimensions;
   const draw = (file: string, chart: Chart) => charts[file] = lineChart(chart);
   if (d.size) {
@@ -336,19 +355,8 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
       subtitle,
       xLabel: "bytes per command line, LF included (log scale)",
       xScale: "log",
-      xTicks: ticks(d.size[Object.keys(d.size)[0]].map((p) => p.x), bytes),
-      panels: [
-        {
-          yLabel: "commands/s (log)",
-          yScale: "log",
-          series: series(d.size, (p) => p.opsPerSec),
-        },
-        {
-          yLabel: "server CPU µs per command (log)",
-          yScale: "log",
-          series: series(d.size, (p) => p.cpuUsPerOp),
-        },
-      ],
+      xTicks: ticks(xsOf(d.size), bytes),
+      panels: panels(d.size, "command", "log"),
     });
   }
   if (d.depth) {
@@ -357,21 +365,12 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
       subtitle,
       xLabel: "commands outstanding (log scale)",
       xScale: "log",
-      xTicks: ticks(d.depth[Object.keys(d.depth)[0]].map((p) => p.x), String),
-      panels: [
-        { yLabel: "commands/s (log)", yScale: "log", series: series(d.depth, (p) => p.opsPerSec) },
-        {
-          yLabel: "server CPU µs per command (log)",
-          yScale: "log",
-          series: series(d.depth, (p) => p.cpuUsPerOp),
-        },
-      ],
+      xTicks: ticks(xsOf(d.depth), String),
+      panels: panels(d.depth, "command", "log"),
     });
   }
   if (d.waiting) {
-    const xs = d.waiting[Object.keys(d.waiting)[0]].map((p) => p.x);
-    const top = Math.max(...xs, 1);
-    const step = top / 4;
+    const step = Math.max(...xsOf(d.waiting), 1) / 4;
     draw("waiting-clients.svg", {
       title: "Clients waiting for their turn (ping round trips of the active client)",
       subtitle,
@@ -379,18 +378,7 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
         "idle clients queued behind the active one (C, Deno baseline: those the backlog took)",
       xScale: "linear",
       xTicks: ticks([0, 1, 2, 3, 4].map((i) => Math.round(i * step)), String),
-      panels: [
-        {
-          yLabel: "round trips/s",
-          yScale: "linear",
-          series: series(d.waiting, (p) => p.opsPerSec, (p) => p.connected ?? p.x),
-        },
-        {
-          yLabel: "server CPU µs per round trip",
-          yScale: "linear",
-          series: series(d.waiting, (p) => p.cpuUsPerOp, (p) => p.connected ?? p.x),
-        },
-      ],
+      panels: panels(d.waiting, "round trip", "linear", (p) => p.connected ?? p.x),
     });
   }
   if (d.churn) {
@@ -399,19 +387,8 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
       subtitle,
       xLabel: "pings per connection (log scale)",
       xScale: "log",
-      xTicks: ticks(d.churn[Object.keys(d.churn)[0]].map((p) => p.x), String),
-      panels: [
-        {
-          yLabel: "connections/s (log)",
-          yScale: "log",
-          series: series(d.churn, (p) => p.opsPerSec),
-        },
-        {
-          yLabel: "server CPU µs per connection (log)",
-          yScale: "log",
-          series: series(d.churn, (p) => p.cpuUsPerOp),
-        },
-      ],
+      xTicks: ticks(xsOf(d.churn), String),
+      panels: panels(d.churn, "connection", "log"),
     });
   }
   return charts;
