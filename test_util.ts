@@ -11,7 +11,10 @@ import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
-import { scriptArgs as runtimeScriptArgs } from "./sample/script.ts";
+import { scriptArgs } from "./sample/script.ts";
+
+// How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
+export { scriptArgs };
 
 /** A logger that keeps every message, for assertions. */
 export interface CapturedLogger extends Logger {
@@ -403,15 +406,6 @@ export class Subprocess {
       });
     }
   }
-}
-
-/**
- * The arguments that make this runtime's executable (`process.execPath`) run
- * `script`: `run -A script …` on Deno, `run script …` on Bun, `script …` on
- * Node (see the sample's {@linkcode runtimeScriptArgs}).
- */
-export function scriptArgs(script: string, args: string[] = []): string[] {
-  return runtimeScriptArgs(script, args);
 }
 
 /** Runs a TypeScript file in a subprocess of the runtime under test. */
