@@ -9,6 +9,9 @@
  * (per measured pass; default 0.5, with 8 rounds of turns, so each figure is a median of 8 or 9
  * passes). `--scaling` runs the scaling pass instead (see `scaling.ts`; with `--quick`, a smoke
  * run of under a minute; `--duration` defaults to 0.4 there, with 3 turns per point).
+ * `--against REV` measures the module's server against its own `bench/server.ts` at an earlier
+ * commit instead of the baselines (and skips the C reference), to show what changes cost; it
+ * writes `bench/results/against.json`.
  *
  * @module
  */
@@ -41,8 +44,12 @@ function options() {
       scaling: { type: "boolean", default: false },
       runtime: { type: "string" },
       duration: { type: "string" },
+      against: { type: "string" },
     },
   });
+  if (values.against !== undefined && values.scaling) {
+    throw new TypeError("--against and --scaling do not go together");
+  }
   if (values.runtime !== undefined && !["deno", "bun"].includes(values.runtime)) {
     throw new TypeError(`--runtime must be deno or bun, got ${values.runtime}`);
   }
@@ -57,7 +64,13 @@ function options() {
     idleSeconds: values.quick ? 1 : 5,
   };
   const runtimes = values.runtime ? [values.runtime] : ["deno", "bun"];
-  return { settings, runtimes, quick: values.quick, scaling: values.scaling };
+  return {
+    settings,
+    runtimes,
+    quick: values.quick,
+    scaling: values.scaling,
+    against: values.against,
+  };
 }
 
 async function text(command: string, args: string[]): Promise<string | undefined> {
@@ -88,21 +101,39 @@ function machine() {
   };
 }
 
+// The repository's tree at `rev`, in a temporary folder: its module server is the reference.
+async function checkout(rev: string): Promise<{ label: string; dir: string }> {
+  const root = new URL("..", import.meta.url).pathname;
+  const label = await text("git", ["-C", root, "rev-parse", "--short", rev]);
+  if (label === undefined) throw new TypeError(`--against: no commit ${rev} in ${root}`);
+  const dir = Deno.makeTempDirSync({ prefix: "oneline-bench-" });
+  const unpacked = await new Deno.Command("sh", {
+    args: ["-c", `git -C "${root}" archive ${label} | tar -x -C "${dir}"`],
+  }).output();
+  if (!unpacked.success) throw new Error(`--against: cannot unpack ${label}`);
+  return { label, dir };
+}
+
 async function main(
-  { settings, runtimes, quick, scaling }: ReturnType<typeof options>,
+  { settings, runtimes, quick, scaling, against }: ReturnType<typeof options>,
 ): Promise<number> {
   const log = (message: string) => console.error(`[bench] ${message}`);
   const date = new Date().toISOString();
   const versions: Record<string, string> = {};
   const setups: RuntimeSetup[] = [];
   const notes: string[] = [];
+  const earlier = against === undefined ? undefined : await checkout(against);
+  // The reference on a runtime: its baseline, or the module's server at the earlier commit.
+  const reference = (baseline: string) =>
+    earlier === undefined ? `${here}${baseline}` : `${earlier.dir}/bench/server.ts`;
   const deno = Deno.execPath();
   if (runtimes.includes("deno")) {
     versions.deno = Deno.version.deno;
     setups.push({
       name: "deno",
       module: [deno, ["run", "-A", `${here}server.ts`, "--port", "0"]],
-      baseline: [deno, ["run", "-A", `${here}baseline_deno.ts`, "--port", "0"]],
+      baseline: [deno, ["run", "-A", reference("baseline_deno.ts"), "--port", "0"]],
+      against: earlier?.label,
     });
   }
   if (runtimes.includes("bun")) {
@@ -113,7 +144,8 @@ async function main(
       setups.push({
         name: "bun",
         module: [bun, ["run", `${here}server.ts`, "--port", "0"]],
-        baseline: [bun, ["run", `${here}baseline_bun.ts`, "--port", "0"]],
+        baseline: [bun, ["run", reference("baseline_bun.ts"), "--port", "0"]],
+        against: earlier?.label,
       });
     }
   }
@@ -126,7 +158,14 @@ async function main(
   }
 
   const rows: Row[] = [];
-  for (const setup of setups) rows.push(...await measureRuntime(setup, settings, log));
+  try {
+    for (const setup of setups) rows.push(...await measureRuntime(setup, settings, log));
+  } finally {
+    if (earlier !== undefined) Deno.removeSync(earlier.dir, { recursive: true });
+  }
+  if (earlier !== undefined) {
+    return report(rows, { date, quick, info, versions, settings, notes }, "against.json");
+  }
 
   const source = Deno.env.get("OLBENCH_SRC") ?? new URL("../../shared/bench", import.meta.url)
     .pathname;
@@ -155,6 +194,23 @@ async function main(
     }
   }
 
+  return report(rows, { date, quick, info, versions, settings, notes }, "latest.json");
+}
+
+// Prints the table and writes the JSON record.
+function report(
+  rows: Row[],
+  { date, quick, info, versions, settings, notes }: {
+    date: string;
+    quick: boolean;
+    info: ReturnType<typeof machine>;
+    versions: Record<string, string>;
+    settings: Settings;
+    notes: string[];
+  },
+  file: string,
+): number {
+  const runtimeText = Object.entries(versions).map((e) => e.join(" ")).join(", ");
   const verdicts = judge(rows);
   console.log(`socket-oneline bench, ${date}${quick ? " (quick)" : ""}`);
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
@@ -169,8 +225,8 @@ async function main(
 
   const record = { date, quick, machine: info, runtimes: versions, settings, notes, verdicts };
   Deno.mkdirSync(`${here}results`, { recursive: true });
-  Deno.writeTextFileSync(`${here}results/latest.json`, JSON.stringify(record, null, 2) + "\n");
-  console.log(`\nwritten: bench/results/latest.json`);
+  Deno.writeTextFileSync(`${here}results/${file}`, JSON.stringify(record, null, 2) + "\n");
+  console.log(`\nwritten: bench/results/${file}`);
   return 0;
 }
 
@@ -198,7 +254,13 @@ async function scalingPass(
       const port = freePort();
       servers.push({ name: "C", launch: [tools.refserver, [String(port)]], silentPort: port });
     }
-    const settings = { quick, seconds, turns: quick ? 1 : 3 };
+    const settings = {
+      quick,
+      seconds,
+      turns: quick ? 1 : 3,
+      waitingPairs: quick ? 1 : 12,
+      waitingSeconds: quick ? seconds : 1,
+    };
     const result = await measureScaling(servers, scalegen.path, settings, log);
     result.notes.unshift(...notes);
     const runtimeText = Object.entries(versions).map((e) => e.join(" ")).join(", ");
@@ -237,7 +299,7 @@ try {
 } catch (error) {
   console.error(`${error instanceof Error ? error.message : error}`);
   console.error(
-    "usage: deno task bench [--scaling] [--quick] [--runtime deno|bun] [--duration SECONDS]",
+    "usage: deno task bench [--scaling | --against REV] [--quick] [--runtime deno|bun] [--duration SECONDS]",
   );
   Deno.exit(2);
 }
