@@ -88,7 +88,8 @@ export class RangeSplitter {
       }
       start = lf + 1;
     }
-    this.#keep(chunk, start, chunk.length);
+    // Most reads end with their last LF: nothing to carry, and no view to make for it.
+    if (start < chunk.length) this.#keep(chunk, start, chunk.length);
   }
 
   /**

@@ -60,6 +60,8 @@ export class LineBatch {
 
   /** Forgets every line, for the next read. */
   clear(): void {
+    // Reads of pings alone leave it empty; emptying arrays costs even then.
+    if (this.sources.length === 0) return;
     this.sources.length =
       this.starts.length =
       this.ends.length =

@@ -65,6 +65,8 @@ export interface SessionSettings {
 const DONE = Promise.resolve();
 // The built-in answered on the hot path (see Session.#answeredAtOnce).
 const FAST_BUILTIN = BUILTINS[0];
+// Reads this long or longer are decoded whole (see Session.#split).
+const DECODE_WHOLE_READ_BYTES = 64;
 // Responses go out in slices of this size at most when the idle timeout is
 // on, so that a client slowly taking a large answer still makes progress.
 const WRITE_SLICE_BYTES = 256 * 1024;
@@ -307,11 +309,14 @@ export class Session {
   // Splits a read into the batch, answering pings at once where it may.
   // One decode of the whole chunk beats one per line; when it is all ASCII,
   // line ends are found in its text and each line's text is a slice of it.
-  // The rest of an over-long line is only searched for its end, which the
-  // bytes do without making a string.
+  // A short read (such as one `ping`) is searched as bytes, and a line of it
+  // decoded only if a handler takes it. The rest of an over-long line is only
+  // searched for its end, which the bytes do without making a string.
   #split(chunk: Uint8Array): string | undefined {
     this.#batch.clear();
-    const ascii = this.#splitter.overflowing ? undefined : asciiText(chunk);
+    const ascii = this.#splitter.overflowing || chunk.length < DECODE_WHOLE_READ_BYTES
+      ? undefined
+      : asciiText(chunk);
     this.#splitter.splitRanges(chunk, this.#collect, ascii);
     if (this.#gotLine) {
       this.#gotLine = false;
