@@ -24,6 +24,7 @@ import {
   Subprocess,
   type TestServer,
   untilSteady,
+  waitUntil,
   within,
   withServer,
 } from "./test_util.ts";
@@ -139,6 +140,47 @@ describe("hostile and broken clients", () => {
       await assertServed(server, 1000);
       holder.destroy();
       assert.deepEqual(server.logger.errors, []);
+    });
+  });
+
+  test("SRS-066 a waiting client that sends its commands and ends its side is served at its turn", async () => {
+    const handler = (command: string) => `echo:${command}`;
+    await withServer({ handler }, async (server) => {
+      const holder = await holdSlot(server);
+      const client = await RawClient.connect(server.port!, "127.0.0.1", true);
+      try {
+        // As `printf 'a\nb\nping\n' | nc` does: everything, then the end of stream, while it waits.
+        await client.write("a\nb\nping\n");
+        client.end();
+        await new Promise((resolve) => client.socket.once("finish", resolve));
+        await waitUntil(() => server.waiting === 1, "the client waiting");
+        await holder.write("disconnect\n");
+        assert.deepEqual(await client.readLines(3), ["echo:a", "echo:b", "pong"]);
+        assert.equal(await client.untilClosed(), "");
+      } finally {
+        client.destroy();
+        holder.destroy();
+      }
+    });
+  });
+
+  test("SRS-066 a waiting client that sends more than is read ahead loses nothing", async () => {
+    const handler = (command: string) => `echo:${command}`;
+    await withServer({ handler }, async (server) => {
+      const holder = await holdSlot(server);
+      const client = await RawClient.connect(server.port!);
+      try {
+        // About 28 KiB while it waits: more than a waiting connection reads ahead.
+        const count = 3000;
+        await client.write(Array.from({ length: count }, (_, i) => `c${i}\n`).join(""));
+        await waitUntil(() => server.waiting === 1, "the client waiting");
+        await holder.write("disconnect\n");
+        const lines = await client.readLines(count, 10_000);
+        lines.forEach((line, i) => assert.equal(line, `echo:c${i}`));
+      } finally {
+        client.destroy();
+        holder.destroy();
+      }
     });
   });
 

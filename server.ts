@@ -523,8 +523,7 @@ export class OnelineServer implements AsyncDisposable {
 
   /**
    * How many clients wait for their turn (TLS handshakes under way included).
-   * On Node.js, a plain TCP client that left while it waited counts until its
-   * turn comes: Node's listener does not read from waiting sockets.
+   * A client that leaves while it waits stops counting at once.
    *
    * @returns The count; 0 when the transport cannot tell.
    */

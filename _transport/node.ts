@@ -16,6 +16,10 @@ import { ReadQueue } from "./read_queue.ts";
 import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
 import type { ListenEndpoint, Transport } from "../transport.ts";
 
+// Bytes read from a connection while it waits its turn, at most (give or take
+// one chunk): reading is how a socket learns that its peer left.
+const WAITING_READ_AHEAD_BYTES = 4 * 1024;
+
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };
   return { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
@@ -26,9 +30,9 @@ class NodeConnection implements Connection {
   readonly #socket: net.Socket;
   readonly #reads: ReadQueue;
 
-  constructor(socket: net.Socket, path?: string) {
+  constructor(socket: net.Socket, path?: string, readAheadBytes?: number) {
     this.#socket = socket;
-    this.#reads = new ReadQueue(socket);
+    this.#reads = new ReadQueue(socket, readAheadBytes);
     this.remoteAddr = remoteAddress(socket, path);
     if (path === undefined) socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#reads.push(chunk));
@@ -39,7 +43,7 @@ class NodeConnection implements Connection {
     // A socket can be gone before it is handed over (node:tls on Bun destroys
     // a queued socket whose peer reset): its events have passed already.
     if (socket.destroyed) this.#reads.gone();
-    // Connections wait in the listener's queue paused (pauseOnConnect).
+    // Accepted paused (pauseOnConnect): reading starts once the events are on.
     socket.resume();
   }
 
@@ -82,7 +86,7 @@ class NodeListener implements Listener {
   readonly #server: net.Server;
   readonly #path: string | undefined;
   readonly #pathId: string | undefined;
-  readonly #queue: AcceptQueue<net.Socket>;
+  readonly #queue: AcceptQueue<NodeConnection>;
   // TLS connections still shaking hands (their TCP sockets), closed with the listener.
   readonly #handshaking = new Set<net.Socket>();
   readonly #closed = Promise.withResolvers<void>();
@@ -102,9 +106,9 @@ class NodeListener implements Listener {
       hostname: (bound as net.AddressInfo).address,
       port: (bound as net.AddressInfo).port,
     };
-    // node:net accepts every connection at once; the sockets stay paused in
-    // the queue until the server asks for the next one, and leave it if they
-    // close meanwhile. node:tls shakes hands at once too, and queues only the
+    // node:net accepts every connection at once; they wait in the queue until
+    // the server asks for the next one, read a little ahead meanwhile so that
+    // one that leaves (reset or closed) is noticed and dropped at once. node:tls shakes hands at once too, and queues only the
     // connections that passed; a failed or slow handshake drops that socket.
     // Every connection counts against maxWaiting from its accept to its
     // close, whether shaking hands, waiting or served.
@@ -136,20 +140,20 @@ class NodeListener implements Listener {
   }
 
   #enqueue(socket: net.Socket): void {
-    if (!this.#queue.push(socket)) socket.destroy();
-    else socket.once("close", () => this.#queue.remove(socket));
+    const connection = new NodeConnection(socket, this.#path, WAITING_READ_AHEAD_BYTES);
+    if (!this.#queue.push(connection)) connection.close();
+    else connection.watch().then(() => this.#queue.remove(connection));
   }
 
-  async accept(): Promise<Connection | null> {
-    const socket = await this.#queue.next();
-    return socket && new NodeConnection(socket, this.#path);
+  accept(): Promise<Connection | null> {
+    return this.#queue.next();
   }
 
   close(): Promise<void> {
     if (this.#queue.closed) return this.#closed.promise;
     // Resolves once every connection it accepted is closed: the server closes those it took.
     this.#server.close(() => this.#closed.resolve());
-    for (const socket of this.#queue.close()) socket.destroy();
+    for (const connection of this.#queue.close()) connection.close();
     for (const socket of this.#handshaking) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.

@@ -37,6 +37,9 @@ export class ReadQueue {
   readonly #socket: PausableSocket;
   readonly #chunks: Uint8Array[] = [];
   #bytes = 0;
+  // Unread bytes queued before the socket is paused: the read-ahead until the
+  // first read, HIGH_WATER_BYTES from then on.
+  #highWater: number;
   #paused = false;
   #ended = false;
   #waiting: ((chunk: Uint8Array | null) => void) | undefined;
@@ -48,9 +51,13 @@ export class ReadQueue {
    * Creates the queue.
    *
    * @param socket The socket it pauses and resumes.
+   * @param readAheadBytes Bytes queued before the first read at most (give
+   * or take one chunk), such as while a connection waits its turn and is
+   * read only to learn whether it leaves.
    */
-  constructor(socket: PausableSocket) {
+  constructor(socket: PausableSocket, readAheadBytes: number = HIGH_WATER_BYTES) {
     this.#socket = socket;
+    this.#highWater = readAheadBytes;
   }
 
   /**
@@ -67,7 +74,7 @@ export class ReadQueue {
     }
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
-    if (this.#bytes >= HIGH_WATER_BYTES) this.pause();
+    if (this.#bytes >= this.#highWater) this.pause();
   }
 
   /** Pauses the socket until a read needs more. */
@@ -116,6 +123,7 @@ export class ReadQueue {
    * @returns The chunk, or `null` once the stream has ended.
    */
   read(): Promise<Uint8Array | null> {
+    this.#highWater = HIGH_WATER_BYTES;
     const chunk = this.#chunks.shift();
     if (chunk !== undefined) {
       this.#bytes -= chunk.length;
