@@ -424,10 +424,13 @@ describe("command line", () => {
     const cli = startCli(["serve", "--port", "0"]);
     try {
       const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
-      // "x < ping" looks like a built-in in the server's log, but goes to the handler.
+      // "x < ping" looks like a built-in in the server's log, and so does "ping" from bytes that
+      // do not decode, but both go to the handler: each is printed once, as the handler's.
       const first = await RawClient.connect(port);
-      await first.write("ping\necho a\nx < ping\ndisconnect\n");
-      assert.equal(await first.untilClosed(), "pong\na\nnak - unknown cmd\n");
+      await first.write("ping\necho a\nx < ping\n");
+      await first.write(new Uint8Array([0x70, 0x69, 0x6e, 0x67, 0xff, 0x0a]));
+      await first.write("disconnect\n");
+      assert.equal(await first.untilClosed(), "pong\na\nnak - unknown cmd\nnak - unknown cmd\n");
       first.destroy();
       const second = await RawClient.connect(port);
       await second.write("ping\nshutdown\n");
@@ -436,7 +439,8 @@ describe("command line", () => {
       assert.deepEqual(await cli.done, {
         code: 0,
         signal: null,
-        stdout: `listening on 127.0.0.1:${port}\n< ping\n< echo a\n< x < ping\n< disconnect\n` +
+        stdout: `listening on 127.0.0.1:${port}\n< ping\n< echo a\n< x < ping\n` +
+          "< ping (invalid: decode)\n< disconnect\n" +
           "< ping\n< shutdown\nshutdown requested\nstopped\n",
         stderr: "",
       });

@@ -94,10 +94,13 @@ export interface ServerHooks {
   /** A client's turn ended, and why. */
   disconnect?(client: ClientInfo, reason: SessionEnd): void;
   /**
-   * A command arrived, built-ins included, before it is answered. Setting it
+   * A command arrived, built-ins included, before it is answered. `builtin`
+   * says whether the server answers it itself (`ping`, and `disconnect` and
+   * `shutdown` while on) rather than the handler: a line whose text reads
+   * `ping` but whose bytes do not decode is the handler's. Setting the hook
    * makes the server decode every line, `ping` too.
    */
-  command?(command: string, client: ClientInfo): void;
+  command?(command: string, client: ClientInfo, builtin: boolean): void;
   /**
    * A command failed (its handler threw, rejected, answered wrongly or timed
    * out; `client` is its client), or a connection or accept failed.
@@ -649,7 +652,7 @@ export class OnelineServer implements AsyncDisposable {
   #observe(client: ClientInfo): SessionObserver {
     const observer: SessionObserver = { failed: (error) => this.#failed(error, client) };
     if (this.#hooks.command !== undefined) {
-      observer.command = (command) => this.#call("command", command, client);
+      observer.command = (command, builtin) => this.#call("command", command, client, builtin);
     }
     return observer;
   }

@@ -28,7 +28,8 @@ describe("hooks", () => {
         clients.push(client);
         events.push(`connect ${client.id}`);
       },
-      command: (command: string, client: ClientInfo) => void events.push(`${client.id} ${command}`),
+      command: (command: string, client: ClientInfo, builtin: boolean) =>
+        void events.push(`${client.id} ${command}${builtin ? " (built-in)" : ""}`),
       disconnect: (client: ClientInfo, reason: DisconnectReason) =>
         void events.push(`disconnect ${client.id} ${reason}`),
     };
@@ -41,6 +42,9 @@ describe("hooks", () => {
           hostname: "127.0.0.1",
           port: client.socket.localPort,
         });
+        // Text that reads "ping" from bytes that do not decode is the handler's, not a built-in.
+        await client.write(new Uint8Array([0x70, 0x69, 0x6e, 0x67, 0xff, 0x0a]));
+        assert.equal(await client.readLine(), "echo:ping");
         await client.write("x\ndisconnect\n");
         assert.equal(await client.untilClosed(), "echo:x\n");
       });
@@ -48,16 +52,17 @@ describe("hooks", () => {
         await client.write("ping\n");
         assert.equal(await client.readLine(), "pong");
       });
-      await waitUntil(() => events.length === 8, "the second client's disconnect");
+      await waitUntil(() => events.length === 9, "the second client's disconnect");
     });
     assert.deepEqual(events, [
       "connect 1",
+      "1 ping (built-in)",
       "1 ping",
       "1 x",
-      "1 disconnect",
+      "1 disconnect (built-in)",
       "disconnect 1 disconnect",
       "connect 2",
-      "2 ping",
+      "2 ping (built-in)",
       "disconnect 2 closed",
     ]);
   });

@@ -7,14 +7,11 @@
 import process from "node:process";
 import { serve } from "../server.ts";
 import type { OnelineServer } from "../server.ts";
-import { BUILTINS } from "../_server/builtins.ts";
 import { endpointFlags, EXIT_FAILURE, printError, printLine, UsageError } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
 
 /** The answer to commands other than `echo`, unless `--reply` says otherwise. */
 export const DEFAULT_REPLY = "nak - unknown cmd";
-
-const BUILTIN_NAMES: ReadonlySet<string> = new Set(BUILTINS.map((builtin) => builtin.name));
 
 /**
  * Runs `serve`: `echo TEXT` answers `TEXT`, every other command the reply.
@@ -42,8 +39,8 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
       // prints the other commands, flagged when invalid; the hook sees each line before it
       // is answered, so the two print in the order received.
       on: {
-        command(command) {
-          if (!quiet && BUILTIN_NAMES.has(command)) printLine(`< ${command}`);
+        command(command, _client, builtin) {
+          if (!quiet && builtin) printLine(`< ${command}`);
         },
       },
       handler(command, context) {

@@ -37,8 +37,11 @@ export type SessionEnd =
 
 /** What the server learns from a session as it runs. */
 export interface SessionObserver {
-  /** Each command received, built-ins included; when set, every line is decoded for it. */
-  command?(text: string): void;
+  /**
+   * Each command received, built-ins included (`builtin`: the session answers
+   * it itself); when set, every line is decoded for it.
+   */
+  command?(text: string, builtin: boolean): void;
   /** A command whose handler failed (threw, rejected, answered wrongly or timed out). */
   failed(error: unknown): void;
 }
@@ -338,15 +341,15 @@ export class Session {
     const start = starts[i];
     const end = ends[i];
     const { verbose, log } = this.#settings;
-    if (this.#everyLine) {
-      const text = decodeLine(source.subarray(start, end)).text;
-      if (verbose) log(`${this.#peer} < ${text}`);
-      this.#observer.command?.(text);
-    }
-    if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     const builtin = tooLong[i]
       ? undefined
       : findBuiltin(this.#settings.builtins, source, start, end);
+    if (this.#everyLine) {
+      const text = decodeLine(source.subarray(start, end)).text;
+      if (verbose) log(`${this.#peer} < ${text}`);
+      this.#observer.command?.(text, builtin !== undefined);
+    }
+    if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     if (builtin?.replyBytes !== undefined) {
       this.#responses.appendBytes(builtin.replyBytes);
       if (verbose) log(`${this.#peer} > ${builtin.reply}`);

@@ -1160,15 +1160,17 @@ describe("session: what the server learns, and finishing", () => {
   test("SRS-045 an observer of commands is told every line, pings included, in order", async () => {
     const commands: string[] = [];
     const { connection, session, run, logs } = start({}, undefined, {
-      command: (text) => commands.push(text),
+      command: (text, builtin) => commands.push(builtin ? `${text} (built-in)` : text),
     });
+    // The fourth line reads "ping" once its undecodable byte is left out: the handler's.
     connection.send("ping\nx\nping\n");
+    connection.send(new Uint8Array([0x70, 0x69, 0x6e, 0x67, 0xff, 0x0a]));
     connection.end();
     assert.equal(await run, "closed");
-    assert.deepEqual(commands, ["ping", "x", "ping"]);
+    assert.deepEqual(commands, ["ping (built-in)", "x", "ping (built-in)", "ping"]);
     assert.deepEqual(logs, [], "an observer of commands does not make the session log");
-    assert.equal(connection.wire, "pong\necho:x\npong\n");
-    assert.equal(session.commands, 3);
+    assert.equal(connection.wire, "pong\necho:x\npong\necho:ping\n");
+    assert.equal(session.commands, 4);
   });
 
   test("SRS-020 the observer is told of each failed command", async () => {
