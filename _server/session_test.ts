@@ -172,6 +172,20 @@ describe("session: lines and answers", () => {
     assert.deepEqual(connection.events, ["close"], "a client that left gets no end of stream");
   });
 
+  test("SRS-009 SRS-010 long reads, decoded whole, give each line its own text, a carried line too", async () => {
+    const { connection, run } = start();
+    // Under the helper's 64-byte line cap, two per read make a read of 64 bytes or more.
+    const long = "z".repeat(40);
+    // A read of 64 bytes or more is decoded whole: each line is its slice of that text.
+    connection.send(`a\n${long}\n${long}\nbc`);
+    // The carried "bc" is completed by a long read: its text comes from its own bytes.
+    connection.send(`d\n${long}\n${long}\ne\n`);
+    connection.end();
+    assert.equal(await run, "closed");
+    const twice = `echo:${long}\necho:${long}\n`;
+    assert.equal(connection.wire, `echo:a\n${twice}echo:bcd\n${twice}echo:e\n`);
+  });
+
   test("SRS-009 SRS-016 a line over two reads is one line; a CR before the LF is dropped", async () => {
     const seen: string[] = [];
     const { connection, run } = start({
