@@ -108,8 +108,9 @@ class NodeListener implements Listener {
     };
     // node:net accepts every connection at once; they wait in the queue until
     // the server asks for the next one, read a little ahead meanwhile so that
-    // one that leaves (reset or closed) is noticed and dropped at once. node:tls shakes hands at once too, and queues only the
-    // connections that passed; a failed or slow handshake drops that socket.
+    // one that leaves (reset or closed) is noticed and dropped at once.
+    // node:tls shakes hands at once too, and queues only the connections
+    // that passed; a failed or slow handshake drops that socket.
     // Every connection counts against maxWaiting from its accept to its
     // close, whether shaking hands, waiting or served.
     const secure = server instanceof tls.Server;

@@ -339,14 +339,16 @@ async function waitingPairs(
   const seconds = String(settings.waitingSeconds);
   for (let pair = 0; pair < settings.waitingPairs; pair++) {
     for (const { name, server } of servers) {
-      const order = pair % 2 === 0 ? [0, most] : [most, 0];
-      const runs = [];
-      for (const waiting of order) {
-        runs.push(
-          await measureOnce(scalegen, server, ["pipe", "0", "1", seconds, String(waiting)]),
-        );
+      const stretch = (waiting: number) =>
+        measureOnce(scalegen, server, ["pipe", "0", "1", seconds, String(waiting)]);
+      let none, full;
+      if (pair % 2 === 0) {
+        none = await stretch(0);
+        full = await stretch(most);
+      } else {
+        full = await stretch(most);
+        none = await stretch(0);
       }
-      const [none, full] = pair % 2 === 0 ? runs : [runs[1], runs[0]];
       const r = ratios.get(name)!;
       r.cpu.push((full.cpu / full.ops) / (none.cpu / none.ops));
       r.ops.push((full.ops / full.secs) / (none.ops / none.secs));
