@@ -116,7 +116,8 @@ describe("command line", () => {
           run.stderr,
           `socket-oneline: server at 127.0.0.1:${server.port} accepted the connection but did not ` +
             "answer ping within 300 ms: it is busy with another client (it serves one at a time), " +
-            "or it does not speak the oneline protocol\n",
+            "or it does not speak the oneline protocol (for a device that does not answer ping, " +
+            "connect with handshake: false)\n",
         );
         assert.equal(run.code, 1);
       } finally {
