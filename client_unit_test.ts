@@ -1155,7 +1155,7 @@ describe("client over a fake transport: iteration and handshake", () => {
     assert.deepEqual(await lines.next(), { value: undefined, done: true });
   });
 
-  test("SRS-080 SRS-011 a handshake answered with something else is a ProtocolError; the client leaves politely", async () => {
+  test("SRS-080 SRS-011 SRS-154 a handshake answered with something else is a ProtocolError saying what to do; the client leaves politely", async () => {
     const server = new FakeServer();
     server.answerPing = false;
     server.endOnCloseWrite = true;
@@ -1170,7 +1170,7 @@ describe("client over a fake transport: iteration and handshake", () => {
     assert.ok(server.events.includes("close"), "closed before connect rejected");
   });
 
-  test("SRS-023 SRS-080 ServerBusyError names the address and the handshake's limit", async () => {
+  test("SRS-023 SRS-080 SRS-154 ServerBusyError names the address and the handshake's limit, and what to do for a device", async () => {
     const server = new FakeServer();
     server.answerPing = false;
     await assert.rejects(connected({ timeout: 30, port: 7001 }, server), (error) => {
@@ -1179,6 +1179,10 @@ describe("client over a fake transport: iteration and handshake", () => {
       assert.match(
         error.message,
         /^server at 127\.0\.0\.1:7001 accepted the connection but did not answer ping within 30 ms/,
+      );
+      assert.match(
+        error.message,
+        /for a device that does not answer ping, connect with handshake: false\)$/,
       );
       return true;
     });
