@@ -21,6 +21,7 @@ import {
   UsageError,
 } from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
+import { mockCommand } from "./_cli/mock.ts";
 import { repl } from "./_cli/repl.ts";
 import { isMain } from "./_cli/script.ts";
 import { send } from "./_cli/send.ts";
@@ -42,6 +43,8 @@ Commands:
   send [options] [COMMAND...]  send commands (or stdin's lines), print the responses
   repl [options]               type commands, see the responses as they arrive
   serve [options]              a server to try clients against
+  mock [options] FILE          a simulated instrument from a pyvisa-sim file
+  record [options]             record a client and an instrument as such a file
   help [COMMAND]               this help, or a command's
 
 Options:
@@ -114,6 +117,30 @@ Options:
   --reply TEXT         the answer to other commands (default "${DEFAULT_REPLY}")
   -q, --quiet          do not print the commands received
   -h, --help           show this help
+`,
+  },
+  mock: {
+    name: "mock",
+    spec: { ...ENDPOINT_SPEC, device: "string", quiet: "boolean" },
+    run: mockCommand,
+    usage: `Usage: ${PROGRAM} mock [options] FILE
+
+Serves a simulated instrument: the device of FILE, a pyvisa-sim definition
+(YAML), answers each line as pyvisa-sim answers it. One client at a time, and
+the device's state lives as long as the server; ping, disconnect and shutdown
+are built in. Prints where it listens and each command received to stdout.
+Stops on "shutdown" or Ctrl-C.
+
+Options:
+  --device NAME        the device to serve (needed when FILE has several)
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
+  -q, --quiet          do not print the commands received
+  -h, --help           show this help
+
+Exit status: 0 once stopped; 1 when it cannot listen; 2 on a usage error or a
+FILE that cannot be read or is not a valid definition (said in one line).
 `,
   },
 };
