@@ -22,6 +22,7 @@ import {
 } from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
 import { mockCommand } from "./_cli/mock.ts";
+import { recordCommand } from "./_cli/record.ts";
 import { repl } from "./_cli/repl.ts";
 import { isMain } from "./_cli/script.ts";
 import { send } from "./_cli/send.ts";
@@ -141,6 +142,31 @@ Options:
 
 Exit status: 0 once stopped; 1 when it cannot listen; 2 on a usage error or a
 FILE that cannot be read or is not a valid definition (said in one line).
+`,
+  },
+  record: {
+    name: "record",
+    spec: { ...ENDPOINT_SPEC, to: "string", out: "string" },
+    run: recordCommand,
+    usage: `Usage: ${PROGRAM} record --to HOST:PORT --out FILE [options]
+
+A proxy that records: each client in turn is connected to the instrument at
+--to, and their bytes are forwarded both ways unchanged. FILE becomes a
+definition that "${PROGRAM} mock FILE" serves: each command the client sent,
+with the lines the instrument sent until the next command (a ping the client
+sends as a fence, as this package's client does, ends an answer at its pong).
+It is written whole after every exchange. A command answered differently later
+keeps its first answer; the others are listed as comments. Not recorded: state
+(what a command changes), and the order of answers to commands pipelined
+without a fence. Stops on Ctrl-C.
+
+Options:
+  --to HOST:PORT       the instrument (or a Unix socket path)
+  --out FILE           the definition file to write
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
+  -h, --help           show this help
 `,
   },
 };

@@ -53,6 +53,9 @@ import { answerLines, checkServable, MessageReader } from "./_mock/line_io.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 
 export { DefinitionError } from "./_mock/yaml_tree.ts";
+export { record } from "./_mock/recorder.ts";
+export type { Recorder, RecordOptions } from "./_mock/recorder.ts";
+export type { Recording } from "./_mock/recording.ts";
 export { parseDefinition };
 export type { Definition, DeviceDefinition };
 

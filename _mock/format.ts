@@ -217,6 +217,7 @@ export function formatValue(value: PyValue, specText: string): string {
   }
   if (typeof value === "bigint") {
     if (type === undefined || "bcdnoxX".includes(type)) return formatInteger(value, spec);
+    if (!"eEfFgG%".includes(type)) throw unknownCode(type, value);
     return formatFloat(Number(value), spec);
   }
   if (type !== undefined && !"eEfFgGn%".includes(type)) throw unknownCode(type, value);
@@ -251,7 +252,9 @@ function formatInteger(value: bigint, spec: Spec): string {
   if (spec.precision !== undefined) {
     throw new PyValueError("Precision not allowed in integer format specifier");
   }
-  if (spec.z) throw new PyValueError("Negative zero coercion (z) not allowed in format specifier");
+  if (spec.z) {
+    throw new PyValueError("Negative zero coercion (z) not allowed in integer format specifier");
+  }
   if (type === "c") {
     if (spec.sign !== undefined) {
       throw new PyValueError("Sign not allowed with integer format specifier 'c'");
@@ -423,7 +426,7 @@ function finishNumber(
   const fill = zeroPad ? "0" : spec.fill;
   const separator = spec.grouping;
   let digits = integer;
-  if (separator !== undefined && /^\d+$/.test(integer)) {
+  if (separator !== undefined && /^[0-9a-fA-F]+$/.test(integer)) {
     digits = group(integer, separator, groupSize);
     if (align === "=" && fill === "0") {
       const room = spec.width - sign.length - prefix.length - rest.length;
