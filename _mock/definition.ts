@@ -223,8 +223,9 @@ function checkResources(node: YamlNode, devices: ReadonlyMap<string, DeviceDefin
 
 /** Reads a text that becomes bytes, turning a bad `BYTES(…)` into an error at its node. */
 function bytesOf(node: YamlNode): Uint8Array {
+  const text = stripped(node);
   try {
-    return toBytes(node.text().replace(/^ +| +$/g, ""));
+    return toBytes(text);
   } catch (error) {
     throw node.error((error as Error).message, error);
   }
@@ -286,7 +287,7 @@ function socketEom(node: YamlNode | undefined): { query: string; response: strin
     if (
       resourceClass === undefined || extra !== undefined || !INTERFACES.includes(type.toLowerCase())
     ) {
-      throw entry.error(
+      throw entry.keyError(
         `expected "INTERFACE CLASS" such as "TCPIP SOCKET" (interfaces: ${INTERFACES.join(", ")})`,
       );
     }

@@ -78,12 +78,20 @@ function split(message: Uint8Array, separator: Uint8Array): Uint8Array[] {
 
 class Register {
   value = 0n;
-  constructor(readonly definition: StatusRegister) {}
+  readonly definition: StatusRegister;
+
+  constructor(definition: StatusRegister) {
+    this.definition = definition;
+  }
 }
 
 class Queue {
   readonly pending: Uint8Array[] = [];
-  constructor(readonly definition: ErrorQueue) {}
+  readonly definition: ErrorQueue;
+
+  constructor(definition: ErrorQueue) {
+    this.definition = definition;
+  }
 }
 
 /** A property's value where there is one value (a device's) or one per channel. */

@@ -96,6 +96,7 @@ export class YamlNode {
   readonly #source: Source;
   readonly #node: unknown;
   readonly #line: number;
+  #keyLine: number;
   /** The key path, such as `devices.device 1.eom`. */
   readonly key: string;
 
@@ -105,6 +106,7 @@ export class YamlNode {
     this.key = key;
     const range = (this.#node as Node | undefined)?.range;
     this.#line = range ? source.lines.linePos(range[0]).line : line;
+    this.#keyLine = this.#line;
   }
 
   /**
@@ -154,6 +156,16 @@ export class YamlNode {
     return new DefinitionError(this.#source.file, this.#line, this.key, expected, options);
   }
 
+  /**
+   * An error at this node's key (the line of `key:`, where its value may start below).
+   *
+   * @param expected What was expected.
+   * @returns The error, to throw.
+   */
+  keyError(expected: string): DefinitionError {
+    return new DefinitionError(this.#source.file, this.#keyLine, this.key, expected);
+  }
+
   /** Whether the node is a mapping. */
   get isMapping(): boolean {
     return isMap(this.#node);
@@ -191,10 +203,11 @@ export class YamlNode {
       const name = keyNode.text();
       const path = this.key === "(file)" ? name : `${this.key}.${name}`;
       const child = new YamlNode(this.#source, pair.value, path, keyNode.line);
+      child.#keyLine = keyNode.line;
       if (allowed !== undefined && !allowed.includes(name)) {
         const guess = closest(name, allowed);
         const hint = guess === undefined ? "" : ` (did you mean ${guess}?)`;
-        throw child.error(`unknown key${hint}; expected one of ${allowed.join(", ")}`);
+        throw child.keyError(`unknown key${hint}; expected one of ${allowed.join(", ")}`);
       }
       entries.set(name, child);
     }
