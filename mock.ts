@@ -49,7 +49,7 @@ import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { parseDefinition } from "./_mock/definition.ts";
 import type { Definition, DeviceDefinition } from "./_mock/definition.ts";
 import { MockDevice } from "./_mock/device.ts";
-import { answerLines, checkServable, MessageReader } from "./_mock/line_io.ts";
+import { answerLines, checkServable, lineReading, MessageReader } from "./_mock/line_io.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 
 export { DefinitionError } from "./_mock/yaml_tree.ts";
@@ -200,14 +200,12 @@ export async function mock(
     random,
     onProblem: (where, error) => report(`${chosen.name}: ${where}: cannot build the answer`, error),
   });
-  const reader = new MessageReader(
-    chosen.eom.query,
-    options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-  );
+  const { terminator, keepCR } = lineReading(chosen.eom.query);
+  const reader = new MessageReader(terminator, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const hooks = options.on ?? {};
   return await serve({
     ...serveOptions,
-    keepCR: true,
+    keepCR,
     on: {
       ...hooks,
       connect(client) {

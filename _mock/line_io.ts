@@ -19,18 +19,42 @@ function endsWith(bytes: Uint8Array, end: Uint8Array): boolean {
 }
 
 /**
+ * How the server reads a device's query terminator: a CR before the LF
+ * ends with it (the server drops that CR, so that `ping` CR LF is still the
+ * built-in); any other CR is part of the command, as pyvisa-sim reads it.
+ *
+ * @param terminator The device's query terminator.
+ * @returns The terminator left for {@linkcode MessageReader}, and `keepCR`.
+ *
+ * @example
+ * ```ts
+ * import { lineReading } from "./line_io.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(lineReading("\r\n"), { terminator: "\n", keepCR: false });
+ * assert.deepEqual(lineReading("\n"), { terminator: "\n", keepCR: true });
+ * ```
+ */
+export function lineReading(terminator: string): { terminator: string; keepCR: boolean } {
+  if (terminator.endsWith("\r\n")) {
+    return { terminator: `${terminator.slice(0, -2)}\n`, keepCR: false };
+  }
+  return { terminator, keepCR: true };
+}
+
+/**
  * Gathers lines into messages that end with the query terminator.
  *
- * @example CRLF messages from LF lines
+ * @example Messages that end with ";" LF
  * ```ts
  * import { MessageReader } from "./line_io.ts";
  * import assert from "node:assert/strict";
  *
- * const reader = new MessageReader("\r\n", 1024);
+ * const reader = new MessageReader(";\n", 1024);
  * const bytes = (text: string) => new TextEncoder().encode(text);
- * assert.deepEqual(reader.push(bytes("*IDN?\r")), bytes("*IDN?"));
- * assert.equal(reader.push(bytes("half")), undefined); // no CR: the message goes on
- * assert.deepEqual(reader.push(bytes("way\r")), bytes("half\nway"));
+ * assert.deepEqual(reader.push(bytes("*IDN?;")), bytes("*IDN?"));
+ * assert.equal(reader.push(bytes("half")), undefined); // no ";": the message goes on
+ * assert.deepEqual(reader.push(bytes("way;")), bytes("half\nway"));
  * ```
  */
 export class MessageReader {
