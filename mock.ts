@@ -46,8 +46,8 @@
 import { readFile } from "node:fs/promises";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
-import { parseDefinition } from "./_mock/definition.ts";
-import type { Definition, DeviceDefinition } from "./_mock/definition.ts";
+import { parseDefinition as parseChecked } from "./_mock/definition.ts";
+import type { Definition as Checked, DeviceDefinition } from "./_mock/definition.ts";
 import { MockDevice } from "./_mock/device.ts";
 import { answerLines, checkServable, lineReading, MessageReader } from "./_mock/line_io.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
@@ -56,8 +56,60 @@ export { DefinitionError } from "./_mock/yaml_tree.ts";
 export { record } from "./_mock/recorder.ts";
 export type { Recorder, RecordOptions } from "./_mock/recorder.ts";
 export type { Recording } from "./_mock/recording.ts";
-export { parseDefinition };
-export type { Definition, DeviceDefinition };
+
+/**
+ * A checked definition, from {@linkcode parseDefinition} or
+ * {@linkcode loadDefinition}, ready for {@linkcode mock}.
+ */
+export interface Definition {
+  /** The file's name, as given. */
+  readonly file: string;
+  /** The names of its devices, in file order. */
+  readonly devices: readonly string[];
+}
+
+// What a Definition stands for: the checked contents, kept out of the public API.
+const contents = new WeakMap<Definition, Checked>();
+
+/**
+ * Parses and checks a definition's YAML text.
+ *
+ * @param text The YAML text.
+ * @param file The file's name, for errors (default `<definition>`).
+ * @returns The definition.
+ * @throws {DefinitionError} When it is not valid YAML or not a valid
+ *   definition: the message names the file, the line and the key, on one line.
+ *
+ * @example
+ * ```ts
+ * import { DefinitionError, parseDefinition } from "./mock.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const definition = parseDefinition('spec: "1.1"\ndevices: {meter: {}, source: {}}\n');
+ * assert.deepEqual(definition.devices, ["meter", "source"]);
+ * assert.throws(
+ *   () => parseDefinition('spec: "1.1"\ndevices:\n  meter:\n    dialogs: []\n', "meter.yaml"),
+ *   (error: DefinitionError) => error.message.startsWith("meter.yaml:4: devices.meter.dialogs: unknown key"),
+ * );
+ * ```
+ */
+export function parseDefinition(text: string, file?: string): Definition {
+  const checked = parseChecked(text, file);
+  const definition: Definition = Object.freeze({
+    file: checked.file,
+    devices: Object.freeze([...checked.devices.keys()]),
+  });
+  contents.set(definition, checked);
+  return definition;
+}
+
+function checkedOf(definition: Definition): Checked {
+  const checked = contents.get(definition);
+  if (checked === undefined) {
+    throw new TypeError("definition must come from parseDefinition() or loadDefinition()");
+  }
+  return checked;
+}
 
 /**
  * The options of {@linkcode mock}: those of `serve()` but the handler (the
@@ -92,7 +144,7 @@ export interface MockOptions extends Omit<ServeOptions, "handler" | "keepCR"> {
  * import assert from "node:assert/strict";
  *
  * const definition = await loadDefinition("testdata/mock/devices.yaml");
- * assert.ok(definition.devices.has("device 1"));
+ * assert.equal(definition.devices[0], "device 1");
  * ```
  */
 export async function loadDefinition(path: string): Promise<Definition> {
@@ -104,7 +156,7 @@ export async function loadDefinition(path: string): Promise<Definition> {
  *
  * @param definition The definition.
  * @param name The device's name, or `undefined` for the only one.
- * @returns The device.
+ * @returns The device's name.
  * @throws {RangeError} When `name` names no device, or is left out and there
  *   are several: the message lists their names.
  *
@@ -116,11 +168,15 @@ export async function loadDefinition(path: string): Promise<Definition> {
  * const definition = parseDefinition(`spec: "1.1"
  * devices: {a: {}, b: {}}
  * `, "two.yaml");
- * assert.equal(pickDevice(definition, "b").name, "b");
+ * assert.equal(pickDevice(definition, "b"), "b");
  * assert.throws(() => pickDevice(definition, undefined), /two.yaml has 2 devices: "a", "b"/);
  * ```
  */
-export function pickDevice(definition: Definition, name: string | undefined): DeviceDefinition {
+export function pickDevice(definition: Definition, name: string | undefined): string {
+  return deviceOf(checkedOf(definition), name).name;
+}
+
+function deviceOf(definition: Checked, name: string | undefined): DeviceDefinition {
   const names = [...definition.devices.keys()].map((key) => JSON.stringify(key)).join(", ");
   if (name === undefined) {
     if (definition.devices.size === 1) return definition.devices.values().next().value!;
@@ -152,6 +208,8 @@ export function pickDevice(definition: Definition, name: string | undefined): De
  * @throws {DefinitionError} When the text is not a valid definition.
  * @throws {RangeError} When the device is not named and there are several,
  *   or no such device exists.
+ * @throws {TypeError} When `definition` is an object that did not come from
+ *   {@linkcode parseDefinition} or {@linkcode loadDefinition}.
  *
  * @example A value set by one client is what the next one reads
  * ```ts
@@ -187,9 +245,9 @@ export async function mock(
   definition: string | Definition,
   options: MockOptions = {},
 ): Promise<OnelineServer> {
-  const parsed = typeof definition === "string" ? parseDefinition(definition) : definition;
+  const parsed = typeof definition === "string" ? parseChecked(definition) : checkedOf(definition);
   const { device: name, random, ...serveOptions } = options;
-  const chosen = pickDevice(parsed, name);
+  const chosen = deviceOf(parsed, name);
   checkServable(chosen);
   const logger: Logger | null = options.logger === undefined ? console : options.logger;
   const report = (message: string, error: unknown) => {

@@ -10,9 +10,9 @@ import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "./client.ts";
-import { serve } from "./server.ts";
 import { DefinitionError, loadDefinition, mock, parseDefinition, record } from "./mock.ts";
 import type { Recorder } from "./mock.ts";
+import { parseDefinition as parseChecked } from "./_mock/definition.ts";
 import {
   assertSocketsClosed,
   captureLogger,
@@ -271,7 +271,7 @@ describe("record", () => {
         assert.deepEqual(await client.query(command), answer, command);
         await recorder.flushed();
         // Complete after every exchange: the file parses, and holds this command.
-        const device = parseDefinition(fs.readFileSync(out, "utf8"), out).devices.get("recorded")!;
+        const device = parseChecked(fs.readFileSync(out, "utf8"), out).devices.get("recorded")!;
         const queries = device.dialogues.map((d) => new TextDecoder().decode(d.query));
         assert.ok(queries.includes(command), `${command} in ${queries}`);
       }

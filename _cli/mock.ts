@@ -47,9 +47,9 @@ export async function mockCommand(args: ParsedArgs): Promise<number> {
     else printError(`cannot read ${file}: ${(error as Error).message ?? error}`);
     return EXIT_USAGE;
   }
-  const name = args.flags.device as string | undefined;
+  let name: string;
   try {
-    pickDevice(definition, name);
+    name = pickDevice(definition, args.flags.device as string | undefined);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -100,7 +100,7 @@ describe("recording", () => {
     const yaml = recording.toYaml();
     assert.match(
       yaml,
-      /# Sent by the instrument before any command \(not replayed\):\n#   "HELLO"\n/,
+      /# Sent by the instrument before any command \(not replayed\):\n# {3}"HELLO"\n/,
     );
     assert.match(yaml, /# 1 unfinished line\(s\), at a disconnect, dropped\n/);
     assert.match(yaml, /- q: "GEN\?"\n {8}# answered "RANDOM 42": not replayable/);
