@@ -14,6 +14,8 @@
 import process from "node:process";
 import { ENDPOINT_SPEC, EXIT_USAGE, parseArgs, PROGRAM, UsageError } from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
+import { mockCommand } from "./_cli/mock.ts";
+import { recordCommand } from "./_cli/record.ts";
 import { repl } from "./_cli/repl.ts";
 import { isMain } from "./_cli/script.ts";
 import { CONNECT_SPEC, CONNECT_USAGE } from "./_cli/connect_flags.ts";
@@ -36,6 +38,8 @@ Commands:
   send [options] [COMMAND...]  send commands (or stdin's lines), print the responses
   repl [options]               type commands, see the responses as they arrive
   serve [options]              a server to try clients against
+  mock [options] FILE          a simulated instrument from a pyvisa-sim file
+  record [options]             record a client and an instrument as such a file
   help [COMMAND]               this help, or a command's
 
 Options:
@@ -114,6 +118,55 @@ Options:
   --path PATH          listen on this Unix socket path instead
   --reply TEXT         the answer to other commands (default "${DEFAULT_REPLY}")
   -q, --quiet          do not print the commands received
+  -h, --help           show this help
+`,
+  },
+  mock: {
+    name: "mock",
+    spec: { ...ENDPOINT_SPEC, device: "string", quiet: "boolean" },
+    run: mockCommand,
+    usage: `Usage: ${PROGRAM} mock [options] FILE
+
+Serves a simulated instrument: the device of FILE, a pyvisa-sim definition
+(YAML), answers each line as pyvisa-sim answers it. One client at a time, and
+the device's state lives as long as the server; ping, disconnect and shutdown
+are built in. Prints where it listens and each command received to stdout.
+Stops on "shutdown" or Ctrl-C.
+
+Options:
+  --device NAME        the device to serve (needed when FILE has several)
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
+  -q, --quiet          do not print the commands received
+  -h, --help           show this help
+
+Exit status: 0 once stopped; 1 when it cannot listen; 2 on a usage error or a
+FILE that cannot be read or is not a valid definition (said in one line).
+`,
+  },
+  record: {
+    name: "record",
+    spec: { ...ENDPOINT_SPEC, to: "string", out: "string" },
+    run: recordCommand,
+    usage: `Usage: ${PROGRAM} record --to HOST:PORT --out FILE [options]
+
+A proxy that records: each client in turn is connected to the instrument at
+--to, and their bytes are forwarded both ways unchanged. FILE becomes a
+definition that "${PROGRAM} mock FILE" serves: each command the client sent,
+with the lines the instrument sent until the next command (a ping the client
+sends as a fence, as this package's client does, ends an answer at its pong).
+It is written whole after every exchange. A command answered differently later
+keeps its first answer; the others are listed as comments. Not recorded: state
+(what a command changes), and the order of answers to commands pipelined
+without a fence. Stops on Ctrl-C.
+
+Options:
+  --to HOST:PORT       the instrument (or a Unix socket path)
+  --out FILE           the definition file to write
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
   -h, --help           show this help
 `,
   },
