@@ -4,7 +4,7 @@ import { CommandContext, responseLines } from "./command_context.ts";
 import { UnsolicitedResponseError } from "../errors.ts";
 
 function context(reason?: "decode" | "too_long") {
-  const sent: string[] = [];
+  const sent: (string | Uint8Array)[] = [];
   const bytes = new TextEncoder().encode("xcmdx");
   const ctx = new CommandContext(
     bytes,
@@ -63,7 +63,7 @@ describe("handler context", () => {
     });
     assert.throws(() => responseLines(42 as never), {
       name: "TypeError",
-      message: "a handler must return a string, an array of strings or nothing",
+      message: "a handler must return a string, a Uint8Array, an array of them or nothing, got 42",
     });
   });
 });
