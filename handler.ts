@@ -122,10 +122,13 @@ export interface HandlerContext {
   readonly reason: InvalidReason | undefined;
   /**
    * The line's bytes, without its line end (cut at the cap when too long).
-   * Read it while the handler runs: the first read copies the bytes out of
-   * the connection's read buffer, and the copy is yours to keep. Answering
-   * with it (`return context.raw`) echoes the bytes as they came, with no
-   * decoding or encoding on the way.
+   * Read it while the handler runs; what it gives is yours to keep, as the
+   * server never writes to it again. It is a view of the read the line came
+   * in (copied out of the connection's buffer, once per read, where the
+   * connection reuses that buffer), so keeping it keeps that read's bytes:
+   * `raw.slice()` keeps the line's alone. Answering with it
+   * (`return context.raw`) echoes the bytes as they came, with no decoding
+   * or encoding on the way.
    *
    * @throws {HandlerFinishedError} When first read after the handler has finished.
    */

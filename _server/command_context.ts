@@ -12,15 +12,27 @@ import type { HandlerContext, HandlerResult, ResponseLine } from "../handler.ts"
 import type { Address } from "../transport.ts";
 import { describeValue } from "../_util/option_checks.ts";
 
+/** What a context asks of the session that made it. */
+export interface ContextOwner {
+  /** Sends a response line (see {@linkcode HandlerContext.send}). */
+  send(line: ResponseLine): Promise<void>;
+  /**
+   * The same bytes as `source`, at the same offsets, in an array the session
+   * never writes to again: `source` itself unless the connection reuses it.
+   */
+  keep(source: Uint8Array): Uint8Array;
+}
+
 /** The context of one handler call; closed once the handler is done. */
 export class CommandContext implements HandlerContext {
   readonly invalid: boolean;
   readonly reason: InvalidReason | undefined;
   readonly remoteAddr: Address;
   readonly signal: AbortSignal;
-  #sink: ((line: ResponseLine) => Promise<void>) | undefined;
+  // Undefined once the handler is done.
+  #owner: ContextOwner | undefined;
   // The line as bytes[start, end) of the read buffer, valid until the handler
-  // ends; copied only when asked for, since most handlers never look at the
+  // ends; kept only when asked for, since most handlers never look at the
   // bytes (and not even a view is made until then).
   #bytes: Uint8Array | undefined;
   readonly #start: number;
@@ -34,7 +46,7 @@ export class CommandContext implements HandlerContext {
     reason: InvalidReason | undefined,
     remoteAddr: Address,
     signal: AbortSignal,
-    sink: (line: ResponseLine) => Promise<void>,
+    owner: ContextOwner,
   ) {
     this.#bytes = bytes;
     this.#start = start;
@@ -43,30 +55,37 @@ export class CommandContext implements HandlerContext {
     this.invalid = reason !== undefined;
     this.remoteAddr = remoteAddr;
     this.signal = signal;
-    this.#sink = sink;
+    this.#owner = owner;
   }
 
   send(line: ResponseLine): Promise<void> {
     checkResponseLine(line);
-    if (this.#sink === undefined) {
+    if (this.#owner === undefined) {
       throw new UnsolicitedResponseError(
         typeof line === "string" ? line : new TextDecoder().decode(line),
       );
     }
-    return this.#sink(line);
+    return this.#owner.send(line);
   }
 
   get raw(): Uint8Array {
     if (this.#raw === undefined) {
       if (this.#bytes === undefined) throw new HandlerFinishedError("context.raw");
-      this.#raw = this.#bytes.slice(this.#start, this.#end);
+      // A view, not a copy per line: a slice costs an allocation several times the cost of
+      // copying a short line, which an echo of raw bytes would pay on every command.
+      const kept = this.#owner!.keep(this.#bytes);
+      this.#raw = new Uint8Array(
+        kept.buffer,
+        kept.byteOffset + this.#start,
+        this.#end - this.#start,
+      );
     }
     return this.#raw;
   }
 
   /** Refuses further sends, and `raw` unless already read. */
   end(): void {
-    this.#sink = undefined;
+    this.#owner = undefined;
     this.#bytes = undefined;
   }
 }

@@ -10,6 +10,7 @@ import { asciiText, checkSingleLine, decodeLine } from "../_framing/text.ts";
 import { terminatorBytes } from "../_framing/terminators.ts";
 import type { InvalidReason, ReadTerminator, WriteTerminator } from "../framing.ts";
 import { CommandContext, responseLines } from "./command_context.ts";
+import type { ContextOwner } from "./command_context.ts";
 import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
 import { TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
@@ -101,6 +102,11 @@ export class Session {
   // costs a DOMException with a stack trace on every close.
   #aborter: AbortController | undefined;
   readonly #splitter: RangeSplitter;
+  // Whether reads reuse their array (see #read), and the current read, kept when a handler
+  // keeps its bytes (see #contextOwner).
+  readonly #transientReads: boolean;
+  #chunk: Uint8Array | undefined;
+  #keptChunk: Uint8Array | undefined;
   readonly #responses: ResponseBuffer;
   // The fast built-in's answer with the response terminator, appended as it is.
   readonly #fastReply: Uint8Array;
@@ -135,6 +141,7 @@ export class Session {
     this.#observer = observer;
     this.#everyLine = settings.verbose || observer.command !== undefined;
     this.#peer = formatAddress(connection.remoteAddr);
+    this.#transientReads = connection.readTransient !== undefined;
     this.#splitter = new RangeSplitter({
       maxLineBytes: settings.maxLineBytes,
       keepCR: settings.keepCR,
@@ -332,6 +339,8 @@ export class Session {
   // searched for its end, which the bytes do without making a string.
   #split(chunk: Uint8Array): string | undefined {
     this.#batch.clear();
+    this.#chunk = chunk;
+    this.#keptChunk = undefined;
     const ascii = this.#splitter.overflowing || chunk.length < DECODE_WHOLE_READ_BYTES
       ? undefined
       : asciiText(chunk);
@@ -465,7 +474,7 @@ export class Session {
       reason,
       this.#connection.remoteAddr,
       this.#signal(),
-      this.#send,
+      this.#contextOwner,
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
@@ -485,9 +494,17 @@ export class Session {
     return undefined;
   }
 
-  readonly #send = (line: ResponseLine): Promise<void> => {
-    this.#appendResponse(line);
-    return this.#sent();
+  readonly #contextOwner: ContextOwner = {
+    send: (line) => {
+      this.#appendResponse(line);
+      return this.#sent();
+    },
+    // A transient read's array is read into again: the first line of it whose bytes a handler
+    // keeps copies the whole read, once, and the read's other lines share that copy.
+    keep: (source) => {
+      if (!this.#transientReads || source !== this.#chunk) return source;
+      return this.#keptChunk ??= source.slice();
+    },
   };
 
   // Waits for an async handler, unless the session ends (the client went,

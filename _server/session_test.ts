@@ -1281,3 +1281,50 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(connection.events, ["close"]);
   });
 });
+
+/** A connection whose transient reads reuse one array, as the Deno transport's do. */
+class ReusingConnection extends FakeConnection {
+  readonly #shared = new Uint8Array(256);
+  async readTransient(): Promise<Uint8Array | null> {
+    const chunk = await super.read();
+    if (chunk === null) return null;
+    this.#shared.set(chunk);
+    return this.#shared.subarray(0, chunk.length);
+  }
+}
+
+describe("session: the raw bytes handlers keep", () => {
+  test("SRS-133 raw from a reused read survives the next read; the lines of one read share one copy", async () => {
+    const kept: Uint8Array[] = [];
+    const { connection, run } = start({
+      handler: (_command, context) => {
+        kept.push(context.raw);
+        return context.raw;
+      },
+    }, new ReusingConnection());
+    connection.send("one\ntwo\n");
+    await connection.until(() => connection.writes.length === 1);
+    connection.send("XYZ\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "one\ntwo\nXYZ\n");
+    assert.deepEqual(kept.map((raw) => decoder.decode(raw)), ["one", "two", "XYZ"]);
+    assert.equal(kept[0].buffer, kept[1].buffer, "one copy for the read");
+    assert.notEqual(kept[1].buffer, kept[2].buffer);
+  });
+
+  test("SRS-133 raw from a read that is never reused is a view of it, with no copy", async () => {
+    const raws: Uint8Array[] = [];
+    const { connection, run } = start({
+      handler: (_command, context) => (raws.push(context.raw), undefined),
+    });
+    const chunk = encoder.encode("ab\ncd\n");
+    connection.send(chunk);
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(raws.map((raw) => [raw.buffer === chunk.buffer, raw.byteOffset]), [
+      [true, 0],
+      [true, 3],
+    ]);
+  });
+});
