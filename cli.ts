@@ -13,7 +13,6 @@
 
 import process from "node:process";
 import {
-  CLIENT_SPEC,
   didYouMean,
   ENDPOINT_SPEC,
   EXIT_USAGE,
