@@ -599,6 +599,10 @@ async function measure(
     result.problems.push(`the server died (${server.exit}); its stderr:\n${server.stderrTail()}`);
   }
   if (result.problems.length > 0) result.verdict = "FAIL";
+  else if (found.notMade !== undefined) {
+    result.verdict = "not run";
+    result.notes.push(found.notMade);
+  }
   return result;
 }
 

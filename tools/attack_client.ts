@@ -66,6 +66,8 @@ export class Attack {
   readonly #under = new WeakMap<net.Socket, net.Socket>();
   #ca: string | undefined;
   #stopped = false;
+  /** Why connections failed (an error code, "closed", or a timeout), and how many times. */
+  readonly failures = new Map<string, number>();
 
   /** @param target The server's address. */
   constructor(target: Target) {
@@ -76,9 +78,14 @@ export class Attack {
    * Connects (TLS when the target speaks it and `plain` is not set, over a
    * TCP socket of our own so that {@linkcode reset} can reset it); resolves
    * once connected (TLS: handshake done), or `null` when that fails or takes
-   * longer than CONNECT_MS.
+   * longer than CONNECT_MS, counting why in {@linkcode failures}. The socket
+   * flows (what comes is dropped, so that the server's end of stream is
+   * seen) unless `paused`: then nothing is read from it, so that what the
+   * server sends stays in the kernel.
    */
-  connect(plain = false): Promise<net.Socket | null> {
+  connect(
+    { plain = false, paused = false }: { plain?: boolean; paused?: boolean } = {},
+  ): Promise<net.Socket | null> {
     if (this.#stopped) return Promise.resolve(null);
     const target = this.target;
     const secure = target.kind === "tls" && !plain;
@@ -92,17 +99,24 @@ export class Attack {
       socket = tls.connect({ socket: raw, ca: this.#ca, servername: "localhost" });
       this.#under.set(socket, raw);
     }
-    this.#track(socket);
+    this.#track(socket, paused);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(false), CONNECT_MS);
-      const done = (connected: boolean) => {
+      let why = "closed";
+      const timer = setTimeout(() => done(false, `not within ${CONNECT_MS} ms`), CONNECT_MS);
+      const done = (connected: boolean, reason = why) => {
         clearTimeout(timer);
         socket.off("close", onClose);
-        if (!connected) this.destroy(socket);
+        socket.off("error", onError);
+        if (!connected) {
+          this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+          this.destroy(socket);
+        }
         resolve(connected ? socket : null);
       };
       const onClose = () => done(false);
+      const onError = (error: NodeJS.ErrnoException) => why = error.code ?? error.message;
       socket.once("close", onClose);
+      socket.on("error", onError);
       socket.once(secure ? "secureConnect" : "connect", () => done(true));
     });
   }
@@ -120,7 +134,9 @@ export class Attack {
     let failed = 0;
     for (let start = 0; start < count; start += CONCURRENCY) {
       const batch = Math.min(CONCURRENCY, count - start);
-      const opened = await Promise.all(Array.from({ length: batch }, () => this.connect(plain)));
+      const opened = await Promise.all(
+        Array.from({ length: batch }, () => this.connect({ plain })),
+      );
       for (const socket of opened) {
         if (socket === null) failed++;
         else {
@@ -132,11 +148,11 @@ export class Attack {
     return { sockets, failed };
   }
 
-  // Watches how the socket ends. It flows (its data dropped) unless paused, so that an end of
+  // Watches how the socket ends. It flows (its data dropped) unless `paused`, so that an end of
   // stream from the server is seen.
-  #track(socket: net.Socket): void {
+  #track(socket: net.Socket, paused: boolean): void {
     this.#sockets.add(socket);
-    socket.resume();
+    if (!paused) socket.resume();
     socket.on("error", () => {}); // Resets are the point here.
     socket.on("end", () => this.#closedByServer.add(socket));
     socket.once("close", () => {
@@ -282,6 +298,8 @@ export interface Outcome {
   nextMs?: number | null;
   /** The bound `nextMs` was held to, when not PROBE_MS. */
   boundMs?: number;
+  /** Why the attack could not be made as meant: unless the server failed, it was "not run". */
+  notMade?: string;
   /** What it saw. */
   notes: string[];
   /** Why it failed. */
