@@ -80,9 +80,11 @@ async function churn(attack: Attack, size: number, ping: boolean): Promise<Outco
       `${failed} not connected` + failures(attack),
   );
   const after = await serverStats(attack);
-  // A Unix connect fails at once (EAGAIN) while the listen backlog is full: the crowd connects
-  // faster than the server accepts, which is a figure, not a fault.
-  const backlogFull = attack.failures.get("EAGAIN") ?? 0;
+  // A Unix connect fails at once while the listen backlog is full (EAGAIN; Bun says
+  // ECONNREFUSED): the crowd connects faster than the server accepts, a figure, not a fault.
+  const backlogFull = attack.target.kind !== "unix"
+    ? 0
+    : (attack.failures.get("EAGAIN") ?? 0) + (attack.failures.get("ECONNREFUSED") ?? 0);
   if (failed > backlogFull) {
     result.problems.push(`${failed - backlogFull} churners were not connected`);
   }
