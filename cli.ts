@@ -12,17 +12,13 @@
  */
 
 import process from "node:process";
-import {
-  CLIENT_SPEC,
-  ENDPOINT_SPEC,
-  EXIT_USAGE,
-  parseArgs,
-  PROGRAM,
-  UsageError,
-} from "./_cli/common.ts";
+import { ENDPOINT_SPEC, EXIT_USAGE, parseArgs, PROGRAM, UsageError } from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
+import { mockCommand } from "./_cli/mock.ts";
+import { recordCommand } from "./_cli/record.ts";
 import { repl } from "./_cli/repl.ts";
 import { isMain } from "./_cli/script.ts";
+import { CONNECT_SPEC, CONNECT_USAGE } from "./_cli/connect_flags.ts";
 import { send } from "./_cli/send.ts";
 import { DEFAULT_REPLY, serveCommand } from "./_cli/serve.ts";
 import { VERSION } from "./_cli/version.ts";
@@ -42,6 +38,8 @@ Commands:
   send [options] [COMMAND...]  send commands (or stdin's lines), print the responses
   repl [options]               type commands, see the responses as they arrive
   serve [options]              a server to try clients against
+  mock [options] FILE          a simulated instrument from a pyvisa-sim file
+  record [options]             record a client and an instrument as such a file
   help [COMMAND]               this help, or a command's
 
 Options:
@@ -61,7 +59,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   send: {
     name: "send",
-    spec: CLIENT_SPEC,
+    spec: CONNECT_SPEC,
     run: send,
     usage: `Usage: ${PROGRAM} send [options] [COMMAND...]
 
@@ -74,7 +72,12 @@ printed. Commands after a "disconnect" or "shutdown" of your own are not sent.
 ${CLIENT_OPTIONS}
   -t, --timeout MS     limit to connect, and to wait for each response once all
                        is sent (default 5000)
+${CONNECT_USAGE}
   -h, --help           show this help
+
+With --no-handshake (an instrument), a command that holds "?" is a query: its
+one answer line is printed before the next command is sent; others are only
+sent. Answer lines are printed as the bytes that came.
 
 Exit status: 0 when all was answered; 1 when the server cannot be reached, is
 busy, does not answer in time or closes the connection first; 2 on a usage error.
@@ -82,7 +85,7 @@ busy, does not answer in time or closes the connection first; 2 on a usage error
   },
   repl: {
     name: "repl",
-    spec: CLIENT_SPEC,
+    spec: CONNECT_SPEC,
     run: repl,
     usage: `Usage: ${PROGRAM} repl [options]
 
@@ -92,7 +95,9 @@ the connection, a note says so on stderr and repl quits. Input may be piped.
 
 ${CLIENT_OPTIONS}
   -t, --timeout MS     limit to connect, and for the server to close after
-                       "disconnect" (default 5000)
+                       "disconnect" (an instrument: to send nothing more after
+                       the end of input) (default 5000)
+${CONNECT_USAGE}
   -h, --help           show this help
 `,
   },
@@ -113,6 +118,55 @@ Options:
   --path PATH          listen on this Unix socket path instead
   --reply TEXT         the answer to other commands (default "${DEFAULT_REPLY}")
   -q, --quiet          do not print the commands received
+  -h, --help           show this help
+`,
+  },
+  mock: {
+    name: "mock",
+    spec: { ...ENDPOINT_SPEC, device: "string", quiet: "boolean" },
+    run: mockCommand,
+    usage: `Usage: ${PROGRAM} mock [options] FILE
+
+Serves a simulated instrument: the device of FILE, a pyvisa-sim definition
+(YAML), answers each line as pyvisa-sim answers it. One client at a time, and
+the device's state lives as long as the server; ping, disconnect and shutdown
+are built in. Prints where it listens and each command received to stdout.
+Stops on "shutdown" or Ctrl-C.
+
+Options:
+  --device NAME        the device to serve (needed when FILE has several)
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
+  -q, --quiet          do not print the commands received
+  -h, --help           show this help
+
+Exit status: 0 once stopped; 1 when it cannot listen; 2 on a usage error or a
+FILE that cannot be read or is not a valid definition (said in one line).
+`,
+  },
+  record: {
+    name: "record",
+    spec: { ...ENDPOINT_SPEC, to: "string", out: "string" },
+    run: recordCommand,
+    usage: `Usage: ${PROGRAM} record --to HOST:PORT --out FILE [options]
+
+A proxy that records: each client in turn is connected to the instrument at
+--to, and their bytes are forwarded both ways unchanged. FILE becomes a
+definition that "${PROGRAM} mock FILE" serves: each command the client sent,
+with the lines the instrument sent until the next command (a ping the client
+sends as a fence, as this package's client does, ends an answer at its pong).
+It is written whole after every exchange. A command answered differently later
+keeps its first answer; the others are listed as comments. Not recorded: state
+(what a command changes), and the order of answers to commands pipelined
+without a fence. Stops on Ctrl-C.
+
+Options:
+  --to HOST:PORT       the instrument (or a Unix socket path)
+  --out FILE           the definition file to write
+  -H, --hostname HOST  address to bind (default 127.0.0.1)
+  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  --path PATH          listen on this Unix socket path instead
   -h, --help           show this help
 `,
   },

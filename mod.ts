@@ -58,14 +58,23 @@ export type {
 } from "./server.ts";
 export { connect, OnelineClient } from "./client.ts";
 export { runtimeTransport } from "./runtime.ts";
-export type { ConnectOptions, QueryOptions, RecvOptions, Terminator } from "./client.ts";
+export type {
+  ConnectOptions,
+  QueryOptions,
+  ReadTerminator,
+  RecvOptions,
+  Terminator,
+} from "./client.ts";
 export { DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStream } from "./framing.ts";
 export type { InvalidReason, Line, LineSink, LineSplitterOptions } from "./framing.ts";
+export { type BlockHeader, definiteLengthBlock, parseBlockHeader } from "./framing.ts";
 export {
   AddressInUseError,
+  BlockFormatError,
   ConnectError,
   ConnectionClosedError,
   HandlerFinishedError,
+  InvalidResponseError,
   ListenError,
   ProtocolError,
   ServerBusyError,

@@ -43,6 +43,7 @@ export const GROUPS = [
   "cli",
   "docs",
   "operations",
+  "transport",
 ] as const;
 
 /** The results of one runtime's run of the suite. */
