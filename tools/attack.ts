@@ -578,7 +578,8 @@ async function measure(
     result.problems.unshift(`no polite client served within ${found.boundMs ?? PROBE_MS} ms`);
   }
   if (server.exit === undefined) {
-    result.afterMs = await new Attack(server.target!).politeClient();
+    // Served in the end: a server that refuses for a while after an attack is not dead.
+    result.afterMs = await new Attack(server.target!).servedWithin();
     if (result.afterMs === null) {
       result.problems.push("no polite client served after the attack");
       await within(server.exited, 1000, () => ""); // A server that died is told apart.

@@ -18,6 +18,8 @@ export const PROBE_MS = 5000;
 export const CONNECT_MS = 3000;
 // Connections opened at once by the crowd scenarios.
 const CONCURRENCY = 200;
+// Between polite clients that were refused.
+const RETRY_MS = 50;
 /** The server's `maxWaiting`, as `tools/attack.ts` starts it. */
 export const MAX_WAITING = 1024;
 /** The server's `handshakeTimeout`, as `tools/attack.ts` starts it. */
@@ -237,6 +239,20 @@ export class Attack {
     const closed = await this.whenClosedByServer(socket, ms - (performance.now() - started));
     this.destroy(socket);
     return closed !== null && received === "pong\n" ? performance.now() - started : null;
+  }
+
+  /**
+   * Polite clients one after the other until one is served (a refused one
+   * is closed at once: the next tries RETRY_MS later); resolves with the
+   * milliseconds until then, or `null` when none was within `ms`.
+   */
+  async servedWithin(ms = PROBE_MS): Promise<number | null> {
+    const started = performance.now();
+    for (let left = ms; left > 0; left = ms - (performance.now() - started)) {
+      if (await this.politeClient(left) !== null) return performance.now() - started;
+      await delay(RETRY_MS);
+    }
+    return null;
   }
 
   /** Connects and says `ping`; resolves once served (it holds the slot), or `null`. */
