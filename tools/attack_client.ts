@@ -82,8 +82,9 @@ export class Attack {
    * once connected (TLS: handshake done), or `null` when that fails or takes
    * longer than CONNECT_MS, counting why in {@linkcode failures}. The socket
    * flows (what comes is dropped, so that the server's end of stream is
-   * seen) unless `paused`: then nothing is read from it, so that what the
-   * server sends stays in the kernel.
+   * seen) unless `paused`: then it is never resumed, which leaves most of
+   * what the server sends in the kernel (the runtimes still read some ahead:
+   * Deno and Node 64 KiB, Bun all there is).
    */
   connect(
     { plain = false, paused = false }: { plain?: boolean; paused?: boolean } = {},
