@@ -13,7 +13,6 @@
 
 import process from "node:process";
 import {
-  CLIENT_SPEC,
   didYouMean,
   ENDPOINT_SPEC,
   EXIT_USAGE,
@@ -26,6 +25,7 @@ import { mockCommand } from "./_cli/mock.ts";
 import { recordCommand } from "./_cli/record.ts";
 import { repl } from "./_cli/repl.ts";
 import { isMain } from "./_cli/script.ts";
+import { CONNECT_SPEC, CONNECT_USAGE } from "./_cli/connect_flags.ts";
 import { send } from "./_cli/send.ts";
 import { DEFAULT_REPLY, serveCommand } from "./_cli/serve.ts";
 import { VERSION } from "./_cli/version.ts";
@@ -66,7 +66,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   send: {
     name: "send",
-    spec: CLIENT_SPEC,
+    spec: CONNECT_SPEC,
     run: send,
     usage: `Usage: ${PROGRAM} send [options] [COMMAND...]
 
@@ -79,7 +79,12 @@ printed. Commands after a "disconnect" or "shutdown" of your own are not sent.
 ${CLIENT_OPTIONS}
   -t, --timeout MS     limit to connect, and to wait for each response once all
                        is sent (default 5000)
+${CONNECT_USAGE}
   -h, --help           show this help
+
+With --no-handshake (an instrument), a command that holds "?" is a query: its
+one answer line is printed before the next command is sent; others are only
+sent. Answer lines are printed as the bytes that came.
 
 Exit status: 0 when all was answered; 1 when the server cannot be reached, is
 busy, does not answer in time or closes the connection first; 2 on a usage error.
@@ -87,7 +92,7 @@ busy, does not answer in time or closes the connection first; 2 on a usage error
   },
   repl: {
     name: "repl",
-    spec: CLIENT_SPEC,
+    spec: CONNECT_SPEC,
     run: repl,
     usage: `Usage: ${PROGRAM} repl [options]
 
@@ -97,7 +102,9 @@ the connection, a note says so on stderr and repl quits. Input may be piped.
 
 ${CLIENT_OPTIONS}
   -t, --timeout MS     limit to connect, and for the server to close after
-                       "disconnect" (default 5000)
+                       "disconnect" (an instrument: to send nothing more after
+                       the end of input) (default 5000)
+${CONNECT_USAGE}
   -h, --help           show this help
 `,
   },

@@ -19,6 +19,7 @@ import {
   scriptArgs,
   spawnScript,
   Subprocess,
+  withFakeServer,
   withServer,
 } from "./test_util.ts";
 
@@ -116,7 +117,8 @@ describe("command line", () => {
           run.stderr,
           `socket-oneline: server at 127.0.0.1:${server.port} accepted the connection but did not ` +
             "answer ping within 300 ms: it is busy with another client (it serves one at a time), " +
-            "or it does not speak the oneline protocol\n",
+            "or it does not speak the oneline protocol (for a device that does not answer ping, " +
+            "connect with handshake: false)\n",
         );
         assert.equal(run.code, 1);
       } finally {
@@ -467,6 +469,99 @@ describe("command line", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("command line: instruments and TLS", () => {
+  after(() => assertSocketsClosed(baseline));
+
+  // An instrument on node:net: answers each CR LF command line, and records them.
+  function instrument(seen: string[]) {
+    return (socket: import("node:net").Socket) => {
+      let carry = "";
+      socket.on("data", (chunk: Uint8Array) => {
+        carry += new TextDecoder().decode(chunk);
+        for (let end = carry.indexOf("\r\n"); end !== -1; end = carry.indexOf("\r\n")) {
+          const command = carry.slice(0, end);
+          carry = carry.slice(end + 2);
+          seen.push(command);
+          if (command === "*IDN?") socket.write("ACME,METER,1\r\n");
+          if (command === "MEAS?") socket.write("1.25\r\n");
+        }
+      });
+    };
+  }
+
+  test("SRS-162 send --no-handshake talks to an instrument: queries answered, nothing else sent", async () => {
+    const seen: string[] = [];
+    await withFakeServer(instrument(seen), async (port) => {
+      const run = await runCli([
+        "send",
+        "--port",
+        String(port),
+        "--no-handshake",
+        "--read-terminator",
+        "crlf",
+        "--write-terminator",
+        "crlf",
+        "*IDN?",
+        "*RST",
+        "MEAS?",
+      ]);
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "ACME,METER,1\n1.25\n", ""]);
+    });
+    assert.deepEqual(seen, ["*IDN?", "*RST", "MEAS?"]);
+  });
+
+  test("SRS-162 repl --no-handshake prints the answers and leaves without a disconnect", async () => {
+    const seen: string[] = [];
+    await withFakeServer(instrument(seen), async (port) => {
+      const run = await runCli(
+        ["repl", "-p", String(port), "--no-handshake", "--write-terminator=crlf", "-t", "300"],
+        "*IDN?\n",
+      );
+      assert.deepEqual([run.code, run.stdout, run.stderr], [0, "ACME,METER,1\n", ""]);
+    });
+    assert.deepEqual(seen, ["*IDN?"]);
+  });
+
+  test("SRS-162 wrong terminators and an unreadable CA file are usage errors", async () => {
+    const cases: [string[], string][] = [
+      [
+        ["send", "--read-terminator", "nl", "x"],
+        '--read-terminator must be lf, crlf, cr or any, got "nl"',
+      ],
+      [
+        ["repl", "--write-terminator", "any"],
+        '--write-terminator must be lf, crlf or cr, got "any"',
+      ],
+      [["send", "--ca", "/no/such/ca.pem", "x"], "--ca: cannot read /no/such/ca.pem: "],
+      [["send", "--tls", "--path", "/tmp/x.sock", "x"], "--tls cannot be combined with --path"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runInProcess(args);
+      assert.equal(run.code, 2, args.join(" "));
+      assert.ok(run.stderr.startsWith(`socket-oneline: ${message}`), run.stderr);
+    }
+  });
+
+  test("SRS-163 send --tls --ca reaches a TLS server whose certificate that CA signed", async () => {
+    const read = (name: string) =>
+      fs.readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
+    const tls = { cert: read("server.pem"), key: read("server.key") };
+    await withServer({ hostname: "localhost", tls }, async (server) => {
+      const ca = fileURLToPath(new URL("./testdata/ca.pem", import.meta.url));
+      const args = ["send", "-H", "localhost", "-p", String(server.port), "echo", "x"];
+      const trusted = await runCli([...args, "--ca", ca]);
+      assert.deepEqual([trusted.code, trusted.stdout, trusted.stderr], [
+        0,
+        "echo:echo\necho:x\n",
+        "",
+      ]);
+      const untrusted = await runCli([...args, "--tls"]);
+      assert.equal(untrusted.code, 1);
+      assert.match(untrusted.stderr, /TLS handshake failed/);
+    });
   });
 });
 

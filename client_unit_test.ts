@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import {
+  BlockFormatError,
   ConnectError,
   ConnectionClosedError,
+  InvalidResponseError,
   ProtocolError,
   ServerBusyError,
   TimeoutError,
@@ -31,6 +33,9 @@ class FakeServer implements Connection {
   answerPing = true;
   /** When set, writes fail. */
   failWrites = false;
+  /** When set, writes never complete (a peer that does not read), until the connection closes. */
+  holdWrites = false;
+  readonly #held: (() => void)[] = [];
   /** Ends the server's side as soon as the client ends its own (as a oneline server does). */
   endOnCloseWrite = false;
   /** Answers to other commands, sent as the client writes them. */
@@ -61,6 +66,11 @@ class FakeServer implements Connection {
 
   write(data: Uint8Array): Promise<void> {
     if (this.failWrites) return Promise.reject(new Error("broken pipe"));
+    if (this.holdWrites) {
+      this.events.push(`write held: ${decoder.decode(data)}`);
+      this.#progress.notify();
+      return new Promise((_, reject) => this.#held.push(() => reject(new Error("closed"))));
+    }
     const text = decoder.decode(data);
     this.written += text;
     for (const line of text.split("\n").slice(0, -1)) {
@@ -84,6 +94,7 @@ class FakeServer implements Connection {
   }
 
   close(): void {
+    for (const fail of this.#held.splice(0)) fail();
     this.events.push("close");
     this.#inbox.push(null);
     this.#progress.notify();
@@ -326,15 +337,29 @@ describe("client over a fake transport: lines", () => {
     });
   });
 
-  test("SRS-083 with CR as the read terminator each CR ends a line; with CRLF a bare LF does too", async () => {
+  test("SRS-083 SRS-157 with CR as the read terminator each CR ends a line, and an LF is part of one", async () => {
     const cr = await connected({ handshake: false, readTerminator: "\r" });
-    cr.server.send("a\rb\r");
-    assert.deepEqual([await cr.client.recv(), await cr.client.recv()], ["a", "b"]);
+    cr.server.send("a\rb\nc\r");
+    assert.deepEqual([await cr.client.recv(), await cr.client.recv()], ["a", "b\nc"]);
     cr.client.close();
+  });
+
+  test("SRS-157 with CRLF as the read terminator only the pair ends a line, also split between reads", async () => {
     const crlf = await connected({ handshake: false, readTerminator: "\r\n" });
-    crlf.server.send("a\r\nb\n");
-    assert.deepEqual([await crlf.client.recv(), await crlf.client.recv()], ["a", "b"]);
+    crlf.server.send("a\nb\rc\r");
+    crlf.server.send("\nd\r\n");
+    assert.deepEqual([await crlf.client.recv(), await crlf.client.recv()], ["a\nb\rc", "d"]);
     crlf.client.close();
+  });
+
+  test("SRS-157 with any read terminator CR, LF and CR LF each end one line, a CR LF split between reads too", async () => {
+    const any = await connected({ handshake: false, readTerminator: "any" });
+    any.server.send("a\rb\nc\r\nd\r");
+    any.server.send("\ne\n\n");
+    const lines = [];
+    for (let i = 0; i < 6; i++) lines.push(await any.client.recv());
+    assert.deepEqual(lines, ["a", "b", "c", "d", "e", ""]);
+    any.client.close();
   });
 
   test("SRS-015 a response line over maxLineBytes is cut and flagged", async () => {
@@ -429,18 +454,15 @@ describe("client over a fake transport: requests and queries", () => {
     client.close();
   });
 
-  test("SRS-076 concurrent queries take turns: the second is written after the first is answered", async () => {
+  test("SRS-155 concurrent requests overlap on the wire, each fenced; the answers are paired in order", async () => {
     const { client, server } = await connected();
     server.answerPing = false;
     const first = client.request("a");
-    const second = client.request("b");
-    await server.until(() => server.written.endsWith("a\nping\n"));
-    await settle();
-    assert.ok(!server.written.includes("b\n"));
-    server.send("A\npong\n");
-    await server.until(() => server.written.endsWith("b\nping\n"));
-    server.send("B\npong\n");
-    assert.deepEqual([await first, await second], ["A", "B"]);
+    const second = client.query("b");
+    const third = client.request("c");
+    await server.until(() => server.written.endsWith("a\nping\nb\nping\nc\nping\n"));
+    server.send("A\npong\nB1\nB2\npong\nC\npong\n");
+    assert.deepEqual([await first, await second, await third], ["A", ["B1", "B2"], "C"]);
     client.close();
   });
 
@@ -484,10 +506,10 @@ describe("client over a fake transport: requests and queries", () => {
     const { client, server } = await connected();
     server.answerPing = false;
     const pinging = client.ping();
-    server.send("PONG\n");
+    server.send("PONG\npong\n");
     await assert.rejects(pinging, {
       name: "ProtocolError",
-      message: 'expected "pong" to "ping", got "PONG"',
+      message: 'expected "pong" to "ping", got ["PONG","pong"]',
     });
     client.close();
   });
@@ -605,7 +627,7 @@ describe("client over a fake transport: options", () => {
     [
       { readTerminator: "\n\r" },
       TypeError,
-      'options.readTerminator must be "\\n", "\\r\\n" or "\\r", got "\\n\\r" (a string)',
+      'options.readTerminator must be "\\n", "\\r\\n", "\\r" or "any", got "\\n\\r" (a string)',
     ],
     [
       { writeTerminator: "" },
@@ -742,11 +764,8 @@ describe("client over a fake transport: terminators", () => {
     const server = new FakeServer();
     server.answerPing = false;
     server.endOnCloseWrite = true;
-    const { client } = await connected({
-      handshake: false,
-      disconnectOnClose: true,
-      writeTerminator: "\r\n",
-    }, server);
+    server.send("pong\n"); // the handshake's
+    const { client } = await connected({ writeTerminator: "\r\n" }, server);
     await client.send("a");
     const answer = client.query("b");
     await server.until(() => server.written.endsWith("ping\r\n"));
@@ -758,7 +777,7 @@ describe("client over a fake transport: terminators", () => {
     server.send("C\npong\n");
     await clearing;
     await client[Symbol.asyncDispose]();
-    assert.equal(server.written, "a\r\nb\r\nping\r\nc\r\nping\r\ndisconnect\r\n");
+    assert.equal(server.written, "ping\r\na\r\nb\r\nping\r\nc\r\nping\r\ndisconnect\r\n");
   });
 
   test("SRS-083 with the LF read terminator a CR is no line end: a CR before the LF is dropped", async () => {
@@ -789,7 +808,7 @@ describe("client over a fake transport: fences", () => {
     client.close();
   });
 
-  test("SRS-076 SRS-077 an aborted query leaves its answer to be dropped; the next call is written once it is", async () => {
+  test("SRS-076 SRS-077 an aborted query leaves its answer to be dropped; the next call's answer is read after it", async () => {
     const { client, server } = await connected();
     server.answerPing = false;
     const cancel = new AbortController();
@@ -798,24 +817,25 @@ describe("client over a fake transport: fences", () => {
     const reason = new Error("the user cancelled");
     cancel.abort(reason);
     await assert.rejects(aborted, (error) => error === reason);
-    const mark = server.written.length;
     const next = client.query("b");
-    await settle();
-    assert.equal(server.written.length, mark, "the next query waits for the fence first");
-    server.send("A\npong\n");
     await server.until(() => server.written.endsWith("b\nping\n"));
-    server.send("B\npong\n");
+    server.send("A\npong\nB\npong\n");
     assert.deepEqual(await next, ["B"]);
     client.close();
   });
 
-  test("SRS-076 a pong cut short by maxLineBytes is no fence; it is a line of the answer", async () => {
+  test("SRS-076 SRS-152 a pong cut short by maxLineBytes is no fence: the answer is an error that holds its bytes", async () => {
     const { client, server } = await connected({ maxLineBytes: 4 });
     server.answerPing = false;
     const answer = client.query("q");
     await server.until(() => server.written.endsWith("q\nping\n"));
     server.send("pongpong\npong\n");
-    assert.deepEqual(await answer, ["pong"]);
+    await assert.rejects(answer, (error) => {
+      assert.ok(error instanceof InvalidResponseError);
+      assert.equal(error.reason, "too_long");
+      assert.equal(decoder.decode(error.raw), "pong");
+      return true;
+    });
     await assert.rejects(client.query("r", { timeout: 20 }), TimeoutError);
     const next = client.request("s");
     server.send("pongpong\npong\n");
@@ -911,14 +931,14 @@ describe("client over a fake transport: fences", () => {
 });
 
 describe("client over a fake transport: back-pressure", () => {
-  // A queued line costs its bytes, twice its text's length and 64: "ab" costs 70.
+  // What counts is the bytes received and not taken: "ab\n" is 3.
   test("SRS-081 the client stops reading once maxQueuedBytes are queued, and reads on as they are taken", async () => {
-    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 70 });
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 3 });
     assert.equal(server.reads, 1);
     server.send("ab\n");
     server.send("cd\n");
     await settle();
-    assert.equal(server.reads, 1, "70 bytes queued: no more reads");
+    assert.equal(server.reads, 1, "3 bytes queued: no more reads");
     assert.equal(await client.recv(), "ab");
     await server.until(() => server.reads === 2);
     await settle();
@@ -929,7 +949,7 @@ describe("client over a fake transport: back-pressure", () => {
   });
 
   test("SRS-081 below maxQueuedBytes the client keeps reading", async () => {
-    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 71 });
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 4 });
     server.send("ab\n");
     await server.until(() => server.reads === 2);
     server.send("c\n");
@@ -939,12 +959,12 @@ describe("client over a fake transport: back-pressure", () => {
   });
 
   test("SRS-081 taking a line resumes reading only once less than maxQueuedBytes is queued", async () => {
-    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 140 });
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 6 });
     server.send("ab\ncd\nef\n");
     await settle();
     assert.equal(await client.recv(), "ab");
     await settle();
-    assert.equal(server.reads, 1, "140 bytes still queued");
+    assert.equal(server.reads, 1, "6 bytes still queued");
     assert.equal(await client.recv(), "cd");
     await server.until(() => server.reads === 2);
     assert.equal(await client.recv(), "ef");
@@ -962,7 +982,7 @@ describe("client over a fake transport: back-pressure", () => {
   test("SRS-078 SRS-081 a client that stopped reading still reads to the end when it closes", async () => {
     const server = new FakeServer();
     server.endOnCloseWrite = true;
-    const { client } = await connected({ handshake: false, maxQueuedBytes: 70 }, server);
+    const { client } = await connected({ handshake: false, maxQueuedBytes: 3 }, server);
     server.send("ab\n");
     await settle();
     assert.equal(server.reads, 1);
@@ -1135,21 +1155,22 @@ describe("client over a fake transport: iteration and handshake", () => {
     assert.deepEqual(await lines.next(), { value: undefined, done: true });
   });
 
-  test("SRS-080 SRS-011 a handshake answered with something else is a ProtocolError; the client leaves politely", async () => {
+  test("SRS-080 SRS-011 SRS-154 a handshake answered with something else is a ProtocolError saying what to do; the client leaves politely", async () => {
     const server = new FakeServer();
     server.answerPing = false;
     server.endOnCloseWrite = true;
     server.send("hello\n");
     await assert.rejects(connected({}, server), {
       name: "ProtocolError",
-      message: 'expected "pong" to "ping", got "hello"',
+      message: 'expected "pong" to "ping", got "hello": if 127.0.0.1:5001 is an instrument, ' +
+        "not a oneline server, connect with handshake: false",
     });
     assert.equal(server.written, "ping\ndisconnect\n");
     assert.equal(server.events[0], "closeWrite");
     assert.ok(server.events.includes("close"), "closed before connect rejected");
   });
 
-  test("SRS-023 SRS-080 ServerBusyError names the address and the handshake's limit", async () => {
+  test("SRS-023 SRS-080 SRS-154 ServerBusyError names the address and the handshake's limit, and what to do for a device", async () => {
     const server = new FakeServer();
     server.answerPing = false;
     await assert.rejects(connected({ timeout: 30, port: 7001 }, server), (error) => {
@@ -1158,6 +1179,10 @@ describe("client over a fake transport: iteration and handshake", () => {
       assert.match(
         error.message,
         /^server at 127\.0\.0\.1:7001 accepted the connection but did not answer ping within 30 ms/,
+      );
+      assert.match(
+        error.message,
+        /for a device that does not answer ping, connect with handshake: false\)$/,
       );
       return true;
     });
@@ -1208,6 +1233,328 @@ describe("client over a fake transport: limits of the waits", () => {
     const reason = new Error("cancelled while catching up");
     cancel.abort(reason);
     await assert.rejects(next, (error) => error === reason);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: device mode", () => {
+  test("SRS-145 device mode sends only what is asked: request reads one line, query its lines, no ping, no disconnect", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    server.replies.set("*IDN?", "ACME,METER,1\n");
+    server.replies.set("LIST?", "a\nb\n");
+    server.replies.set("ping", "pong\n");
+    const { client } = await connected({ handshake: false }, server);
+    assert.equal(await client.request("*IDN?"), "ACME,METER,1");
+    assert.deepEqual(await client.query("LIST?", { lines: 2 }), ["a", "b"]);
+    assert.deepEqual(await client.query("*IDN?"), ["ACME,METER,1"]);
+    await client.ping(); // asked for: sent as it is, one line read
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "*IDN?\nLIST?\n*IDN?\nping\n");
+  });
+
+  test("SRS-146 after a call gave up, the next one drops the late answer first and gets its own", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await assert.rejects(client.query("slow?", { lines: 1, timeout: 20 }), TimeoutError);
+    server.send("late\n");
+    const next = client.request("fast?", { timeout: 2000 });
+    await server.until(() => server.written.endsWith("fast?\n"));
+    server.send("FAST\n");
+    assert.equal(await next, "FAST");
+    assert.equal(
+      await client.request("again?", { timeout: 2000 }).catch(String),
+      "TimeoutError: no response within 2000 ms",
+    );
+    assert.equal(server.written, "slow?\nfast?\nagain?\n", "nothing but the commands");
+    client.close();
+  });
+
+  test("SRS-146 a late answer that comes while the next call drains is dropped too", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 1000 });
+    await assert.rejects(client.request("slow?", { timeout: 20 }), TimeoutError);
+    const next = client.request("fast?", { timeout: 5000 });
+    await settle();
+    server.send("la");
+    server.send("te\n");
+    await server.until(() => server.written.endsWith("fast?\n"));
+    server.send("FAST\n");
+    assert.equal(await next, "FAST");
+    client.close();
+  });
+
+  test("SRS-146 clear() in device mode writes nothing and drops what comes until the device is quiet", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await client.send("A?");
+    await client.send("B?");
+    server.send("a\nb\npartial");
+    await client.clear();
+    server.send("c\n");
+    assert.equal(await client.recv(), "c");
+    assert.equal(server.written, "A?\nB?\n");
+    client.close();
+  });
+
+  test("SRS-147 a device that never goes quiet: the next call gives up within its limit, naming quietTime, and writes nothing", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 100 });
+    await assert.rejects(client.request("stream?", { timeout: 20 }), TimeoutError);
+    const trickle = setInterval(() => server.send("x\n"), 5);
+    try {
+      await assert.rejects(client.request("next?", { timeout: 300 }), {
+        name: "TimeoutError",
+        message: "the device did not stay quiet for 100 ms (quietTime) within 300 ms: it still " +
+          "sends what an earlier call left",
+      });
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.equal(server.written, "stream?\n");
+    client.close();
+  });
+
+  test("SRS-148 device calls take turns: the second command is written once the first is answered", async () => {
+    const { client, server } = await connected({ handshake: false });
+    const first = client.request("A?");
+    const second = client.request("B?");
+    await server.until(() => server.written === "A?\n");
+    await settle();
+    assert.equal(server.written, "A?\n");
+    server.send("a\n");
+    await server.until(() => server.written === "A?\nB?\n");
+    server.send("b\n");
+    assert.deepEqual([await first, await second], ["a", "b"]);
+    client.close();
+  });
+
+  test("SRS-153 a failed ping in device mode leaves the next answer in step", async () => {
+    const { client, server } = await connected({ handshake: false });
+    server.answerPing = false;
+    server.replies.set("ping", "ERR -113\n");
+    server.replies.set("*IDN?", "ACME\n");
+    await assert.rejects(client.ping(), {
+      name: "ProtocolError",
+      message: 'expected "pong" to "ping", got "ERR -113"',
+    });
+    assert.equal(await client.request("*IDN?"), "ACME");
+    client.close();
+  });
+});
+
+describe("client over a fake transport: limits that hold", () => {
+  test("SRS-149 a call's limit counts from the call: waiting for its turn counts, and it never writes", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const first = client.query("held", { lines: 1, timeout: 5000 });
+    await server.until(() => server.written.endsWith("held\n"));
+    await assert.rejects(client.request("next", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    server.send("H\n");
+    assert.deepEqual(await first, ["H"]);
+    await settle();
+    assert.equal(server.written, "ping\nheld\n");
+    client.close();
+  });
+
+  test("SRS-150 a queued call whose signal aborts rejects at once and never writes", async () => {
+    const { client, server } = await connected({ handshake: false });
+    const first = client.request("A?");
+    const cancel = new AbortController();
+    const second = client.request("B?", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    server.send("a\n");
+    assert.equal(await first, "a");
+    server.replies.set("C?", "c\n");
+    assert.equal(await client.request("C?"), "c");
+    assert.equal(server.written, "A?\nC?\n");
+    client.close();
+  });
+
+  test("SRS-151 a write the peer does not take counts toward the limit; close() then ends within closeTimeout", async () => {
+    const { client, server } = await connected({ closeTimeout: 50 });
+    server.holdWrites = true;
+    await assert.rejects(client.request("big", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "not sent within 30 ms: the peer does not read what the client writes",
+    });
+    await assert.rejects(client.send("more", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    const started = performance.now();
+    await client[Symbol.asyncDispose]();
+    assert.ok(performance.now() - started < 1000, "did not wait on the write");
+    assert.ok(server.events.includes("close"));
+    const held = server.events.filter((event) => event.startsWith("write held"));
+    assert.deepEqual(held, ["write held: big\nping\n", "write held: disconnect\n"]);
+  });
+});
+
+describe("client over a fake transport: answers never altered", () => {
+  test("SRS-152 an answer that is not UTF-8 is an InvalidResponseError with its bytes; the next call is in step", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.request("latin1");
+    await server.until(() => server.written.endsWith("latin1\nping\n"));
+    server.send(new Uint8Array([0x32, 0x35, 0xb0, 0x43, 0x0a]));
+    server.send("pong\n");
+    await assert.rejects(answer, (error) => {
+      assert.ok(error instanceof InvalidResponseError);
+      assert.ok(error instanceof ProtocolError);
+      assert.equal(error.reason, "decode");
+      assert.deepEqual([...error.raw], [0x32, 0x35, 0xb0, 0x43]);
+      assert.match(error.message, /requestBytes\(\)/);
+      return true;
+    });
+    server.answerPing = true;
+    server.replies.set("next", "N\n");
+    assert.equal(await client.request("next"), "N");
+    server.send(new Uint8Array([0xff, 0x0a]));
+    await assert.rejects(client.recv(), InvalidResponseError);
+    client.close();
+  });
+
+  test("SRS-152 recvLine hands out such lines flagged, with their bytes", async () => {
+    const { client, server } = await connected({ maxLineBytes: 4 });
+    server.send(new Uint8Array([0xff, 0x0a, 0x61, 0x62, 0x63, 0x64, 0x65, 0x0a]));
+    const bad = await client.recvLine();
+    assert.deepEqual([bad.invalid, bad.reason, [...bad.raw]], [true, "decode", [0xff]]);
+    const long = await client.recvLine();
+    assert.deepEqual([long.invalid, long.reason, long.text], [true, "too_long", "abcd"]);
+    client.close();
+  });
+
+  test("SRS-152 the default maxLineBytes keeps a 100,000-byte answer whole", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const long = "x".repeat(100_000);
+    const answer = client.request("dump");
+    server.send(long.slice(0, 65_536));
+    server.send(long.slice(65_536) + "\npong\n");
+    assert.equal((await answer).length, 100_000);
+    client.close();
+  });
+
+  test("SRS-161 requestBytes gives the answer line's bytes as they came", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.requestBytes("raw");
+    await server.until(() => server.written.endsWith("raw\nping\n"));
+    server.send(new Uint8Array([0xb0, 0x00, 0x41, 0x0a]));
+    server.send("pong\n");
+    assert.deepEqual([...await answer], [0xb0, 0x00, 0x41]);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: failures leave the client in step", () => {
+  test("SRS-153 a ping answered after a banner is a ProtocolError, and every answer after it is in step", async () => {
+    const { client, server } = await connected();
+    server.send("hello, I am a banner\n");
+    await assert.rejects(client.ping(), {
+      name: "ProtocolError",
+      message: 'expected "pong" to "ping", got ["hello, I am a banner","pong"]',
+    });
+    server.replies.set("a", "A\n");
+    server.replies.set("b", "B\n");
+    assert.equal(await client.request("a"), "A");
+    assert.equal(await client.request("b"), "B");
+    client.close();
+  });
+
+  test("SRS-156 a counted query has the connection to itself: the call after it is written once it is answered", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const counted = client.query("two", { lines: 2 });
+    const fenced = client.request("next");
+    await server.until(() => server.written.endsWith("two\n"));
+    await settle();
+    assert.ok(!server.written.includes("next"));
+    server.send("1\n2\n");
+    await server.until(() => server.written.endsWith("next\nping\n"));
+    server.send("N\npong\n");
+    assert.deepEqual([await counted, await fenced], [["1", "2"], "N"]);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: blocks", () => {
+  const block = (data: number[], after = "\n") =>
+    new Uint8Array([
+      ...encoder.encode(`#${String(data.length).length}${data.length}`),
+      ...data,
+      ...encoder.encode(after),
+    ]);
+
+  test("SRS-159 queryBlock in device mode reads a block whose data holds LF and CR, across reads", async () => {
+    const { client, server } = await connected({ handshake: false, readTerminator: "\r\n" });
+    const data = [0x0a, 0x0d, 0x0a, 0x00, 0xff, 0x0d];
+    const answer = client.queryBlock("CURV?");
+    await server.until(() => server.written === "CURV?\n");
+    const bytes = block(data, "\r\n");
+    for (const byte of bytes) server.send(new Uint8Array([byte]));
+    assert.deepEqual([...await answer], data);
+    server.replies.set("*IDN?", "ACME\r\n");
+    assert.equal(await client.request("*IDN?"), "ACME");
+    client.close();
+  });
+
+  test("SRS-159 queryBlock with a oneline server fences the block; readBlock reads one after send", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.queryBlock("data");
+    await server.until(() => server.written.endsWith("data\nping\n"));
+    server.send(block([0x70, 0x6f, 0x6e, 0x67, 0x0a]));
+    server.send("pong\n");
+    assert.deepEqual([...await answer], [0x70, 0x6f, 0x6e, 0x67, 0x0a]);
+    await client.send("raw");
+    server.send(block([1, 2, 3]));
+    assert.deepEqual([...await client.readBlock()], [1, 2, 3]);
+    client.close();
+  });
+
+  test("SRS-160 an answer that is not a block is a BlockFormatError holding its line; the next call is in step", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.queryBlock("data");
+    await server.until(() => server.written.endsWith("data\nping\n"));
+    server.send("ERR -113, undefined header\npong\n");
+    await assert.rejects(answer, (error) => {
+      assert.ok(error instanceof BlockFormatError);
+      assert.equal(decoder.decode(error.raw), "ERR -113, undefined header");
+      return true;
+    });
+    server.answerPing = true;
+    server.replies.set("next", "N\n");
+    assert.equal(await client.request("next"), "N");
+    client.close();
+  });
+
+  test("SRS-160 an indefinite #0 block, a block over maxBlockBytes and lines after a block are errors", async () => {
+    const { client, server } = await connected({ maxBlockBytes: 4 });
+    server.answerPing = false;
+    const cases: [string | Uint8Array, RegExp][] = [
+      ["#0abc\n", /indefinite-length block \(#0\)/],
+      [block([1, 2, 3, 4, 5]), /a block of 5 bytes is over maxBlockBytes \(4\)/],
+      [
+        new Uint8Array([...block([1]), ...encoder.encode("extra\n")]),
+        /followed by more lines: \["extra"\]/,
+      ],
+      [block([1], "X\n"), /not followed by the terminator/],
+    ];
+    for (const [answer, message] of cases) {
+      const call = client.queryBlock("data");
+      await server.until(() => server.written.endsWith("data\nping\n"));
+      server.written = "";
+      server.send(answer);
+      server.send("pong\n");
+      await assert.rejects(call, message);
+    }
+    server.answerPing = true;
+    server.replies.set("next", "N\n");
+    assert.equal(await client.request("next"), "N");
     client.close();
   });
 });

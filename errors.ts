@@ -49,6 +49,7 @@ export class TimeoutError extends Error {
  * assert.ok(error instanceof TimeoutError);
  * assert.equal(error.timeout, 2000);
  * assert.match(error.message, /^server at 127\.0\.0\.1:5001 accepted the connection/);
+ * assert.match(error.message, /connect with handshake: false\)$/);
  * ```
  */
 export class ServerBusyError extends TimeoutError {
@@ -63,7 +64,7 @@ export class ServerBusyError extends TimeoutError {
     super(
       `server at ${address} accepted the connection but did not answer ping within ${timeout} ms: ` +
         "it is busy with another client (it serves one at a time), or it does not speak the " +
-        "oneline protocol",
+        "oneline protocol (for a device that does not answer ping, connect with handshake: false)",
       timeout,
       options,
     );
@@ -153,6 +154,90 @@ export class ProtocolError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ProtocolError";
+  }
+}
+
+/**
+ * An answer line that the client will not hand out as text, because the text
+ * would not be the answer: its bytes are not UTF-8 (`reason: "decode"`), or
+ * it is longer than the client's `maxLineBytes` (`reason: "too_long"`). The
+ * line's bytes are in `raw` (for a line over the cap, its first
+ * `maxLineBytes` bytes; the rest was not kept). The call that met it read its
+ * whole answer first, so the next call gets its own.
+ *
+ * @example Usage
+ * ```ts
+ * import { InvalidResponseError, ProtocolError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new InvalidResponseError(new Uint8Array([0x31, 0xb0]), "decode");
+ * assert.ok(error instanceof ProtocolError);
+ * assert.deepEqual([...error.raw], [0x31, 0xb0]);
+ * assert.match(error.message, /^an answer line is not UTF-8 \(2 bytes, in error\.raw\)/);
+ * ```
+ */
+export class InvalidResponseError extends ProtocolError {
+  /** The line's bytes, without its terminator; for a line over the cap, its first bytes. */
+  readonly raw: Uint8Array;
+  /** Why it is not handed out as text. */
+  readonly reason: "decode" | "too_long";
+
+  /**
+   * Creates the error.
+   *
+   * @param raw The line's bytes (those kept, for a line over the cap).
+   * @param reason `"decode"` or `"too_long"`.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(raw: Uint8Array, reason: "decode" | "too_long", options?: ErrorOptions) {
+    super(
+      reason === "decode"
+        ? `an answer line is not UTF-8 (${raw.length} bytes, in error.raw): read it as bytes ` +
+          "with requestBytes() or recvLine()"
+        : `an answer line is longer than maxLineBytes (${raw.length}); its first ` +
+          `${raw.length} bytes are in error.raw: connect with a higher maxLineBytes`,
+      options,
+    );
+    this.name = "InvalidResponseError";
+    this.raw = raw;
+    this.reason = reason;
+  }
+}
+
+/**
+ * An answer that should be an IEEE 488.2 definite-length block
+ * (`#<n><length><data>` and the terminator) is not one: it does not start
+ * with `#` and a digit, its length is not digits, it is an indefinite-length
+ * block (`#0`, whose end cannot be told from its data over a socket), it is
+ * longer than the client's `maxBlockBytes`, or no terminator follows its
+ * data. `raw` holds the bytes that were read of it.
+ *
+ * @example Usage
+ * ```ts
+ * import { BlockFormatError, ProtocolError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new BlockFormatError("an answer is not a block", new TextEncoder().encode("ERR"));
+ * assert.ok(error instanceof ProtocolError);
+ * assert.equal(error.name, "BlockFormatError");
+ * assert.equal(error.raw.length, 3);
+ * ```
+ */
+export class BlockFormatError extends ProtocolError {
+  /** The bytes read of the answer: its line, or the block's header. */
+  readonly raw: Uint8Array;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the block.
+   * @param raw The bytes read of it.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(message: string, raw: Uint8Array, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BlockFormatError";
+    this.raw = raw;
   }
 }
 

@@ -15,6 +15,7 @@ import type { Line, LineSink, LineSplitterOptions, LineStreamOptions } from "./_
 import { describeValue } from "./_util/option_checks.ts";
 
 export { DEFAULT_MAX_LINE_BYTES, TERMINATOR } from "./_framing/types.ts";
+export { type BlockHeader, definiteLengthBlock, parseBlockHeader } from "./_framing/block.ts";
 export type {
   InvalidReason,
   Line,

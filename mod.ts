@@ -59,7 +59,13 @@ export type {
 } from "./server.ts";
 export { connect, OnelineClient } from "./client.ts";
 export { runtimeTransport } from "./runtime.ts";
-export type { ConnectOptions, QueryOptions, RecvOptions, Terminator } from "./client.ts";
+export type {
+  ConnectOptions,
+  QueryOptions,
+  ReadTerminator as ClientReadTerminator,
+  RecvOptions,
+  Terminator,
+} from "./client.ts";
 export { DEFAULT_MAX_LINE_BYTES, encodeLine, LineSplitter, LineStream } from "./framing.ts";
 export type {
   InvalidReason,
@@ -69,11 +75,14 @@ export type {
   ReadTerminator,
   WriteTerminator,
 } from "./framing.ts";
+export { type BlockHeader, definiteLengthBlock, parseBlockHeader } from "./framing.ts";
 export {
   AddressInUseError,
+  BlockFormatError,
   ConnectError,
   ConnectionClosedError,
   HandlerFinishedError,
+  InvalidResponseError,
   ListenError,
   ProtocolError,
   ServerBusyError,

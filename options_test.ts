@@ -134,7 +134,7 @@ describe("option errors", () => {
       [
         { readTerminator: "\n\n" },
         "TypeError",
-        'options.readTerminator must be "\\n", "\\r\\n" or "\\r", got "\\n\\n" (a string)',
+        'options.readTerminator must be "\\n", "\\r\\n", "\\r" or "any", got "\\n\\n" (a string)',
       ],
       [
         { maxQueuedBytes: 1n },

@@ -25,7 +25,7 @@ let cached: Promise<Transport> | undefined;
  * import assert from "node:assert/strict";
  *
  * const transport = await runtimeTransport();
- * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, closeTimeout: 1000, onRefused() {} };
  * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
  * assert.equal(listener.addr.transport, "tcp");
  * await listener.close();

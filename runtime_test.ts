@@ -3,6 +3,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect } from "./client.ts";
 import { ConnectError, ConnectionClosedError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
@@ -22,7 +24,7 @@ async function pingThroughRuntimeTransport(): Promise<void> {
 // The runtime's transport, listening on a free loopback port.
 async function listenOnFreePort() {
   const transport = await runtimeTransport();
-  const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+  const limits = { maxWaiting: 16, handshakeTimeout: 10_000, closeTimeout: 1000, onRefused() {} };
   const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
   const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
   return { transport, listener, port };
@@ -119,4 +121,28 @@ describe("runtime", () => {
     assert.ok(error.message.startsWith(`cannot connect to 127.0.0.1:${port}: `), error.message);
     assert.notEqual(error.cause, undefined);
   });
+});
+
+describe("least privilege on Deno", () => {
+  // `script` gives the child a terminal, where Deno would prompt for any permission it lacks.
+  const canRun = onDeno && existsSync("/usr/bin/script");
+  const name = "SRS-112 a TCP server and client run with --allow-net alone: no prompt, no warning";
+  if (!canRun) {
+    test(name, { skip: "needs Deno and /usr/bin/script (a terminal for Deno's prompts)" });
+  } else {test(name, async () => {
+      const program = new URL("./testdata/net_only.ts", import.meta.url).pathname;
+      const command = `${JSON.stringify(process.execPath)} run --allow-net ${
+        JSON.stringify(program)
+      }`;
+      const output = await new Promise<string>((resolve, reject) => {
+        execFile(
+          "/usr/bin/script",
+          ["-qec", command, "/dev/null"],
+          { timeout: 20_000 },
+          (error, stdout, stderr) => error ? reject(error) : resolve(stdout + stderr),
+        );
+      });
+      assert.match(output, /ok over TCP with --allow-net alone/);
+      assert.doesNotMatch(output, /requests|permission|Warning/i);
+    });}
 });

@@ -578,7 +578,13 @@ export class OnelineServer implements AsyncDisposable {
    * it waiting, unless `handlerTimeout` is set: call {@linkcode close} to cut
    * it off. Safe to call more than once.
    *
-   * @returns A promise that resolves once the server has stopped.
+   * A handler may call it, and await it: while a handler runs, the promise
+   * does not wait for that command (which may be the caller), only for the
+   * listener and the waiting clients to be closed; the command's answer
+   * then goes out and the server stops, as {@linkcode finished} tells.
+   *
+   * @returns A promise that resolves once the server has stopped (while a
+   *   handler runs: once nothing but its command is left).
    */
   shutdown(): Promise<void> {
     if (this.running) {
@@ -586,7 +592,8 @@ export class OnelineServer implements AsyncDisposable {
       this.#listener.close();
       this.#turn?.session.finish();
     }
-    return this.finished;
+    // Closing the listener again returns the same promise.
+    return this.#turn?.session.handling ? this.#listener.close() : this.finished;
   }
 
   /**
@@ -933,6 +940,7 @@ export async function serve(options: ServeOptions): Promise<OnelineServer> {
   const listener = await transport.listen(endpoint, {
     maxWaiting,
     handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    closeTimeout: settings.closeTimeout,
     onRefused() {
       // Once per stretch of refusals; the count is logged when it ends.
       if (refusals.count++ === 0) settings.log(`${maxWaiting} clients wait: refusing more`);

@@ -10,9 +10,12 @@ import {
   openSockets,
   RawClient,
   waitUntil,
+  within,
   withRawClient,
   withServer,
 } from "./test_util.ts";
+import { serve } from "./server.ts";
+import type { OnelineServer } from "./server.ts";
 
 const socketsAtStart = openSockets();
 
@@ -94,6 +97,44 @@ describe("hooks", () => {
       );
       assert.equal(hookFailures.length, 3);
       assert.equal((hookFailures[0].error as Error).message, "hook broke");
+    });
+  });
+
+  test("SRS-111 a result whose then getter throws, or a throwing Proxy, is a handler failure like any other", async () => {
+    const failures: unknown[] = [];
+    const handler = (command: string) => {
+      if (command === "getter") {
+        return {
+          get then() {
+            throw new TypeError("then getter");
+          },
+        } as unknown as string;
+      }
+      if (command === "proxy") {
+        return new Proxy({}, {
+          get() {
+            throw new RangeError("proxy");
+          },
+        }) as unknown as string;
+      }
+      return command;
+    };
+    const on = { error: (error: unknown) => void failures.push(error) };
+    const onError = (error: unknown) => `failed: ${(error as Error).message}`;
+    await withServer({ handler, on, onError }, async (server) => {
+      await withRawClient(server, async (client) => {
+        await client.write("getter\nproxy\nok\n");
+        assert.deepEqual(await client.readLines(3), ["failed: then getter", "failed: proxy", "ok"]);
+      });
+      assert.deepEqual(failures.map((error) => (error as Error).constructor), [
+        TypeError,
+        RangeError,
+      ]);
+      assert.equal(server.stats.errors, 2);
+      assert.deepEqual(server.logger.errors.map((e) => e.message), [
+        'handler failed on "getter"',
+        'handler failed on "proxy"',
+      ]);
     });
   });
 
@@ -278,6 +319,55 @@ describe("graceful shutdown", () => {
         client.destroy();
       }
     });
+  });
+
+  test("SRS-110 a handler that awaits server.shutdown(): its answer goes out, then the server stops", async () => {
+    const reasons: DisconnectReason[] = [];
+    const server: OnelineServer = await serve({
+      port: 0,
+      logger: null,
+      on: { disconnect: (_, reason) => void reasons.push(reason) },
+      handler: async (command) => {
+        if (command !== "stop") return `echo:${command}`;
+        await server.shutdown();
+        return "stopping";
+      },
+    });
+    const client = await RawClient.connect(server.port!);
+    try {
+      await client.write("echo a\nstop\n");
+      assert.deepEqual(await client.readLines(2), ["echo:echo a", "stopping"]);
+      assert.equal(await client.untilClosed(), "");
+      await within(5000, server.finished, "the server's stop");
+      assert.deepEqual(reasons, ["server shutdown"]);
+      assert.equal(server.running, false);
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+
+  test("SRS-110 a handler that awaits server.close(): the server stops, the handler's signal is aborted", async () => {
+    const aborted = deferred();
+    const server: OnelineServer = await serve({
+      port: 0,
+      logger: null,
+      handler: async (_command, context) => {
+        context.signal.addEventListener("abort", () => aborted.resolve());
+        await server.close();
+        return "too late";
+      },
+    });
+    const client = await RawClient.connect(server.port!);
+    try {
+      await client.write("stop\n");
+      await within(5000, server.finished, "the server's stop");
+      await aborted.promise;
+      assert.equal(await client.untilClosed(), "");
+    } finally {
+      client.destroy();
+      await server.close();
+    }
   });
 
   test("SRS-100 shutdown() of a server with no client stops it; calling it twice is safe", async () => {

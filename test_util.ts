@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
+import * as tls from "node:tls";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
@@ -171,40 +172,73 @@ export async function untilSteady(
   return last;
 }
 
+/** Where a {@linkcode RawClient} connects: a TCP port, TLS on a port (trusting `ca`), or a path. */
+export type RawTarget = { port: number; hostname?: string; ca?: string } | { path: string };
+
 /**
- * A plain TCP client that sends and receives bytes exactly as given, to test
- * the server from the outside.
+ * A plain client (TCP, TLS or a Unix socket) that sends and receives bytes
+ * exactly as given, to test the server from the outside as a broken or
+ * hostile peer would: it can end its side (FIN) or reset (RST) at any time.
  */
 export class RawClient {
   readonly socket: net.Socket;
+  // The TCP socket under a TLS one, which a reset goes to; the socket itself otherwise.
+  readonly #transport: net.Socket;
   // Received bytes not yet read, as chunks, with their count of LFs.
   #chunks: Uint8Array[] = [];
   #lineFeeds = 0;
   #closed = false;
+  #ended = false;
+  #failure: Error | undefined;
   #wake: (() => void) | undefined;
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: net.Socket, transport: net.Socket = socket) {
     this.socket = socket;
+    this.#transport = transport;
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
       for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) this.#lineFeeds++;
+      this.#notify();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
       this.#notify();
     });
     socket.on("close", () => {
       this.#closed = true;
       this.#notify();
     });
-    socket.on("error", () => {});
+    socket.on("error", (error) => this.#failure ??= error);
   }
 
   // With `allowHalfOpen`, the server's end of stream does not end our side: we stay open until
   // told to close, as a client that never closes does.
   static connect(port: number, hostname = "127.0.0.1", allowHalfOpen = false): Promise<RawClient> {
+    return RawClient.open({ port, hostname }, allowHalfOpen);
+  }
+
+  /** Connects to `target`; with `allowHalfOpen`, the server's end of stream leaves ours open. */
+  static open(target: RawTarget, allowHalfOpen = false): Promise<RawClient> {
+    const tcp = "path" in target
+      ? net.connect({ path: target.path, allowHalfOpen })
+      : net.connect({ port: target.port, host: target.hostname ?? "127.0.0.1", allowHalfOpen });
+    const secure = "ca" in target && target.ca !== undefined
+      // allowHalfOpen is a TLSSocket option that tls.connect passes on, but its types omit.
+      ? tls.connect(
+        {
+          socket: tcp,
+          ca: [target.ca],
+          servername: "localhost",
+          allowHalfOpen,
+        } as tls.ConnectionOptions,
+      )
+      : undefined;
+    const socket = secure ?? tcp;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host: hostname, allowHalfOpen }, () => {
-        socket.setNoDelay(true);
+      socket.once(secure ? "secureConnect" : "connect", () => {
+        if ("port" in target) tcp.setNoDelay(true);
         socket.off("error", reject);
-        resolve(new RawClient(socket));
+        resolve(new RawClient(socket, tcp));
       });
       socket.once("error", reject);
     });
@@ -287,6 +321,18 @@ export class RawClient {
     return this.text();
   }
 
+  /**
+   * Waits for the server's end of stream (or the connection's close).
+   *
+   * @returns How the connection ended: `"end"` (an orderly end of stream) or
+   *   the code of the error that ended it (such as `"ECONNRESET"`).
+   */
+  async untilEnded(ms = 2000): Promise<string> {
+    await this.#waitFor(() => this.#ended, ms);
+    if (this.#ended) return "end";
+    return (this.#failure as NodeJS.ErrnoException | undefined)?.code ?? "closed";
+  }
+
   /** The bytes received and not yet read, as text. */
   text(): string {
     return new TextDecoder().decode(this.#joined());
@@ -297,9 +343,14 @@ export class RawClient {
     this.socket.end();
   }
 
-  /** Closes our side with a TCP reset (RST). */
+  /**
+   * Closes our side with a TCP reset (RST); under TLS, the TCP socket's. A
+   * Unix socket has no reset: it is closed, which the server sees as a reset
+   * only when it leaves bytes unread here.
+   */
   reset(): void {
-    this.socket.resetAndDestroy();
+    if (this.#transport.remotePort === undefined) this.#transport.destroy();
+    else this.#transport.resetAndDestroy();
   }
 
   destroy(): void {

@@ -122,7 +122,7 @@ export interface TlsClientOptions {
  * import assert from "node:assert/strict";
  *
  * const endpoint: ListenEndpoint = { hostname: "127.0.0.1", port: 0 };
- * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, closeTimeout: 1000, onRefused() {} };
  * const listener = await (await runtimeTransport()).listen(endpoint, limits);
  * assert.equal(listener.addr.transport, "tcp");
  * await listener.close();
@@ -148,6 +148,21 @@ export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
 /**
  * One open byte stream.
  *
+ * The contract every transport keeps, on every runtime and socket kind (TCP,
+ * TLS, Unix), held by one suite (`transport_contract_test.ts`):
+ *
+ * - **End of stream is half a close.** A peer that ends its side (FIN) may
+ *   still read: `read` resolves to `null`, and `write` goes on working until
+ *   the connection is gone. Listeners never end a connection's side for it.
+ * - **Gone is gone.** A reset, a failure or our own {@linkcode Connection.close}
+ *   makes the connection gone: reads resolve to `null`, writes reject with
+ *   `ConnectionClosedError` (the runtime's error as its `cause`), and
+ *   {@linkcode Connection.watch} resolves — at once, whatever the peer left
+ *   unread. A transport that learns of a reset only by reading reads ahead, a
+ *   bounded amount, and past that bound probes the connection with empty
+ *   writes. The one exception: a Unix socket whose peer vanished past the
+ *   bound is seen as gone only at its next read (Unix sockets carry no reset).
+ *
  * @example Echo one chunk back
  * ```ts
  * import { runtimeTransport } from "./runtime.ts";
@@ -161,7 +176,7 @@ export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
  * }
  *
  * const transport = await runtimeTransport();
- * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, closeTimeout: 1000, onRefused() {} };
  * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
  * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
  * const client = await transport.connect({ hostname: "127.0.0.1", port });
@@ -216,12 +231,13 @@ export interface Connection {
    */
   closeWrite(): Promise<void>;
   /**
-   * Watches for the connection to go, from now on: resolves once the peer
-   * has reset it, it failed, or it was closed, but not on the peer's end of
-   * stream (after which the peer may still read). A transport that learns of
-   * a reset only by reading (Deno) reads ahead, a bounded amount, and hands
-   * those bytes to the next reads. Never rejects; every call returns the same
-   * promise.
+   * Watches for the connection to go: resolves once the peer has reset it,
+   * it failed, or it was closed, but not on the peer's end of stream (after
+   * which the peer may still read). Every call returns the connection's one
+   * promise, which never rejects. A transport that learns of a reset only by
+   * reading (Deno) reads ahead from the call until the next read, a bounded
+   * amount, and hands those bytes to the next reads: call it again after a
+   * read to go on watching.
    *
    * @returns A promise that resolves once the connection is gone.
    */
@@ -240,7 +256,12 @@ export interface Connection {
  * import type { ListenLimits } from "./transport.ts";
  * import assert from "node:assert/strict";
  *
- * const limits: ListenLimits = { maxWaiting: 1024, handshakeTimeout: 10_000, onRefused() {} };
+ * const limits: ListenLimits = {
+ *   maxWaiting: 1024,
+ *   handshakeTimeout: 10_000,
+ *   closeTimeout: 1000,
+ *   onRefused() {},
+ * };
  * const transport = await runtimeTransport();
  * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
  * assert.notEqual(listener.addr.transport === "tcp" && listener.addr.port, 0);
@@ -250,11 +271,20 @@ export interface Connection {
 export interface ListenLimits {
   /**
    * Most connections accepted and not yet handed out, TLS handshakes under
-   * way included; the listener closes further ones at once.
+   * way included; the listener closes further ones at once, but only after
+   * dropping those that left. Connections handed out never count, and
+   * neither does one that left: a peer that reset, or ended its side without
+   * sending anything (it can be owed no answer).
    */
   maxWaiting: number;
   /** Milliseconds a TLS client may take over its handshake before it is dropped. */
   handshakeTimeout: number;
+  /**
+   * Milliseconds a waiting connection closed by {@linkcode Listener.close}
+   * may take to close its side after the listener ended its own, before it is
+   * cut off.
+   */
+  closeTimeout: number;
   /** Told each time a connection is closed at once because `maxWaiting` wait already. */
   onRefused(): void;
 }
@@ -275,7 +305,7 @@ export interface ListenLimits {
  * }
  *
  * const transport = await runtimeTransport();
- * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, onRefused() {} };
+ * const limits = { maxWaiting: 16, handshakeTimeout: 10_000, closeTimeout: 1000, onRefused() {} };
  * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
  * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
  * const heard: string[] = [];
@@ -304,15 +334,18 @@ export interface Listener {
    *
    * @returns The connection, or `null` once the listener is closed.
    * @throws {Error} When accepting failed for a reason that is not one
-   *   connection's (such as running out of file descriptors); the listener
-   *   backs off and accepts on.
+   *   connection's (such as running out of file descriptors), on every
+   *   transport alike; the listener backs off and accepts on.
    */
   accept(): Promise<Connection | null>;
   /**
    * Stops listening; a pending `accept` resolves to `null`, and the
-   * connections still waiting are closed. Idempotent.
+   * connections still waiting are closed politely: an end of stream, their
+   * unread bytes read and dropped until they close (so that none is sent a
+   * reset), for at most `closeTimeout`. Idempotent.
    *
-   * @returns A promise that resolves once the address is free again.
+   * @returns A promise that resolves once the address is free again and
+   *   every waiting connection is closed.
    */
   close(): Promise<void>;
   /** How many accepted connections wait to be taken; absent when the transport cannot tell. */

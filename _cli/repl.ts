@@ -1,14 +1,18 @@
 /**
  * The `repl` subcommand: an interactive client. Each input line is sent as it
  * is typed; responses are printed as they arrive, independently of the input.
+ * With `--no-handshake` (an instrument) the end of input closes the
+ * connection without a `disconnect`, once the instrument has sent nothing
+ * for `--timeout`.
  *
  * @module
  */
 
 import process from "node:process";
 import { clearLine, createInterface, cursorTo } from "node:readline";
-import { clientFlags, connectOrReport, EXIT_FAILURE, UsageError } from "./common.ts";
-import { printError, printLine } from "./common.ts";
+import { EXIT_FAILURE, UsageError } from "./common.ts";
+import { printError } from "./common.ts";
+import { answerLines, connectFlags, connectWithFlags, printAnswer } from "./connect_flags.ts";
 import type { ParsedArgs } from "./common.ts";
 import { GOODBYES } from "./send.ts";
 import { formatAddress } from "../transport.ts";
@@ -23,11 +27,12 @@ import { formatAddress } from "../transport.ts";
  * @throws {UsageError} On a bad option value or an argument.
  */
 export async function repl(args: ParsedArgs): Promise<number> {
-  const { endpoint, timeout } = clientFlags(args.flags);
+  const flags = connectFlags(args.flags);
+  const { endpoint, timeout } = flags;
   if (args.positionals.length > 0) {
     throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
   }
-  const client = await connectOrReport(endpoint, timeout);
+  const client = await connectWithFlags(flags);
   if (client === undefined) return EXIT_FAILURE;
   // Line editing, history and a prompt on a terminal; none of that on a pipe.
   const tty = process.stdin.isTTY === true;
@@ -55,23 +60,31 @@ export async function repl(args: ParsedArgs): Promise<number> {
   input.on("close", () => {
     if (userSaidGoodbye || !client.connected) return;
     weSaidGoodbye = true;
+    // An instrument knows no disconnect: the client leaves once it has answered nothing more
+    // for the time limit.
+    if (flags.device) return quietThenLeave();
     client.send("disconnect").catch(() => {});
     timer = setTimeout(() => {
       timedOut = true;
       client.close();
     }, timeout);
   });
+  const quietThenLeave = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => client.close(), timeout);
+  };
   if (tty) input.prompt();
 
-  for await (const line of client) {
+  for await (const line of answerLines(client)) {
+    if (weSaidGoodbye && flags.device) quietThenLeave();
     if (!tty) {
-      printLine(line);
+      printAnswer(line);
       continue;
     }
     // Print above the prompt, then redraw it with what is typed so far.
     clearLine(process.stdout, 0);
     cursorTo(process.stdout, 0);
-    printLine(line);
+    printAnswer(line);
     input.prompt(true);
   }
   clearTimeout(timer);

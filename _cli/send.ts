@@ -12,21 +12,21 @@
  * with `pong` is printed as usual; only if the server then closed without
  * answering anything more would it be taken for the final one.
  *
+ * An instrument (`--no-handshake`) has no `ping` and no `disconnect`: each
+ * command that holds a `?` is a query, whose one answer line is printed
+ * before the next command goes out (the SCPI rule); the others are only
+ * sent. `send` then closes the connection.
+ *
  * @module
  */
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import { ConnectionClosedError } from "../errors.ts";
-import {
-  clientFlags,
-  connectOrReport,
-  EXIT_FAILURE,
-  printError,
-  printLine,
-  UsageError,
-} from "./common.ts";
+import { ConnectionClosedError, TimeoutError } from "../errors.ts";
+import type { OnelineClient } from "../client.ts";
+import { EXIT_FAILURE, printError, printLine, UsageError } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
+import { answerLines, connectFlags, connectWithFlags, printAnswer } from "./connect_flags.ts";
 import { formatAddress } from "../transport.ts";
 
 /** The built-ins after which the server closes the connection. */
@@ -41,17 +41,19 @@ export const GOODBYES: ReadonlySet<string> = new Set(["disconnect", "shutdown"])
  * @throws {UsageError} On a bad option value or a command holding CR or LF.
  */
 export async function send(args: ParsedArgs): Promise<number> {
-  const { endpoint, timeout } = clientFlags(args.flags);
+  const flags = connectFlags(args.flags);
+  const { endpoint, timeout } = flags;
   const bad = args.positionals.find((command) => /[\r\n]/.test(command));
   if (bad !== undefined) {
     throw new UsageError(`a command cannot contain CR or LF: ${JSON.stringify(bad)}`);
   }
-  const client = await connectOrReport(endpoint, timeout);
+  const client = await connectWithFlags(flags);
   if (client === undefined) return EXIT_FAILURE;
   const address = formatAddress(endpoint);
   const stdin = args.positionals.length === 0
     ? createInterface({ input: process.stdin, crlfDelay: Infinity })
     : undefined;
+  if (flags.device) return await sendToDevice(client, stdin ?? args.positionals, address, timeout);
 
   let allSent = false;
   let timedOut = false;
@@ -90,10 +92,10 @@ export async function send(args: ParsedArgs): Promise<number> {
   // A "pong" is held back until the next line: the one right before the
   // close answers the final ping and is not printed.
   let pong: string | undefined;
-  for await (const line of client) {
+  for await (const line of answerLines(client)) {
     if (pong !== undefined) printLine(pong);
-    pong = line === "pong" ? line : undefined;
-    if (pong === undefined) printLine(line);
+    pong = line.text === "pong" && !line.invalid ? line.text : undefined;
+    if (pong === undefined) printAnswer(line);
     if (allSent) watch();
   }
   stdin?.close();
@@ -109,4 +111,29 @@ export async function send(args: ParsedArgs): Promise<number> {
     return EXIT_FAILURE;
   }
   return 0;
+}
+
+// Sends each command to an instrument; a query's answer line is printed before the next.
+async function sendToDevice(
+  client: OnelineClient,
+  commands: AsyncIterable<string> | Iterable<string>,
+  address: string,
+  timeout: number,
+): Promise<number> {
+  try {
+    for await (const command of commands) {
+      await client.send(command);
+      if (command.includes("?")) printAnswer(await client.recvLine());
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof ConnectionClosedError) {
+      printError(`device at ${address} closed the connection before answering everything`);
+    } else if (error instanceof TimeoutError) {
+      printError(`device at ${address} did not answer within ${timeout} ms`);
+    } else throw error;
+    return EXIT_FAILURE;
+  } finally {
+    await client[Symbol.asyncDispose]();
+  }
 }

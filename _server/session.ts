@@ -12,13 +12,14 @@ import type { InvalidReason, ReadTerminator, WriteTerminator } from "../framing.
 import { CommandContext, responseLines } from "./command_context.ts";
 import type { ContextOwner } from "./command_context.ts";
 import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
-import { TimeoutError } from "../errors.ts";
+import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
 import { BUILTINS, findBuiltin, isBuiltin } from "./builtins.ts";
 import type { Builtin } from "./builtins.ts";
 import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
+import { closePolitely } from "../_transport/close_politely.ts";
 
 /**
  * Why a client's turn ended: it closed or vanished (`"closed"`), it sent
@@ -124,6 +125,8 @@ export class Session {
   #closed: Promise<void> = DONE;
   // Whether an async handler runs: its sends go out at once, and writes may overlap.
   #handlerRunning = false;
+  // Whether the handler is being called (its synchronous part runs).
+  #calling = false;
   // The writer while a handler runs (see #flush); undefined when none writes.
   #writing: Promise<void> | undefined;
   // The flush that context.send asked for, run once the handler's current turn is over.
@@ -167,6 +170,11 @@ export class Session {
     return this.#peer;
   }
 
+  /** Whether an async handler runs now (it may be what calls the server's `shutdown()`). */
+  get handling(): boolean {
+    return this.#calling || this.#handlerRunning;
+  }
+
   /** How many commands (lines) the client has sent so far, built-ins included. */
   get commands(): number {
     return this.#commands;
@@ -204,9 +212,15 @@ export class Session {
     try {
       end = await this.#exchange();
     } catch (error) {
-      // A write to a client that reset or vanished.
-      if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
       end = "closed";
+      // A write to a client that reset or vanished ends its turn quietly;
+      // anything else is a bug, and is logged and counted.
+      if (error instanceof ConnectionClosedError) {
+        if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
+      } else {
+        this.#settings.logError(`${this.#peer}: the session failed`, error);
+        this.#observer.failed(error);
+      }
     }
     clearTimeout(this.#idleTimer);
     if (end === "closed" || this.#end !== undefined) {
@@ -216,7 +230,7 @@ export class Session {
     // Handlers learn of the end now, not once the client has gone.
     this.#aborter?.abort();
     const close = () => this.stop(end);
-    this.#closed = this.#linger().then(close, close);
+    this.#closed = closePolitely(this.#connection, this.#settings.closeTimeout).then(close, close);
     return end;
   }
 
@@ -228,19 +242,6 @@ export class Session {
    */
   get closed(): Promise<void> {
     return this.#closed;
-  }
-
-  // Ends the connection politely: an end of stream first, then the client's
-  // last bytes read and dropped until it closes, for at most closeTimeout.
-  // Closing with its bytes unread would make the kernel send a reset, which
-  // can make the client drop responses it has not read yet.
-  async #linger(): Promise<void> {
-    await this.#connection.closeWrite();
-    const timer = setTimeout(() => this.#connection.close(), this.#settings.closeTimeout);
-    while (await this.#read() !== null) {
-      // Dropped: nothing after the end is served.
-    }
-    clearTimeout(timer);
   }
 
   /**
@@ -477,20 +478,26 @@ export class Session {
       this.#contextOwner,
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
+    let thenable: boolean;
     try {
+      this.#calling = true;
       result = this.#settings.handler(text, context);
+      // Reading `then` runs code too (a getter, a Proxy): what it throws is the handler's failure.
+      thenable = typeof result !== "string" && isPromiseLike(result);
     } catch (error) {
       context.end();
       this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
       return undefined;
+    } finally {
+      this.#calling = false;
     }
-    if (typeof result !== "string" && isPromiseLike(result)) {
+    if (thenable) {
       // From here on its sends go out at once, and the session watches for the client to go.
       this.#handlerRunning = true;
-      return this.#settle(text, result, context);
+      return this.#settle(text, result as PromiseLike<HandlerResult>, context);
     }
     context.end();
-    this.#answer(text, result);
+    this.#answer(text, result as HandlerResult);
     return undefined;
   }
 

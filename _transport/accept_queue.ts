@@ -17,7 +17,12 @@ import type { ListenLimits } from "../transport.ts";
  * import { AcceptQueue } from "./accept_queue.ts";
  * import assert from "node:assert/strict";
  *
- * const queue = new AcceptQueue<string>({ maxWaiting: 2, handshakeTimeout: 1, onRefused() {} });
+ * const queue = new AcceptQueue<string>({
+ *   maxWaiting: 2,
+ *   handshakeTimeout: 1,
+ *   closeTimeout: 1,
+ *   onRefused() {},
+ * });
  * assert.equal(queue.push("first"), true);
  * assert.equal(queue.push("second"), true);
  * assert.equal(queue.push("third"), false); // full: the caller closes it
@@ -77,10 +82,12 @@ export class AcceptQueue<T> {
    * Drops a connection that left while it waited.
    *
    * @param item The connection.
+   * @returns Whether it still waited (and was dropped), not taken already.
    */
-  remove(item: T): void {
+  remove(item: T): boolean {
     const index = this.#items.indexOf(item);
     if (index !== -1) this.#items.splice(index, 1);
+    return index !== -1;
   }
 
   /**

@@ -22,6 +22,7 @@ import type {
 } from "../transport.ts";
 import { formatAddress } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
+import { closePolitely } from "./close_politely.ts";
 
 // The little of Bun's socket API used here, so that the module type-checks
 // without Bun's types.
@@ -72,6 +73,9 @@ interface BunApi {
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
+// Bytes read from a connection while it waits its turn, at most (give or take one chunk).
+const WAITING_READ_AHEAD_BYTES = 4 * 1024;
+
 class BunConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #socket: BunSocket;
@@ -83,9 +87,13 @@ class BunConnection implements Connection {
   // rest goes out on "drain", and the others wait for it.
   readonly #writes: { data: Uint8Array; done: PromiseWithResolvers<void> }[] = [];
 
-  constructor(socket: BunSocket) {
+  /**
+   * @param socket The socket.
+   * @param readAheadBytes Bytes read before the first read, at most (see ReadQueue).
+   */
+  constructor(socket: BunSocket, readAheadBytes?: number) {
     this.#socket = socket;
-    this.#reads = new ReadQueue(socket);
+    this.#reads = new ReadQueue(socket, readAheadBytes);
     socket.data = this;
     socket.setNoDelay(true);
     this.remoteAddr = {
@@ -98,11 +106,6 @@ class BunConnection implements Connection {
   /** The socket delivered bytes. */
   push(chunk: Uint8Array): void {
     this.#reads.push(chunk);
-  }
-
-  /** Keeps the socket paused until the first read (while it waits its turn). */
-  pause(): void {
-    this.#reads.pause();
   }
 
   /** The peer sent its end of stream. */
@@ -141,6 +144,11 @@ class BunConnection implements Connection {
 
   watch(): Promise<void> {
     return this.#reads.watch();
+  }
+
+  /** Resolves once the peer has left while it waits: gone, or ended with nothing sent. */
+  departed(): Promise<void> {
+    return this.#reads.departed();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -196,9 +204,11 @@ function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler {
 class BunListener implements Listener {
   readonly addr: Address;
   readonly #listener: BunTcpListener;
-  // Bun accepts every connection at once: they wait here, paused until their
-  // first read, and leave the queue if they go while they wait.
+  // Bun accepts every connection at once: they wait here, read a little
+  // ahead, and leave the queue if they go while they wait.
   readonly #queue: AcceptQueue<BunConnection>;
+  readonly #closeTimeout: number;
+  #closing: Promise<void> | undefined;
 
   get waiting(): number {
     return this.#queue.length;
@@ -206,20 +216,21 @@ class BunListener implements Listener {
 
   constructor(endpoint: { hostname: string; port: number }, limits: ListenLimits) {
     this.#queue = new AcceptQueue(limits);
+    this.#closeTimeout = limits.closeTimeout;
     this.#listener = bun.listen({
       hostname: endpoint.hostname,
       port: endpoint.port,
       // A client that ends its side may still read the answers.
       allowHalfOpen: true,
       socket: handlers((socket) => {
-        const connection = new BunConnection(socket);
-        connection.pause();
+        // Read a little ahead while it waits: that is how it is seen to leave.
+        const connection = new BunConnection(socket, WAITING_READ_AHEAD_BYTES);
         // Without an address it was reset before it opened: it is gone already.
         if (socket.remoteAddress === undefined || !this.#queue.push(connection)) {
           connection.close();
           return;
         }
-        connection.watch().then(() => this.#queue.remove(connection));
+        connection.departed().then(() => this.#drop(connection));
       }),
     });
     // The numeric address bound, as Deno and node:net report it ("localhost"
@@ -229,16 +240,24 @@ class BunListener implements Listener {
     this.addr = { transport: "tcp", hostname: bound.address!, port: this.#listener.port };
   }
 
+  // A waiting connection whose peer left: out of the queue, and closed
+  // (one already taken is its session's to close).
+  #drop(connection: BunConnection): void {
+    if (this.#queue.remove(connection)) connection.close();
+  }
+
   accept(): Promise<Connection | null> {
     return this.#queue.next();
   }
 
   close(): Promise<void> {
-    if (!this.#queue.closed) {
-      this.#listener.stop(false);
-      for (const connection of this.#queue.close()) connection.close();
-    }
-    return Promise.resolve();
+    if (this.#closing !== undefined) return this.#closing;
+    this.#listener.stop(false);
+    const waiting = this.#queue.close();
+    this.#closing = Promise.all(
+      waiting.map((connection) => closePolitely(connection, this.#closeTimeout)),
+    ).then(() => {});
+    return this.#closing;
   }
 }
 

@@ -15,6 +15,8 @@ import { nodeTransport } from "./node.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { nextRetryMs } from "../_util/retry.ts";
+import { closePolitely } from "./close_politely.ts";
+import { DepartureProbe, EMPTY_WRITE } from "./departure_probe.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
@@ -30,9 +32,12 @@ function toAddress(addr: Deno.Addr): Address {
 }
 
 // Bytes read ahead while a connection is watched, at most: one small buffer
-// per connection, as every waiting connection is watched; reading ahead
-// stops when it is full, until the next read takes it.
-const READ_AHEAD_BYTES = 4 * 1024;
+// per waiting connection, as every one is watched; a served connection's
+// grows to SERVED_READ_AHEAD_BYTES (one at a time is served). Past that,
+// reading ahead stops until the next read takes it, and a TCP connection is
+// probed instead.
+const WAITING_READ_AHEAD_BYTES = 4 * 1024;
+const SERVED_READ_AHEAD_BYTES = 1024 * 1024;
 
 class DenoConnection implements Connection {
   readonly remoteAddr: Address;
@@ -56,13 +61,21 @@ class DenoConnection implements Connection {
   #aheadEnded = false;
   #readingAhead: Promise<void> | undefined;
   #watching = false;
-  #gone: Promise<void> | undefined;
-  #markGone: (() => void) | undefined;
+  // Whether it was ever read (served), and whether the peer ever sent anything.
+  #served = false;
+  #received = false;
+  readonly #gone = Promise.withResolvers<void>();
+  readonly #departed = Promise.withResolvers<void>();
+  // Probes a TCP connection whose read-ahead is full (Unix sockets cannot be probed).
+  readonly #probe: DepartureProbe | undefined;
 
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
     this.remoteAddr = toAddress(conn.remoteAddr);
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    if ("setNoDelay" in conn) {
+      (conn as Deno.TcpConn).setNoDelay(true);
+      this.#probe = new DepartureProbe(() => this.#writeAll(EMPTY_WRITE), () => this.close());
+    }
   }
 
   async read(): Promise<Uint8Array | null> {
@@ -71,13 +84,18 @@ class DenoConnection implements Connection {
 
   readTransient(): Promise<Uint8Array | null> {
     this.#watching = false;
+    this.#served = true;
+    this.#probe?.stop();
     if (this.#aheadLength > 0 || this.#aheadEnded || this.#readingAhead !== undefined) {
       return this.#takeAhead();
     }
     if (this.#closed || this.#ended) return Promise.resolve(null);
     const buffer = this.#buffer ??= spareReadBuffers.pop() ?? new Uint8Array(READ_BUFFER_BYTES);
     return this.#readInto(buffer).then((n) => {
-      if (n !== null) return buffer.subarray(0, n);
+      if (n !== null) {
+        this.#received = true;
+        return buffer.subarray(0, n);
+      }
       this.#ended = true;
       // Given back once only, even if a caller broke the one-read-at-a-time rule.
       if (this.#buffer === buffer && spareReadBuffers.length < MAX_SPARE_READ_BUFFERS) {
@@ -113,26 +131,36 @@ class DenoConnection implements Connection {
   }
 
   watch(): Promise<void> {
-    this.#gone ??= new Promise((resolve) => this.#markGone = resolve);
-    if (this.#closed) this.#markGone!();
     this.#watching = true;
     this.#readAhead();
-    return this.#gone;
+    return this.#gone.promise;
+  }
+
+  /** Resolves once the peer has left while it waits: gone, or ended with nothing sent. */
+  departed(): Promise<void> {
+    return this.#departed.promise;
   }
 
   #readAhead(): void {
     if (
       !this.#watching || this.#closed || this.#aheadEnded || this.#readingAhead !== undefined
     ) return;
-    const ahead = this.#ahead ??= new Uint8Array(READ_AHEAD_BYTES);
+    let ahead = this.#ahead ??= new Uint8Array(WAITING_READ_AHEAD_BYTES);
     const offset = this.#aheadLength;
-    if (offset === ahead.length) return;
+    if (offset === ahead.length) {
+      if (!this.#served || ahead.length >= SERVED_READ_AHEAD_BYTES) return this.#probe?.start();
+      const grown = new Uint8Array(Math.min(ahead.length * 4, SERVED_READ_AHEAD_BYTES));
+      grown.set(ahead);
+      ahead = this.#ahead = grown;
+    }
     this.#readingAhead = this.#readInto(ahead.subarray(offset)).then((n) => {
       this.#readingAhead = undefined;
       if (n === null) {
         this.#aheadEnded = true;
+        if (!this.#received) this.#departed.resolve();
         return;
       }
+      this.#received = true;
       // A read may have taken what was ahead meanwhile: these bytes move to the front.
       if (this.#aheadLength !== offset) ahead.copyWithin(this.#aheadLength, offset, offset + n);
       this.#aheadLength += n;
@@ -174,7 +202,9 @@ class DenoConnection implements Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#markGone?.();
+    this.#probe?.stop();
+    this.#gone.resolve();
+    this.#departed.resolve();
     try {
       this.#conn.close();
     } catch {
@@ -205,6 +235,8 @@ class DenoListener implements Listener {
   readonly #socketFile: { path: string; id: string | undefined } | undefined;
   // Ends once no accept is pending any more, when the address is free.
   readonly #accepting: Promise<void>;
+  readonly #closeTimeout: number;
+  #closing: Promise<void> | undefined;
 
   get waiting(): number {
     return this.#queue.length;
@@ -213,6 +245,7 @@ class DenoListener implements Listener {
   constructor(listener: Deno.Listener, path: string | undefined, limits: ListenLimits) {
     this.#listener = listener;
     this.#queue = new AcceptQueue(limits);
+    this.#closeTimeout = limits.closeTimeout;
     this.addr = toAddress(listener.addr);
     if (path !== undefined) this.#socketFile = { path, id: socketFileId(path) };
     this.#accepting = this.#acceptLoop();
@@ -252,7 +285,14 @@ class DenoListener implements Listener {
       connection.close();
       return;
     }
-    connection.watch().then(() => this.#queue.remove(connection));
+    connection.watch();
+    connection.departed().then(() => this.#drop(connection));
+  }
+
+  // A waiting connection whose peer left: out of the queue, and closed
+  // (one already taken is its session's to close).
+  #drop(connection: DenoConnection): void {
+    if (this.#queue.remove(connection)) connection.close();
   }
 
   accept(): Promise<Connection | null> {
@@ -260,11 +300,15 @@ class DenoListener implements Listener {
   }
 
   close(): Promise<void> {
-    if (this.#queue.closed) return this.#accepting;
+    if (this.#closing !== undefined) return this.#closing;
     this.#listener.close();
-    for (const connection of this.#queue.close()) connection.close();
+    const waiting = this.#queue.close();
     if (this.#socketFile) removeSocketFile(this.#socketFile.path, this.#socketFile.id);
-    return this.#accepting;
+    this.#closing = Promise.all([
+      this.#accepting,
+      ...waiting.map((connection) => closePolitely(connection, this.#closeTimeout)),
+    ]).then(() => {});
+    return this.#closing;
   }
 }
 

@@ -13,6 +13,8 @@ import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { ReadQueue } from "./read_queue.ts";
+import { closePolitely } from "./close_politely.ts";
+import { EMPTY_WRITE } from "./departure_probe.ts";
 import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
 import type { ListenEndpoint, Transport } from "../transport.ts";
 
@@ -25,14 +27,38 @@ function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   return { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
 }
 
+// Writes `data` to `socket`; rejects with ConnectionClosedError once it is gone.
+function writeTo(socket: net.Socket, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.destroyed) {
+      reject(new ConnectionClosedError("write on a closed connection"));
+      return;
+    }
+    socket.write(data, (error) => {
+      if (error) reject(new ConnectionClosedError("the connection is closed", { cause: error }));
+      else resolve();
+    });
+  });
+}
+
 class NodeConnection implements Connection {
   readonly remoteAddr: Address;
   readonly #socket: net.Socket;
   readonly #reads: ReadQueue;
 
+  /**
+   * @param socket The socket, TLS or not.
+   * @param path The Unix socket path, for a Unix socket (which is never
+   *   probed: an empty write cannot tell that it is gone).
+   * @param readAheadBytes Bytes read before the first read, at most.
+   */
   constructor(socket: net.Socket, path?: string, readAheadBytes?: number) {
     this.#socket = socket;
-    this.#reads = new ReadQueue(socket, readAheadBytes);
+    this.#reads = new ReadQueue({
+      pause: () => socket.pause(),
+      resume: () => socket.resume(),
+      probe: path === undefined ? () => writeTo(socket, EMPTY_WRITE) : undefined,
+    }, readAheadBytes);
     this.remoteAddr = remoteAddress(socket, path);
     if (path === undefined) socket.setNoDelay(true);
     socket.on("data", (chunk: Uint8Array) => this.#reads.push(chunk));
@@ -55,14 +81,13 @@ class NodeConnection implements Connection {
     return this.#reads.watch();
   }
 
+  /** Resolves once the peer has left while it waits: gone, or ended with nothing sent. */
+  departed(): Promise<void> {
+    return this.#reads.departed();
+  }
+
   write(data: Uint8Array): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#socket.destroyed) {
-        reject(new ConnectionClosedError("write on a closed connection"));
-        return;
-      }
-      this.#socket.write(data, (error) => error ? reject(error) : resolve());
-    });
+    return writeTo(this.#socket, data);
   }
 
   closeWrite(): Promise<void> {
@@ -86,10 +111,12 @@ class NodeListener implements Listener {
   readonly #server: net.Server;
   readonly #path: string | undefined;
   readonly #pathId: string | undefined;
+  readonly #limits: ListenLimits;
   readonly #queue: AcceptQueue<NodeConnection>;
   // TLS connections still shaking hands (their TCP sockets), closed with the listener.
   readonly #handshaking = new Set<net.Socket>();
   readonly #closed = Promise.withResolvers<void>();
+  #closing: Promise<void> | undefined;
 
   get waiting(): number {
     return this.#queue.length + this.#handshaking.size;
@@ -99,6 +126,7 @@ class NodeListener implements Listener {
     this.#server = server;
     this.#path = path;
     this.#pathId = path === undefined ? undefined : socketFileId(path);
+    this.#limits = limits;
     this.#queue = new AcceptQueue(limits);
     const bound = server.address();
     this.addr = path !== undefined ? { transport: "unix", path } : {
@@ -108,42 +136,58 @@ class NodeListener implements Listener {
     };
     // node:net accepts every connection at once; they wait in the queue until
     // the server asks for the next one, read a little ahead meanwhile so that
-    // one that leaves (reset or closed) is noticed and dropped at once.
-    // node:tls shakes hands at once too, and queues only the connections
-    // that passed; a failed or slow handshake drops that socket.
-    // Every connection counts against maxWaiting from its accept to its
-    // close, whether shaking hands, waiting or served.
+    // one that leaves (reset, or ended with nothing sent) is noticed and
+    // dropped at once. node:tls shakes hands at once too, and queues only the
+    // connections that passed; a failed or slow handshake drops that socket.
+    // Waiting connections count against maxWaiting, handshakes included;
+    // served ones do not.
     const secure = server instanceof tls.Server;
-    let open = 0;
     server.on("connection", (socket: net.Socket) => {
       // A reset while it waits must not crash the process.
       socket.on("error", () => {});
-      if (open > limits.maxWaiting) {
+      if (this.waiting >= limits.maxWaiting) {
         limits.onRefused();
         socket.destroy();
         return;
       }
-      open++;
-      socket.once("close", () => open--);
       if (!secure) return this.#enqueue(socket);
       this.#handshaking.add(socket);
       socket.once("close", () => this.#handshaking.delete(socket));
     });
+    // Failures to accept (such as running out of descriptors) reach the
+    // server, as on every transport; node:net accepts on by itself.
+    server.on("error", (error) => this.#queue.fail(error));
     if (secure) {
       server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
       server.on("secureConnection", (socket: net.Socket) => {
         socket.on("error", () => {});
-        // The TCP socket under it: the same object on Bun, `_parent` on Node.js and Deno.
-        this.#handshaking.delete((socket as { _parent?: net.Socket })._parent ?? socket);
+        this.#handshook(socket);
         this.#enqueue(socket);
       });
+    }
+  }
+
+  // A TLS socket finished its handshake: its TCP socket, the one from the
+  // same address and port, no longer shakes hands.
+  #handshook(secure: net.Socket): void {
+    for (const tcp of this.#handshaking) {
+      if (tcp.remotePort === secure.remotePort && tcp.remoteAddress === secure.remoteAddress) {
+        this.#handshaking.delete(tcp);
+        return;
+      }
     }
   }
 
   #enqueue(socket: net.Socket): void {
     const connection = new NodeConnection(socket, this.#path, WAITING_READ_AHEAD_BYTES);
     if (!this.#queue.push(connection)) connection.close();
-    else connection.watch().then(() => this.#queue.remove(connection));
+    else connection.departed().then(() => this.#drop(connection));
+  }
+
+  // A waiting connection whose peer left: out of the queue, and closed
+  // (one already taken is its session's to close).
+  #drop(connection: NodeConnection): void {
+    if (this.#queue.remove(connection)) connection.close();
   }
 
   accept(): Promise<Connection | null> {
@@ -151,25 +195,32 @@ class NodeListener implements Listener {
   }
 
   close(): Promise<void> {
-    if (this.#queue.closed) return this.#closed.promise;
+    if (this.#closing !== undefined) return this.#closing;
     // Resolves once every connection it accepted is closed: the server closes those it took.
     this.#server.close(() => this.#closed.resolve());
-    for (const connection of this.#queue.close()) connection.close();
+    const waiting = this.#queue.close();
     for (const socket of this.#handshaking) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
     if (this.#path !== undefined) removeSocketFile(this.#path, this.#pathId);
-    return this.#closed.promise;
+    const closeTimeout = this.#limits.closeTimeout;
+    this.#closing = Promise.all([
+      this.#closed.promise,
+      ...waiting.map((connection) => closePolitely(connection, closeTimeout)),
+    ]).then(() => {});
+    return this.#closing;
   }
 }
 
 function bind(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
+  // allowHalfOpen: a client that ends its side may still read its answers.
   const server = endpoint.tls === undefined
-    ? net.createServer({ pauseOnConnect: true, noDelay: true })
+    ? net.createServer({ pauseOnConnect: true, noDelay: true, allowHalfOpen: true })
     : tls.createServer({
       cert: endpoint.tls.cert,
       key: endpoint.tls.key,
       noDelay: true,
+      allowHalfOpen: true,
       handshakeTimeout: limits.handshakeTimeout,
     });
   const path = "path" in endpoint ? endpoint.path : undefined;
@@ -177,9 +228,6 @@ function bind(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener>
     server.once("error", reject);
     const onListening = () => {
       server.off("error", reject);
-      // Later errors (such as running out of file descriptors while
-      // accepting) must not crash the process; the server accepts on.
-      server.on("error", () => {});
       resolve(new NodeListener(server, path, limits));
     };
     if ("path" in endpoint) server.listen({ path: endpoint.path }, onListening);
@@ -225,10 +273,16 @@ export const nodeTransport: Transport = {
   connect(endpoint): Promise<Connection> {
     if ("path" in endpoint) {
       if (endpoint.tls !== undefined) return Promise.reject(tlsOverUnixPath());
-      return connected(net.connect({ path: endpoint.path }), endpoint, "connect");
+      return connected(
+        net.connect({ path: endpoint.path, allowHalfOpen: true }),
+        endpoint,
+        "connect",
+      );
     }
     const { hostname: host, port, tls: options } = endpoint;
-    if (options === undefined) return connected(net.connect({ host, port }), endpoint, "connect");
+    if (options === undefined) {
+      return connected(net.connect({ host, port, allowHalfOpen: true }), endpoint, "connect");
+    }
     const name = options.serverName ?? host;
     const socket = tls.connect({
       host,
@@ -240,7 +294,8 @@ export const nodeTransport: Transport = {
       servername: net.isIP(name) ? undefined : name,
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
       rejectUnauthorized: true,
-    });
+      allowHalfOpen: true,
+    } as tls.ConnectionOptions);
     return connected(socket, endpoint, "secureConnect");
   },
 };

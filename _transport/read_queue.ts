@@ -5,6 +5,8 @@
  * @module
  */
 
+import { DepartureProbe } from "./departure_probe.ts";
+
 // Unread bytes queued before the socket is paused, so a reader that falls
 // behind slows the peer down instead of growing memory.
 const HIGH_WATER_BYTES = 256 * 1024;
@@ -15,6 +17,12 @@ export interface PausableSocket {
   pause(): void;
   /** Delivers data again. */
   resume(): void;
+  /**
+   * Writes nothing, to learn whether the connection is gone while it is
+   * paused (see `departure_probe.ts`); rejects once it is. Optional: a socket
+   * that reports a reset even while paused needs none.
+   */
+  probe?(): Promise<void>;
 }
 
 /**
@@ -43,9 +51,13 @@ export class ReadQueue {
   #paused = false;
   #ended = false;
   #waiting: ((chunk: Uint8Array | null) => void) | undefined;
-  #isGone = false;
-  #gone: Promise<void> | undefined;
-  #markGone: (() => void) | undefined;
+  // Whether the peer has sent anything at all: one that ends its side with
+  // nothing sent has left (it can be owed no answer).
+  #received = false;
+  readonly #gone = Promise.withResolvers<void>();
+  readonly #departed = Promise.withResolvers<void>();
+  // Probes the paused socket, when it can, so that a reset is seen at once.
+  readonly #probe: DepartureProbe | undefined;
 
   /**
    * Creates the queue.
@@ -58,6 +70,8 @@ export class ReadQueue {
   constructor(socket: PausableSocket, readAheadBytes: number = HIGH_WATER_BYTES) {
     this.#socket = socket;
     this.#highWater = readAheadBytes;
+    const probe = socket.probe?.bind(socket);
+    if (probe !== undefined) this.#probe = new DepartureProbe(probe, () => this.gone());
   }
 
   /**
@@ -66,6 +80,7 @@ export class ReadQueue {
    * @param chunk The bytes, which the queue keeps.
    */
   push(chunk: Uint8Array): void {
+    this.#received = true;
     const waiting = this.#waiting;
     if (waiting) {
       this.#waiting = undefined;
@@ -82,6 +97,7 @@ export class ReadQueue {
     if (this.#paused) return;
     this.#paused = true;
     this.#socket.pause();
+    this.#probe?.start();
   }
 
   /**
@@ -91,6 +107,8 @@ export class ReadQueue {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#probe?.stop();
+    if (!this.#received) this.#departed.resolve();
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.(null);
@@ -102,8 +120,9 @@ export class ReadQueue {
    */
   gone(): void {
     this.end();
-    this.#isGone = true;
-    this.#markGone?.();
+    this.#probe?.stop();
+    this.#gone.resolve();
+    this.#departed.resolve();
   }
 
   /**
@@ -112,9 +131,17 @@ export class ReadQueue {
    * @returns A promise that resolves once {@linkcode ReadQueue.gone} has been called.
    */
   watch(): Promise<void> {
-    this.#gone ??= new Promise((resolve) => this.#markGone = resolve);
-    if (this.#isGone) this.#markGone!();
-    return this.#gone;
+    return this.#gone.promise;
+  }
+
+  /**
+   * Waits for the peer to leave, as a listener sees a waiting connection:
+   * gone, or its side ended with nothing sent.
+   *
+   * @returns A promise that resolves once the peer has left.
+   */
+  departed(): Promise<void> {
+    return this.#departed.promise;
   }
 
   /**
@@ -138,6 +165,7 @@ export class ReadQueue {
   #resume(): void {
     if (!this.#paused || this.#ended) return;
     this.#paused = false;
+    this.#probe?.stop();
     this.#socket.resume();
   }
 }

@@ -43,6 +43,8 @@ export const GROUPS = [
   "cli",
   "docs",
   "operations",
+  "transport",
+  "mock",
 ] as const;
 
 /** The results of one runtime's run of the suite. */

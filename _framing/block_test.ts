@@ -1,0 +1,46 @@
+// Definite-length blocks: built from bytes and their headers read, whatever the data holds.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { definiteLengthBlock, parseBlockHeader } from "./block.ts";
+import { BlockFormatError } from "../errors.ts";
+
+const encoder = new TextEncoder();
+
+describe("definite-length blocks", () => {
+  test("SRS-158 a block is #, the digit count, the length and the data unchanged", () => {
+    assert.deepEqual(definiteLengthBlock(new Uint8Array(0)), encoder.encode("#10"));
+    const data = new Uint8Array(1234).map((_, i) => i % 256);
+    const block = definiteLengthBlock(data);
+    assert.deepEqual(block.subarray(0, 6), encoder.encode("#41234"));
+    assert.deepEqual(block.subarray(6), data);
+    assert.deepEqual(parseBlockHeader(block), { headerBytes: 6, dataBytes: 1234 });
+  });
+
+  test("SRS-158 a header is read at any offset, and needs all its bytes", () => {
+    const bytes = encoder.encode("xx#3100");
+    for (let end = 2; end < 7; end++) assert.equal(parseBlockHeader(bytes, 2, end), undefined);
+    assert.deepEqual(parseBlockHeader(bytes, 2), { headerBytes: 5, dataBytes: 100 });
+    assert.deepEqual(parseBlockHeader(encoder.encode("#9999999999")), {
+      headerBytes: 11,
+      dataBytes: 999_999_999,
+    });
+  });
+
+  test("SRS-158 what is not a definite-length block's header is a BlockFormatError holding the bytes seen", () => {
+    const cases: [string, RegExp, string][] = [
+      ["1.25", /does not start with #/, "1.25"],
+      ["#x12", /no digit after #/, "#x"],
+      ["#0data", /indefinite-length block \(#0\)/, "#0"],
+      ["#21x", /its length is not digits/, "#21x"],
+    ];
+    for (const [text, message, raw] of cases) {
+      assert.throws(() => parseBlockHeader(encoder.encode(text)), (error) => {
+        assert.ok(error instanceof BlockFormatError);
+        assert.match(error.message, message);
+        assert.equal(new TextDecoder().decode(error.raw), raw);
+        return true;
+      });
+    }
+  });
+});
