@@ -143,7 +143,7 @@ Options:
   },
   mock: {
     name: "mock",
-    spec: { ...ENDPOINT_SPEC, device: "string", quiet: "boolean" },
+    spec: { ...ENDPOINT_SPEC, device: "string", quiet: "boolean", verbose: "boolean" },
     run: mockCommand,
     usage: `Usage: ${PROGRAM} mock [options] FILE
 
@@ -158,8 +158,13 @@ Options:
   -H, --hostname HOST  address to bind (default 127.0.0.1)
   -p, --port PORT      TCP port, 0 for any free one (default 5001)
   --path PATH          listen on this Unix socket path instead
+  -v, --verbose        also print each answer ("> ANSWER") and each client's
+                       connect and disconnect
   -q, --quiet          do not print the commands received
   -h, --help           show this help
+
+The file's end of message ("TCPIP SOCKET", else "TCPIP INSTR", else LF) says
+what ends commands and answers.
 
 Exit status: 0 once stopped; 1 when it cannot listen; 2 on a usage error or a
 FILE that cannot be read or is not a valid definition (said in one line).

@@ -49,7 +49,7 @@ import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { parseDefinition as parseChecked } from "./_mock/definition.ts";
 import type { Definition as Checked, DeviceDefinition } from "./_mock/definition.ts";
 import { MockDevice } from "./_mock/device.ts";
-import { answerLines, checkServable, lineReading, MessageReader } from "./_mock/line_io.ts";
+import { lineReading, MessageReader } from "./_mock/line_io.ts";
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
 
 export { DefinitionError } from "./_mock/yaml_tree.ts";
@@ -116,7 +116,8 @@ function checkedOf(definition: Definition): Checked {
  * device answers) and `keepCR` (the definition's terminators decide), plus
  * which device to serve.
  */
-export interface MockOptions extends Omit<ServeOptions, "handler" | "keepCR"> {
+export interface MockOptions
+  extends Omit<ServeOptions, "handler" | "keepCR" | "readTerminator" | "writeTerminator"> {
   /**
    * The device of the definition to serve; may be left out when it has one.
    */
@@ -127,6 +128,11 @@ export interface MockOptions extends Omit<ServeOptions, "handler" | "keepCR"> {
    * @default {Math.random}
    */
   random?: () => number;
+  /**
+   * Told of each message the device handled and its answers, in order (for
+   * a log of the session).
+   */
+  onAnswer?: (message: Uint8Array, answers: readonly Uint8Array[]) => void;
 }
 
 /**
@@ -246,9 +252,8 @@ export async function mock(
   options: MockOptions = {},
 ): Promise<OnelineServer> {
   const parsed = typeof definition === "string" ? parseChecked(definition) : checkedOf(definition);
-  const { device: name, random, ...serveOptions } = options;
+  const { device: name, random, onAnswer, ...serveOptions } = options;
   const chosen = deviceOf(parsed, name);
-  checkServable(chosen);
   const logger: Logger | null = options.logger === undefined ? console : options.logger;
   const report = (message: string, error: unknown) => {
     if (logger?.error) logger.error(message, error);
@@ -258,12 +263,13 @@ export async function mock(
     random,
     onProblem: (where, error) => report(`${chosen.name}: ${where}: cannot build the answer`, error),
   });
-  const { terminator, keepCR } = lineReading(chosen.eom.query);
+  const { terminator, ...reading } = lineReading(chosen.eom.query);
   const reader = new MessageReader(terminator, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const hooks = options.on ?? {};
   return await serve({
     ...serveOptions,
-    keepCR,
+    ...reading,
+    writeTerminator: chosen.eom.response,
     on: {
       ...hooks,
       connect(client) {
@@ -274,7 +280,9 @@ export async function mock(
     handler(_command, context) {
       const message = reader.push(context.raw);
       if (message === undefined) return;
-      return answerLines(device.handle(message), chosen.eom.response);
+      const answers = device.handle(message);
+      onAnswer?.(message, answers);
+      return answers;
     },
   });
 }

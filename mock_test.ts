@@ -2,6 +2,7 @@
 // trips, the core's independence from the yaml package, and PyVISA as a client.
 
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
@@ -27,6 +28,17 @@ const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(ROOT, "cli.ts");
 const DEVICES = path.join(ROOT, "testdata/mock/devices.yaml");
 const CHANNELS = path.join(ROOT, "testdata/mock/channels.yaml");
+
+/** Sends `text` on a plain socket and returns every byte the server sent until it closed. */
+function exchangeBytes(port: number, text: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    const socket = net.connect({ port, host: "127.0.0.1" }, () => socket.write(text));
+    socket.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(new Uint8Array(chunks.flatMap((chunk) => [...chunk]))));
+  });
+}
 
 function temporary(name: string): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "oneline-mock-"));
@@ -115,21 +127,42 @@ devices:
     }
   });
 
-  test("SRS-181 an answer the server cannot send yet is logged and answers nothing, the session goes on", async () => {
-    const logger = captureLogger();
-    await using server = await mock(
+  test("SRS-181 answers go out as their bytes, then the device's response terminator", async () => {
+    await using binary = await mock(
       await loadDefinition(path.join(ROOT, "testdata/mock/bytes.yaml")),
-      { port: 0, logger },
+      { port: 0, logger: null },
     );
-    const client = await RawClient.connect(server.port!);
-    try {
-      client.write("RAW?\r\nTWO?\r\nping\r\n");
-      assert.deepEqual(await client.readLines(3), ["first", "second", "pong"]);
-    } finally {
-      client.destroy();
-    }
-    assert.equal(logger.errors.length, 1);
-    assert.match(String(logger.errors[0].error), /not UTF-8/);
+    assert.deepEqual(
+      await exchangeBytes(binary.port!, "RAW?\r\nTWO?\r\nQUIET\r\ndisconnect\r\n"),
+      new Uint8Array([
+        0xaa,
+        0x55,
+        0x00,
+        0x02,
+        0x0a,
+        ...new TextEncoder().encode("first\nsecond\n"),
+      ]),
+    );
+    const definition = (q: string, r: string) =>
+      `spec: "1.1"
+devices:
+  d:
+    eom:
+      TCPIP SOCKET: {q: "${q}", r: "${r}"}
+    error: ERR
+    dialogues:
+      - {q: "A?", r: "a"}
+`;
+    await using crlf = await mock(definition("\\n", "\\r\\n"), { port: 0, logger: null });
+    assert.equal(
+      new TextDecoder().decode(await exchangeBytes(crlf.port!, "A?\nping\ndisconnect\n")),
+      "a\r\npong\r\n",
+    );
+    await using cr = await mock(definition("\\r", "\\r"), { port: 0, logger: null });
+    assert.equal(
+      new TextDecoder().decode(await exchangeBytes(cr.port!, "A?\rA?\nA?\rping\rdisconnect\r")),
+      "a\rERR\rpong\r", // "A?\nA?" is one command, which the device does not know
+    );
   });
 
   test("SRS-171 a broken RANDOM is logged where it is defined, and answered as an unknown command", async () => {
@@ -153,8 +186,8 @@ devices:
 describe("mock and record on the command line", () => {
   after(() => assertSocketsClosed(baseline));
 
-  test("SRS-176 mock FILE --device serves it and prints where it listens and each command", async () => {
-    const { cli, port } = await startCli(["mock", CHANNELS, "--device", "scope", "--port", "0"]);
+  test("SRS-176 mock FILE --device serves it and prints where it listens, commands and (-v) answers", async () => {
+    const { cli, port } = await startCli(["mock", CHANNELS, "--device", "scope", "-p", "0", "-v"]);
     try {
       const client = await connect({ port });
       assert.equal(await client.request("C2:COUP AC"), "OK");
@@ -164,7 +197,7 @@ describe("mock and record on the command line", () => {
       assert.equal(run.code, 0);
       assert.match(
         run.stdout,
-        /^listening on 127\.0\.0\.1:\d+\n< ping\n< C2:COUP AC\n< ping\n< C2:COUP\?\n/,
+        /^listening on 127\.0\.0\.1:\d+\nclient 1 \(127\.0\.0\.1:\d+\) connected\n< ping\n< C2:COUP AC\n> OK\n< ping\n< C2:COUP\?\n> AC\n/,
       );
     } finally {
       cli.child.kill();

@@ -7,7 +7,8 @@
 import process from "node:process";
 import { DefinitionError, loadDefinition, mock, pickDevice } from "../mock.ts";
 import type { Definition } from "../mock.ts";
-import type { OnelineServer } from "../server.ts";
+import type { ClientInfo, OnelineServer } from "../server.ts";
+import { formatAddress } from "../transport.ts";
 import {
   endpointFlags,
   EXIT_FAILURE,
@@ -18,10 +19,13 @@ import {
 } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
 
+const decoder = new TextDecoder();
+
 /**
  * Runs `mock FILE`: serves the file's device (`--device`, or its only one)
  * until `shutdown` or SIGINT. Prints where it listens and, unless `--quiet`,
- * each command received, to stdout.
+ * each command received, to stdout; with `--verbose`, each answer and each
+ * client's connect and disconnect too.
  *
  * @param args The parsed options and the file.
  * @returns The exit status: 0 once stopped, 1 when it cannot listen, 2 when
@@ -54,6 +58,9 @@ export async function mockCommand(args: ParsedArgs): Promise<number> {
     throw new UsageError((error as Error).message);
   }
   const quiet = args.flags.quiet === true;
+  const verbose = args.flags.verbose === true;
+  if (quiet && verbose) throw new UsageError("--quiet and --verbose do not go together");
+  const who = (client: ClientInfo) => `client ${client.id} (${formatAddress(client.remoteAddr)})`;
   let server: OnelineServer;
   try {
     server = await mock(definition, {
@@ -64,7 +71,16 @@ export async function mockCommand(args: ParsedArgs): Promise<number> {
         command(command) {
           if (!quiet) printLine(`< ${command}`);
         },
+        connect: verbose ? (client) => printLine(`${who(client)} connected`) : undefined,
+        disconnect: verbose
+          ? (client, reason) => printLine(`${who(client)} disconnected: ${reason}`)
+          : undefined,
       },
+      onAnswer: verbose
+        ? (_message, answers) => {
+          for (const answer of answers) printLine(`> ${decoder.decode(answer)}`);
+        }
+        : undefined,
     });
   } catch (error) {
     printError((error as Error).message ?? String(error));

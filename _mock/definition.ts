@@ -121,7 +121,7 @@ export interface DeviceDefinition extends Component {
   /** The device's name. */
   readonly name: string;
   /** The query and response terminators for a TCP socket (see {@linkcode socketEom}). */
-  readonly eom: { readonly query: string; readonly response: string };
+  readonly eom: { readonly query: string; readonly response: ResponseTerminator };
   /** What separates several queries in one message (`""`: nothing does). */
   readonly delimiter: Uint8Array;
   /** How it answers errors. */
@@ -129,6 +129,9 @@ export interface DeviceDefinition extends Component {
   /** Its channel groups. */
   readonly channels: readonly ChannelGroup[];
 }
+
+/** What ends each answer. */
+export type ResponseTerminator = "\n" | "\r\n" | "\r";
 
 /** A checked definition: its devices by name. */
 export interface Definition {
@@ -280,7 +283,7 @@ function parseDevice(name: string, node: YamlNode): DeviceDefinition {
  * server reads lines, so the query's must end with LF or CR; it ends each
  * answer with LF, CRLF or CR.
  */
-function socketEom(node: YamlNode | undefined): { query: string; response: string } {
+function socketEom(node: YamlNode | undefined): DeviceDefinition["eom"] {
   const pairs = new Map<string, YamlNode>();
   for (const [key, entry] of node?.entries() ?? []) {
     const [type, resourceClass, extra] = key.split(" ");
@@ -307,7 +310,7 @@ function socketEom(node: YamlNode | undefined): { query: string; response: strin
       }`,
     );
   }
-  if (!["\n", "\r\n", "\r"].includes(response)) {
+  if (response !== "\n" && response !== "\r\n" && response !== "\r") {
     throw fields.get("r")!.error(
       `the mock ends answers with "\\n", "\\r\\n" or "\\r", got ${JSON.stringify(response)}`,
     );

@@ -7,8 +7,6 @@
  * @module
  */
 
-import type { HandlerResult } from "../handler.ts";
-
 function bytesOfLatin1(text: string): Uint8Array {
   return Uint8Array.from(text, (char) => char.charCodeAt(0));
 }
@@ -18,28 +16,41 @@ function endsWith(bytes: Uint8Array, end: Uint8Array): boolean {
   return end.every((byte, i) => bytes[bytes.length - end.length + i] === byte);
 }
 
+/** How the server reads and ends lines for a device: its options, and what gathers messages. */
+export interface LineReading {
+  /** The server's `readTerminator`. */
+  readTerminator: "\n" | "\r";
+  /** The server's `keepCR` (only with LF lines). */
+  keepCR?: boolean;
+  /** The terminator left for {@linkcode MessageReader}, once the server has cut the lines. */
+  terminator: string;
+}
+
 /**
- * How the server reads a device's query terminator: a CR before the LF
- * ends with it (the server drops that CR, so that `ping` CR LF is still the
- * built-in); any other CR is part of the command, as pyvisa-sim reads it.
+ * How the server reads a device's query terminator: lines end at its last
+ * character (LF or CR); a CR before an LF ends with it (the server drops
+ * that CR, so that `ping` CR LF is still the built-in); any other CR is part
+ * of the command, as pyvisa-sim reads it.
  *
- * @param terminator The device's query terminator.
- * @returns The terminator left for {@linkcode MessageReader}, and `keepCR`.
+ * @param terminator The device's query terminator (ends with LF or CR).
+ * @returns The server's options, and the terminator left for {@linkcode MessageReader}.
  *
  * @example
  * ```ts
  * import { lineReading } from "./line_io.ts";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(lineReading("\r\n"), { terminator: "\n", keepCR: false });
- * assert.deepEqual(lineReading("\n"), { terminator: "\n", keepCR: true });
+ * assert.deepEqual(lineReading("\r\n"), { readTerminator: "\n", keepCR: false, terminator: "\n" });
+ * assert.deepEqual(lineReading("\n"), { readTerminator: "\n", keepCR: true, terminator: "\n" });
+ * assert.deepEqual(lineReading("\r"), { readTerminator: "\r", terminator: "\r" });
  * ```
  */
-export function lineReading(terminator: string): { terminator: string; keepCR: boolean } {
+export function lineReading(terminator: string): LineReading {
   if (terminator.endsWith("\r\n")) {
-    return { terminator: `${terminator.slice(0, -2)}\n`, keepCR: false };
+    return { readTerminator: "\n", keepCR: false, terminator: `${terminator.slice(0, -2)}\n` };
   }
-  return { terminator, keepCR: true };
+  if (terminator.endsWith("\n")) return { readTerminator: "\n", keepCR: true, terminator };
+  return { readTerminator: "\r", terminator };
 }
 
 /**
@@ -99,65 +110,4 @@ export class MessageReader {
   reset(): void {
     this.#pending = new Uint8Array(0);
   }
-}
-
-/**
- * Checks that the server can read and write a device's terminators.
- *
- * @param device The device, with its terminators.
- * @throws {RangeError} When the query terminator does not end with LF, or
- *   the response terminator is not LF: the server reads and writes LF lines.
- */
-export function checkServable(
-  device: { name: string; eom: { query: string; response: string } },
-): void {
-  const { query, response } = device.eom;
-  if (!query.endsWith("\n") || response !== "\n") {
-    throw new RangeError(
-      `device ${JSON.stringify(device.name)}: the server cannot read queries ended by ${
-        JSON.stringify(query)
-      } and write answers ended by ${JSON.stringify(response)} yet (LF lines only)`,
-    );
-  }
-}
-
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * The handler's answer for the device's answers: each one's bytes, then the
- * response terminator. The server ends each line with LF, so an answer is
- * sent as its LF-separated lines.
- *
- * @param answers The device's answers.
- * @param terminator The response terminator.
- * @returns The lines to send.
- * @throws {TypeError} When an answer is not UTF-8 or holds a CR, or the
- *   terminator is not LF: the server cannot send those bytes yet.
- *
- * @example
- * ```ts
- * import { answerLines } from "./line_io.ts";
- * import assert from "node:assert/strict";
- *
- * const bytes = (text: string) => new TextEncoder().encode(text);
- * assert.deepEqual(answerLines([bytes("1.00"), bytes("a\nb")], "\n"), ["1.00", "a", "b"]);
- * assert.throws(() => answerLines([new Uint8Array([0xaa])], "\n"), TypeError);
- * ```
- */
-export function answerLines(answers: readonly Uint8Array[], terminator: string): HandlerResult {
-  if (terminator !== "\n") {
-    throw new TypeError(`the server cannot end answers with ${JSON.stringify(terminator)} yet`);
-  }
-  return answers.flatMap((answer) => {
-    let text: string;
-    try {
-      text = strictDecoder.decode(answer);
-    } catch (error) {
-      throw new TypeError("the server cannot send an answer that is not UTF-8 yet", {
-        cause: error,
-      });
-    }
-    if (text.includes("\r")) throw new TypeError("the server cannot send a CR in an answer yet");
-    return text.split("\n");
-  });
 }
