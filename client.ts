@@ -570,7 +570,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * // An instrument that answers "CURV?" with four bytes as a block.
    * const data = new Uint8Array([1, 0x0a, 0x0d, 255]);
    * const transport = await runtimeTransport();
-   * const limits = { maxWaiting: 1, handshakeTimeout: 1000, onRefused() {} };
+   * const limits = { maxWaiting: 1, handshakeTimeout: 1000, closeTimeout: 1000, onRefused() {} };
    * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
    * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
    * const instrument = listener.accept().then(async (connection) => {
@@ -1119,7 +1119,7 @@ async function open(
  *
  * // A meter that answers "*IDN?" with one CR LF line, and never answers ping.
  * const transport = await runtimeTransport();
- * const limits = { maxWaiting: 1, handshakeTimeout: 1000, onRefused() {} };
+ * const limits = { maxWaiting: 1, handshakeTimeout: 1000, closeTimeout: 1000, onRefused() {} };
  * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
  * const port = listener.addr.transport === "tcp" ? listener.addr.port : 0;
  * const meter = listener.accept().then(async (connection) => {

@@ -9,32 +9,47 @@
 
 import type { ListenLimits } from "../transport.ts";
 
+// How long a connection that finds the queue full is held, for connections
+// that left meanwhile to be seen and dropped, before it is refused; and how
+// many are held at most (each holds a descriptor, beyond maxWaiting: few, so
+// that they fit in the descriptors the server keeps spare).
+const HOLD_MS = 20;
+const MAX_HELD = 16;
+
 /**
  * A bounded queue of accepted connections (or sockets) with one waiting taker.
+ *
+ * A connection that finds the queue full is not refused at once: waiting
+ * connections that left may not have been seen to go yet (their end of
+ * stream is still on its way), so it is held a moment and refused only if
+ * the queue is still full then.
  *
  * @example
  * ```ts
  * import { AcceptQueue } from "./accept_queue.ts";
  * import assert from "node:assert/strict";
  *
- * const queue = new AcceptQueue<string>({
- *   maxWaiting: 2,
- *   handshakeTimeout: 1,
- *   closeTimeout: 1,
- *   onRefused() {},
- * });
+ * const refused: string[] = [];
+ * const limits = { maxWaiting: 2, handshakeTimeout: 1, closeTimeout: 1, onRefused() {} };
+ * const queue = new AcceptQueue<string>(limits, (item) => refused.push(item));
  * assert.equal(queue.push("first"), true);
  * assert.equal(queue.push("second"), true);
- * assert.equal(queue.push("third"), false); // full: the caller closes it
- * queue.remove("first"); // it left while it waited
+ * assert.equal(queue.push("third"), true); // full: held a moment
+ * queue.remove("first"); // it left while it waited: "third" takes its place
  * assert.equal(await queue.next(), "second");
+ * assert.equal(await queue.next(), "third");
+ * assert.deepEqual(refused, []);
  * assert.deepEqual(queue.close(), []);
  * assert.equal(await queue.next(), null);
  * ```
  */
 export class AcceptQueue<T> {
   readonly #items: T[] = [];
+  // Connections that found the queue full, held for HOLD_MS.
+  readonly #held: T[] = [];
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #limits: ListenLimits;
+  readonly #refuse: (item: T) => void;
   #waiting: { resolve(item: T | null): void; reject(error: unknown): void } | undefined;
   #failure: unknown;
   #closed = false;
@@ -43,14 +58,16 @@ export class AcceptQueue<T> {
    * Creates the queue.
    *
    * @param limits Its bound (`maxWaiting`) and whom to tell of a refusal.
+   * @param refuse Closes a connection refused after it was held.
    */
-  constructor(limits: ListenLimits) {
+  constructor(limits: ListenLimits, refuse: (item: T) => void) {
     this.#limits = limits;
+    this.#refuse = refuse;
   }
 
-  /** How many connections wait to be taken. */
+  /** How many connections wait to be taken (those held a moment included). */
   get length(): number {
-    return this.#items.length;
+    return this.#items.length + this.#held.length;
   }
 
   /** Whether {@linkcode AcceptQueue.close} has been called. */
@@ -59,35 +76,74 @@ export class AcceptQueue<T> {
   }
 
   /**
-   * Hands over an accepted connection, to the waiting taker or the queue.
+   * Hands over an accepted connection, to the waiting taker or the queue;
+   * when the queue is full, it is held a moment (see the class).
    *
    * @param item The connection.
-   * @returns `false` when the queue is closed or full (the listener is told
-   *   of a refusal): the caller closes the connection.
+   * @returns `false` when the queue is closed, or full with as many held as
+   *   may be (the listener is told of a refusal): the caller closes the
+   *   connection. Otherwise the queue owns it until it is taken, removed or
+   *   refused.
    */
   push(item: T): boolean {
     if (this.#closed) return false;
-    if (this.#items.length >= this.#limits.maxWaiting) {
+    if (this.#items.length < this.#limits.maxWaiting) {
+      this.#admit(item);
+      return true;
+    }
+    if (this.#held.length >= MAX_HELD) {
       this.#limits.onRefused();
       return false;
     }
+    this.#held.push(item);
+    this.#holdTimer ??= setTimeout(() => this.#refuseHeld(), HOLD_MS);
+    return true;
+  }
+
+  #admit(item: T): void {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     if (waiting) waiting.resolve(item);
     else this.#items.push(item);
-    return true;
+  }
+
+  // Moves held connections into the queue while there is room.
+  #admitHeld(): void {
+    while (this.#held.length > 0 && this.#items.length < this.#limits.maxWaiting) {
+      this.#admit(this.#held.shift()!);
+    }
+    if (this.#held.length === 0) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
+  }
+
+  #refuseHeld(): void {
+    this.#holdTimer = undefined;
+    this.#admitHeld();
+    for (const item of this.#held.splice(0)) {
+      this.#limits.onRefused();
+      this.#refuse(item);
+    }
   }
 
   /**
-   * Drops a connection that left while it waited.
+   * Drops a connection that left while it waited (or was held).
    *
    * @param item The connection.
    * @returns Whether it still waited (and was dropped), not taken already.
    */
   remove(item: T): boolean {
+    const held = this.#held.indexOf(item);
+    if (held !== -1) {
+      this.#held.splice(held, 1);
+      return true;
+    }
     const index = this.#items.indexOf(item);
-    if (index !== -1) this.#items.splice(index, 1);
-    return index !== -1;
+    if (index === -1) return false;
+    this.#items.splice(index, 1);
+    this.#admitHeld();
+    return true;
   }
 
   /**
@@ -111,7 +167,10 @@ export class AcceptQueue<T> {
   next(): Promise<T | null> {
     if (this.#closed) return Promise.resolve(null);
     const item = this.#items.shift();
-    if (item !== undefined) return Promise.resolve(item);
+    if (item !== undefined) {
+      this.#admitHeld();
+      return Promise.resolve(item);
+    }
     const failure = this.#failure;
     if (failure !== undefined) {
       this.#failure = undefined;
@@ -127,9 +186,11 @@ export class AcceptQueue<T> {
    */
   close(): T[] {
     this.#closed = true;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.resolve(null);
-    return this.#items.splice(0);
+    return [...this.#items.splice(0), ...this.#held.splice(0)];
   }
 }

@@ -11,6 +11,7 @@ import { AcceptQueue } from "./accept_queue.ts";
 import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { ReadQueue } from "./read_queue.ts";
+import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 import type {
   Address,
   ConnectEndpoint,
@@ -72,9 +73,6 @@ interface BunApi {
 }
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
-
-// Bytes read from a connection while it waits its turn, at most (give or take one chunk).
-const WAITING_READ_AHEAD_BYTES = 4 * 1024;
 
 class BunConnection implements Connection {
   readonly remoteAddr: Address;
@@ -215,7 +213,7 @@ class BunListener implements Listener {
   }
 
   constructor(endpoint: { hostname: string; port: number }, limits: ListenLimits) {
-    this.#queue = new AcceptQueue(limits);
+    this.#queue = new AcceptQueue(limits, (connection) => connection.close());
     this.#closeTimeout = limits.closeTimeout;
     this.#listener = bun.listen({
       hostname: endpoint.hostname,

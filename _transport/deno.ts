@@ -17,6 +17,7 @@ import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { nextRetryMs } from "../_util/retry.ts";
 import { closePolitely } from "./close_politely.ts";
 import { DepartureProbe, EMPTY_WRITE } from "./departure_probe.ts";
+import { SERVED_READ_AHEAD_BYTES, WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
 // Read buffers of ended connections, for the next ones: a fresh 64 KiB buffer
@@ -31,13 +32,9 @@ function toAddress(addr: Deno.Addr): Address {
   throw new TypeError(`unsupported address transport ${addr.transport}`);
 }
 
-// Bytes read ahead while a connection is watched, at most: one small buffer
-// per waiting connection, as every one is watched; a served connection's
-// grows to SERVED_READ_AHEAD_BYTES (one at a time is served). Past that,
-// reading ahead stops until the next read takes it, and a TCP connection is
-// probed instead.
-const WAITING_READ_AHEAD_BYTES = 4 * 1024;
-const SERVED_READ_AHEAD_BYTES = 1024 * 1024;
+// A watched connection reads ahead into one buffer, small while it waits and
+// grown up to SERVED_READ_AHEAD_BYTES once served; past that, reading ahead
+// stops until the next read takes it, and a TCP connection is probed instead.
 
 class DenoConnection implements Connection {
   readonly remoteAddr: Address;
@@ -74,7 +71,9 @@ class DenoConnection implements Connection {
     this.remoteAddr = toAddress(conn.remoteAddr);
     if ("setNoDelay" in conn) {
       (conn as Deno.TcpConn).setNoDelay(true);
-      this.#probe = new DepartureProbe(() => this.#writeAll(EMPTY_WRITE), () => this.close());
+      // One empty write, straight to the socket (#writeAll would make no call for no bytes).
+      const probe = () => this.#conn.write(EMPTY_WRITE).then(() => {});
+      this.#probe = new DepartureProbe(probe, () => this.close());
     }
   }
 
@@ -244,7 +243,7 @@ class DenoListener implements Listener {
 
   constructor(listener: Deno.Listener, path: string | undefined, limits: ListenLimits) {
     this.#listener = listener;
-    this.#queue = new AcceptQueue(limits);
+    this.#queue = new AcceptQueue(limits, (connection) => connection.close());
     this.#closeTimeout = limits.closeTimeout;
     this.addr = toAddress(listener.addr);
     if (path !== undefined) this.#socketFile = { path, id: socketFileId(path) };

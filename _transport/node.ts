@@ -7,20 +7,18 @@
 
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { setImmediate } from "node:timers";
 import { AcceptQueue } from "./accept_queue.ts";
 import { ConnectionClosedError } from "../errors.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { ReadQueue } from "./read_queue.ts";
+import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 import { closePolitely } from "./close_politely.ts";
 import { EMPTY_WRITE } from "./departure_probe.ts";
 import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
 import type { ListenEndpoint, Transport } from "../transport.ts";
-
-// Bytes read from a connection while it waits its turn, at most (give or take
-// one chunk): reading is how a socket learns that its peer left.
-const WAITING_READ_AHEAD_BYTES = 4 * 1024;
 
 function remoteAddress(socket: net.Socket, path: string | undefined): Address {
   if (path !== undefined) return { transport: "unix", path };
@@ -115,7 +113,6 @@ class NodeListener implements Listener {
   readonly #queue: AcceptQueue<NodeConnection>;
   // TLS connections still shaking hands (their TCP sockets), closed with the listener.
   readonly #handshaking = new Set<net.Socket>();
-  readonly #closed = Promise.withResolvers<void>();
   #closing: Promise<void> | undefined;
 
   get waiting(): number {
@@ -127,7 +124,7 @@ class NodeListener implements Listener {
     this.#path = path;
     this.#pathId = path === undefined ? undefined : socketFileId(path);
     this.#limits = limits;
-    this.#queue = new AcceptQueue(limits);
+    this.#queue = new AcceptQueue(limits, (connection) => connection.close());
     const bound = server.address();
     this.addr = path !== undefined ? { transport: "unix", path } : {
       transport: "tcp",
@@ -145,12 +142,13 @@ class NodeListener implements Listener {
     server.on("connection", (socket: net.Socket) => {
       // A reset while it waits must not crash the process.
       socket.on("error", () => {});
+      if (!secure) return this.#enqueue(socket);
+      // A handshake under way counts as waiting: past maxWaiting, none starts.
       if (this.waiting >= limits.maxWaiting) {
         limits.onRefused();
         socket.destroy();
         return;
       }
-      if (!secure) return this.#enqueue(socket);
       this.#handshaking.add(socket);
       socket.once("close", () => this.#handshaking.delete(socket));
     });
@@ -196,8 +194,10 @@ class NodeListener implements Listener {
 
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    // Resolves once every connection it accepted is closed: the server closes those it took.
-    this.#server.close(() => this.#closed.resolve());
+    // The listening socket is closed at once, freeing the address; the
+    // server's callback would wait for the connections handed out too, which
+    // are the server's to close (and one may be the caller's own session).
+    this.#server.close();
     const waiting = this.#queue.close();
     for (const socket of this.#handshaking) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
@@ -205,7 +205,7 @@ class NodeListener implements Listener {
     if (this.#path !== undefined) removeSocketFile(this.#path, this.#pathId);
     const closeTimeout = this.#limits.closeTimeout;
     this.#closing = Promise.all([
-      this.#closed.promise,
+      new Promise((resolve) => setImmediate(resolve)),
       ...waiting.map((connection) => closePolitely(connection, closeTimeout)),
     ]).then(() => {});
     return this.#closing;

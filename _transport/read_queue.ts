@@ -6,10 +6,11 @@
  */
 
 import { DepartureProbe } from "./departure_probe.ts";
+import { SERVED_READ_AHEAD_BYTES } from "./read_ahead.ts";
 
 // Unread bytes queued before the socket is paused, so a reader that falls
 // behind slows the peer down instead of growing memory.
-const HIGH_WATER_BYTES = 256 * 1024;
+const HIGH_WATER_BYTES = SERVED_READ_AHEAD_BYTES;
 
 /** A socket that can stop and restart pushing data. */
 export interface PausableSocket {

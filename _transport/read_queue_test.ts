@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ReadQueue } from "./read_queue.ts";
+import { SERVED_READ_AHEAD_BYTES } from "./read_ahead.ts";
 
 // A socket that records when it is paused and resumed.
 function recordingSocket() {
@@ -25,12 +26,12 @@ describe("read queue", () => {
     assert.deepEqual(socket.events, ["pause", "resume"]);
   });
 
-  test("SRS-040 after the first read, up to 256 KiB wait unread before the socket pauses", async () => {
+  test("SRS-040 after the first read, up to the served read-ahead waits unread before the socket pauses", async () => {
     const socket = recordingSocket();
     const queue = new ReadQueue(socket, 4);
     queue.push(new Uint8Array(1));
     await queue.read();
-    queue.push(new Uint8Array(256 * 1024 - 1));
+    queue.push(new Uint8Array(SERVED_READ_AHEAD_BYTES - 1));
     assert.deepEqual(socket.events, []);
     queue.push(new Uint8Array(1));
     assert.deepEqual(socket.events, ["pause"]);
