@@ -159,9 +159,12 @@ export type ConnectEndpoint = Endpoint & { tls?: TlsClientOptions };
  *   `ConnectionClosedError` (the runtime's error as its `cause`), and
  *   {@linkcode Connection.watch} resolves — at once, whatever the peer left
  *   unread. A transport that learns of a reset only by reading reads ahead, a
- *   bounded amount, and past that bound probes the connection with empty
- *   writes. The one exception: a Unix socket whose peer vanished past the
- *   bound is seen as gone only at its next read (Unix sockets carry no reset).
+ *   bounded amount, and past that bound probes a TCP connection with empty
+ *   writes. Unix sockets (which carry no reset) and TLS (whose empty writes
+ *   reach no socket) cannot be probed: a peer that vanished past the bound
+ *   is seen as gone at the next read. And Deno's `node:tls` reports a reset
+ *   as an end of stream, which a TLS server on Deno cannot tell from a
+ *   half-close.
  *
  * @example Echo one chunk back
  * ```ts

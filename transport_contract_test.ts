@@ -172,6 +172,24 @@ for (const kind of KINDS) {
       });
     });
 
+    test(`SRS-104 ${kind}: a waiting client that sends more than the read-ahead and ends its side is served whole`, async () => {
+      await withContractServer(kind, {}, async (server, open, probes) => {
+        const holder = await open();
+        await holder.write("hold\n");
+        await probes.held.promise;
+        const waiter = await open(true);
+        const words = Array.from({ length: 1000 }, (_, i) => `w${String(i).padStart(96, "0")}`);
+        await waiter.write(words.map((word) => `echo ${word}\n`).join(""));
+        waiter.end();
+        await waitUntil(() => server.waiting === 1, "the waiter queued");
+        probes.release.resolve();
+        assert.deepEqual(await holder.readLines(1), ["released"]);
+        holder.end();
+        assert.deepEqual(await waiter.readLines(1000, 5000), words);
+        assert.equal(await waiter.untilEnded(), "end");
+      });
+    });
+
     for (const unread of [0, 8 * KIB, 1024 * KIB]) {
       test(`SRS-105 ${kind}: a reset while the handler runs, ${unread} bytes unread, frees the slot at once`, async () => {
         await withContractServer(kind, {}, async (server, open, probes) => {
@@ -215,6 +233,23 @@ for (const kind of KINDS) {
         await waitUntil(() => server.waiting === 6, "six waiting");
         waiters.forEach((waiter, i) => i % 2 === 0 ? waiter.end() : waiter.reset());
         await waitUntil(() => server.waiting === 0, "none waiting");
+      });
+    });
+
+    test(`SRS-106 ${kind}: after 2,000 clients connect and close at once, the next is served, none refused`, async () => {
+      await withContractServer(kind, {}, async (server, open) => {
+        // A Unix connect fails at once (EAGAIN) while the listen backlog is full, which the
+        // churners' own pace can cause in this one process: those never connected.
+        const churner = () =>
+          open().catch((error) => error.code === "EAGAIN" ? undefined : Promise.reject(error));
+        for (let batch = 0; batch < 10; batch++) {
+          const churners = await Promise.all(Array.from({ length: 200 }, churner));
+          for (const client of churners) client?.destroy();
+        }
+        const polite = await open();
+        await polite.write("echo polite\n");
+        assert.deepEqual(await polite.readLines(1, 5000), ["polite"]);
+        assert.equal(server.stats.refused, 0);
       });
     });
 

@@ -48,6 +48,8 @@ export class AcceptQueue<T> {
   // Connections that found the queue full, held for HOLD_MS.
   readonly #held: T[] = [];
   #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  // Resolved once no connection is held any more.
+  #settled: PromiseWithResolvers<void> | undefined;
   readonly #limits: ListenLimits;
   readonly #refuse: (item: T) => void;
   #waiting: { resolve(item: T | null): void; reject(error: unknown): void } | undefined;
@@ -112,19 +114,36 @@ export class AcceptQueue<T> {
     while (this.#held.length > 0 && this.#items.length < this.#limits.maxWaiting) {
       this.#admit(this.#held.shift()!);
     }
-    if (this.#held.length === 0) {
-      clearTimeout(this.#holdTimer);
-      this.#holdTimer = undefined;
-    }
+    if (this.#held.length === 0) this.#settle();
+  }
+
+  #settle(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#settled?.resolve();
+    this.#settled = undefined;
+  }
+
+  /**
+   * Waits until no connection is held (each was admitted or refused): a
+   * listener that accepts in a loop waits here rather than accept on while
+   * the queue is full, so that the departures it waits for can be seen.
+   *
+   * @returns A promise that resolves at once when none is held.
+   */
+  settled(): Promise<void> {
+    if (this.#held.length === 0) return Promise.resolve();
+    this.#settled ??= Promise.withResolvers();
+    return this.#settled.promise;
   }
 
   #refuseHeld(): void {
-    this.#holdTimer = undefined;
     this.#admitHeld();
     for (const item of this.#held.splice(0)) {
       this.#limits.onRefused();
       this.#refuse(item);
     }
+    this.#settle();
   }
 
   /**
@@ -137,6 +156,7 @@ export class AcceptQueue<T> {
     const held = this.#held.indexOf(item);
     if (held !== -1) {
       this.#held.splice(held, 1);
+      if (this.#held.length === 0) this.#settle();
       return true;
     }
     const index = this.#items.indexOf(item);
@@ -186,8 +206,7 @@ export class AcceptQueue<T> {
    */
   close(): T[] {
     this.#closed = true;
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
+    this.#settle();
     const waiting = this.#waiting;
     this.#waiting = undefined;
     waiting?.resolve(null);

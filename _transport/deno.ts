@@ -266,6 +266,9 @@ class DenoListener implements Listener {
         continue;
       }
       this.#enqueue(conn);
+      // While the queue is full, accept no more: the reads that show which
+      // waiting connections left must run first.
+      await this.#queue.settled();
     }
   }
 

@@ -46,8 +46,10 @@ class NodeConnection implements Connection {
 
   /**
    * @param socket The socket, TLS or not.
-   * @param path The Unix socket path, for a Unix socket (which is never
-   *   probed: an empty write cannot tell that it is gone).
+   * @param path The Unix socket path, for a Unix socket. Only plain TCP
+   *   sockets are probed: an empty write tells nothing of a Unix socket, and
+   *   an empty TLS write reaches no socket (on Deno it fails a TLS socket
+   *   whose peer only ended its side).
    * @param readAheadBytes Bytes read before the first read, at most.
    */
   constructor(socket: net.Socket, path?: string, readAheadBytes?: number) {
@@ -55,7 +57,9 @@ class NodeConnection implements Connection {
     this.#reads = new ReadQueue({
       pause: () => socket.pause(),
       resume: () => socket.resume(),
-      probe: path === undefined ? () => writeTo(socket, EMPTY_WRITE) : undefined,
+      probe: path === undefined && !(socket instanceof tls.TLSSocket)
+        ? () => writeTo(socket, EMPTY_WRITE)
+        : undefined,
     }, readAheadBytes);
     this.remoteAddr = remoteAddress(socket, path);
     if (path === undefined) socket.setNoDelay(true);

@@ -560,7 +560,10 @@ async function measure(
   const attack = new Attack(server.target!);
   const found = await within(
     Promise.race([
-      scenario.run(attack, scenario.size[config.quick ? 0 : 1], config),
+      scenario.run(attack, scenario.size[config.quick ? 0 : 1], {
+        ...config,
+        serverRuntime: runtime,
+      }),
       server.exited.then(() => observed(undefined)),
     ]),
     limitMs,

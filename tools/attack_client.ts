@@ -38,6 +38,8 @@ export interface ScenarioConfig {
   idleTimeoutMs: number;
   /** The server's `handlerTimeout`, in milliseconds. */
   handlerTimeoutMs: number;
+  /** The runtime the server runs on, where a scenario needs to know it. */
+  serverRuntime?: string;
 }
 
 /** Resolves after `ms`. */

@@ -1,0 +1,65 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { AcceptQueue } from "./accept_queue.ts";
+
+function queueOf(maxWaiting: number) {
+  const refused: string[] = [];
+  let refusals = 0;
+  const limits = {
+    maxWaiting,
+    handshakeTimeout: 1,
+    closeTimeout: 1,
+    onRefused: () => void refusals++,
+  };
+  const queue = new AcceptQueue<string>(limits, (item) => refused.push(item));
+  return { queue, refused, refusals: () => refusals };
+}
+
+describe("accept queue", () => {
+  test("SRS-106 a connection that finds the queue full is held, then refused if it is still full", async () => {
+    const { queue, refused, refusals } = queueOf(1);
+    assert.equal(queue.push("a"), true);
+    assert.equal(queue.push("b"), true);
+    assert.equal(queue.length, 2);
+    assert.deepEqual(refused, []);
+    await queue.settled();
+    assert.deepEqual(refused, ["b"]);
+    assert.equal(refusals(), 1);
+    assert.equal(queue.length, 1);
+    assert.equal(await queue.next(), "a");
+  });
+
+  test("SRS-106 a held connection takes the place of one that left, and is never refused", async () => {
+    const { queue, refused } = queueOf(1);
+    queue.push("a");
+    queue.push("b");
+    const settled = queue.settled();
+    assert.equal(queue.remove("a"), true);
+    await settled;
+    assert.deepEqual(refused, []);
+    assert.equal(await queue.next(), "b");
+  });
+
+  test("SRS-106 a held connection that leaves is dropped; taking one makes room for the held", async () => {
+    const { queue, refused } = queueOf(1);
+    queue.push("a");
+    queue.push("b");
+    queue.push("c");
+    assert.equal(queue.remove("b"), true);
+    assert.equal(await queue.next(), "a"); // room: "c" moves in
+    await queue.settled();
+    assert.deepEqual(refused, []);
+    assert.equal(await queue.next(), "c");
+    assert.equal(queue.remove("c"), false); // taken already: the caller's to close
+  });
+
+  test("SRS-106 past the connections it may hold, a push is refused at once", () => {
+    const { queue, refusals } = queueOf(1);
+    queue.push("first");
+    let held = 0;
+    while (queue.push(`held ${held}`)) held++;
+    assert.ok(held > 0);
+    assert.equal(refusals(), 1);
+    assert.deepEqual(queue.close().length, held + 1);
+  });
+});
