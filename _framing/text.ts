@@ -4,11 +4,15 @@
  * @module
  */
 
+import { isAscii } from "node:buffer";
 import type { Line } from "./types.ts";
 import { describeValue } from "../_util/option_checks.ts";
 
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// ASCII text decodes the same as UTF-8 and as latin1 (windows-1252 in the Encoding standard);
+// latin1 skips UTF-8's checks and is the faster on Bun and Node, the slower on Deno.
+const asciiDecoder = "Deno" in globalThis ? lenientDecoder : new TextDecoder("latin1");
 
 /** The result of {@linkcode decodeLine}. */
 export interface DecodedLine {
@@ -63,10 +67,7 @@ export function decodeLine(bytes: Uint8Array): DecodedLine {
  * ```
  */
 export function asciiText(bytes: Uint8Array): string | undefined {
-  const text = lenientDecoder.decode(bytes);
-  // A non-ASCII character makes the text shorter than the bytes; an
-  // undecodable byte becomes U+FFFD.
-  return text.length === bytes.length && !text.includes("\uFFFD") ? text : undefined;
+  return isAscii(bytes) ? asciiDecoder.decode(bytes) : undefined;
 }
 
 // Returns the bytes of `bytes` that form well-formed UTF-8 sequences

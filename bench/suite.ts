@@ -110,6 +110,12 @@ export async function measureRuntime(
   const limits = setup.against === undefined ? LIMITS.baseline : LIMITS.against;
   const module = await startServer(...setup.module);
   const baseline = await startServer(...setup.baseline);
+  // Against the baseline, the echo is measured a second time with a handler that answers with
+  // the command's bytes (context.raw), which pay no string round trip.
+  const [command, args] = setup.module;
+  const raw = setup.against === undefined
+    ? await startServer(command, [...args, "--echo", "raw"])
+    : undefined;
   const rows: Row[] = [];
   const row = (metric: string, value: number, reference?: number, target?: Row["target"]) =>
     rows.push({ section, server: setup.name, metric, value, reference, target });
@@ -136,6 +142,7 @@ export async function measureRuntime(
       await pipe(port);
       await echo(port);
     }
+    if (raw !== undefined) await echo(raw.port);
     // Round trips are judged on one core, where they are the servers' own work (see onOneCore),
     // and shown as the scheduler places the processes.
     const roundTrips = () => alternate(module, baseline, rounds, (port) => rtt(port, seconds));
@@ -159,6 +166,12 @@ export async function measureRuntime(
 
     await throughput("pipe ops/s (1024 out)", pipe);
     await throughput("echo MB/s (1 KiB, 64 out)", echo, limits.echo);
+    if (raw !== undefined) {
+      const metric = "echo MB/s, raw bytes (1 KiB, 64 out)";
+      log(`${setup.name}: ${metric}`);
+      const [onRaw, onBaseline] = await alternate(raw, baseline, rounds, echo);
+      row(metric, median(onRaw), median(onBaseline), { on: "ratio", op: ">=", limit: limits.echo });
+    }
     await throughput("churn cycles/s", (port) => churn(port, seconds));
 
     log(`${setup.name}: idle`);
@@ -179,7 +192,7 @@ export async function measureRuntime(
       failure: answered ? undefined : "no pong after the flood",
     });
   } finally {
-    await Promise.all([module.stop(), baseline.stop()]);
+    await Promise.all([module.stop(), baseline.stop(), raw?.stop()]);
   }
   return rows;
 }
