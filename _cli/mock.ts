@@ -4,19 +4,10 @@
  * @module
  */
 
-import process from "node:process";
 import { DefinitionError, loadDefinition, mock, pickDevice } from "../mock.ts";
 import type { Definition } from "../mock.ts";
-import type { ClientInfo, OnelineServer } from "../server.ts";
-import { formatAddress } from "../transport.ts";
-import {
-  endpointFlags,
-  EXIT_FAILURE,
-  EXIT_USAGE,
-  printError,
-  printLine,
-  UsageError,
-} from "./common.ts";
+import { clientHooks, outputFlags, PRINTING_LOGGER, serveUntilStopped } from "./serving.ts";
+import { endpointFlags, EXIT_USAGE, printError, printLine, UsageError } from "./common.ts";
 import type { ParsedArgs } from "./common.ts";
 
 const decoder = new TextDecoder();
@@ -57,38 +48,23 @@ export async function mockCommand(args: ParsedArgs): Promise<number> {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const quiet = args.flags.quiet === true;
-  const verbose = args.flags.verbose === true;
-  if (quiet && verbose) throw new UsageError("--quiet and --verbose do not go together");
-  const who = (client: ClientInfo) => `client ${client.id} (${formatAddress(client.remoteAddr)})`;
-  let server: OnelineServer;
-  try {
-    server = await mock(definition, {
+  const { quiet, verbose } = outputFlags(args.flags);
+  return await serveUntilStopped(() =>
+    mock(definition, {
       ...endpoint,
       device: name,
-      logger: { info: printLine, error: (message, error) => printError(`${message}: ${error}`) },
+      logger: PRINTING_LOGGER,
       on: {
         command(command) {
           if (!quiet) printLine(`< ${command}`);
         },
-        connect: verbose ? (client) => printLine(`${who(client)} connected`) : undefined,
-        disconnect: verbose
-          ? (client, reason) => printLine(`${who(client)} disconnected: ${reason}`)
-          : undefined,
+        ...clientHooks(verbose),
       },
       onAnswer: verbose
         ? (_message, answers) => {
           for (const answer of answers) printLine(`> ${decoder.decode(answer)}`);
         }
         : undefined,
-    });
-  } catch (error) {
-    printError((error as Error).message ?? String(error));
-    return EXIT_FAILURE;
-  }
-  const stop = () => server.close();
-  process.on("SIGINT", stop);
-  await server.finished;
-  process.off("SIGINT", stop);
-  return 0;
+    })
+  );
 }

@@ -4,15 +4,11 @@
  * @module
  */
 
-import process from "node:process";
 import { serve } from "../server.ts";
-import type { ClientInfo, OnelineServer } from "../server.ts";
 import { BUILTINS } from "../_server/builtins.ts";
-import { formatAddress } from "../transport.ts";
+import { clientHooks, outputFlags, PRINTING_LOGGER, serveUntilStopped } from "./serving.ts";
 import {
   endpointFlags,
-  EXIT_FAILURE,
-  printError,
   printLine,
   READ_TERMINATOR_FLAGS,
   terminatorFlag,
@@ -25,7 +21,6 @@ import type { ParsedArgs } from "./common.ts";
 export const DEFAULT_REPLY = "nak - unknown cmd";
 
 // How a client is shown in the connect and disconnect lines.
-const who = (client: ClientInfo) => `client ${client.id} (${formatAddress(client.remoteAddr)})`;
 
 /**
  * Runs `serve`: `echo TEXT` answers `TEXT`, every other command the reply.
@@ -44,9 +39,7 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
   }
   const reply = (args.flags.reply ?? DEFAULT_REPLY) as string;
   if (/[\r\n]/.test(reply)) throw new UsageError("--reply cannot contain CR or LF");
-  const quiet = args.flags.quiet === true;
-  const verbose = args.flags.verbose === true;
-  if (quiet && verbose) throw new UsageError("--quiet and --verbose do not go together");
+  const { quiet, verbose } = outputFlags(args.flags);
   const readTerminator = terminatorFlag(
     args.flags["read-terminator"],
     "read-terminator",
@@ -61,13 +54,12 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
     if (verbose) printLine(`> ${line}`);
     return line;
   };
-  let server: OnelineServer;
-  try {
-    server = await serve({
+  return await serveUntilStopped(() =>
+    serve({
       ...endpoint,
       readTerminator,
       writeTerminator,
-      logger: { info: printLine, error: (message, error) => printError(`${message}: ${error}`) },
+      logger: PRINTING_LOGGER,
       // The server answers the built-ins itself: only this hook tells of them. The handler
       // prints the other commands, flagged when invalid; the hook sees each line before it
       // is answered, so the two print in the order received.
@@ -78,10 +70,7 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
           const reply = BUILTINS.find((b) => b.name === command)?.reply;
           if (reply !== undefined) answer(reply);
         },
-        connect: verbose ? (client) => printLine(`${who(client)} connected`) : undefined,
-        disconnect: verbose
-          ? (client, reason) => printLine(`${who(client)} disconnected: ${reason}`)
-          : undefined,
+        ...clientHooks(verbose),
       },
       handler(command, context) {
         if (!quiet) {
@@ -90,14 +79,6 @@ export async function serveCommand(args: ParsedArgs): Promise<number> {
         if (command === "echo" || command.startsWith("echo ")) return answer(command.slice(5));
         return answer(reply);
       },
-    });
-  } catch (error) {
-    printError((error as Error).message ?? String(error));
-    return EXIT_FAILURE;
-  }
-  const stop = () => server.close();
-  process.on("SIGINT", stop);
-  await server.finished;
-  process.off("SIGINT", stop);
-  return 0;
+    })
+  );
 }
