@@ -12,7 +12,14 @@
  */
 
 import process from "node:process";
-import { ENDPOINT_SPEC, EXIT_USAGE, parseArgs, PROGRAM, UsageError } from "./_cli/common.ts";
+import {
+  didYouMean,
+  ENDPOINT_SPEC,
+  EXIT_USAGE,
+  parseArgs,
+  PROGRAM,
+  UsageError,
+} from "./_cli/common.ts";
 import type { FlagSpec, ParsedArgs } from "./_cli/common.ts";
 import { mockCommand } from "./_cli/mock.ts";
 import { recordCommand } from "./_cli/record.ts";
@@ -103,7 +110,14 @@ ${CONNECT_USAGE}
   },
   serve: {
     name: "serve",
-    spec: { ...ENDPOINT_SPEC, reply: "string", quiet: "boolean" },
+    spec: {
+      ...ENDPOINT_SPEC,
+      reply: "string",
+      quiet: "boolean",
+      verbose: "boolean",
+      "read-terminator": "string",
+      "write-terminator": "string",
+    },
     run: serveCommand,
     usage: `Usage: ${PROGRAM} serve [options]
 
@@ -113,12 +127,18 @@ each command received ("< COMMAND"), built-ins included, to stdout. Stops on
 "shutdown" or Ctrl-C.
 
 Options:
-  -H, --hostname HOST  address to bind (default 127.0.0.1)
-  -p, --port PORT      TCP port, 0 for any free one (default 5001)
-  --path PATH          listen on this Unix socket path instead
-  --reply TEXT         the answer to other commands (default "${DEFAULT_REPLY}")
-  -q, --quiet          do not print the commands received
-  -h, --help           show this help
+  -H, --hostname HOST       address to bind (default 127.0.0.1)
+  -p, --port PORT           TCP port, 0 for any free one (default 5001)
+  --path PATH               listen on this Unix socket path instead
+  --reply TEXT              the answer to other commands (default "${DEFAULT_REPLY}")
+  --read-terminator END     what ends a command: lf (a CR before it is dropped),
+                            cr, or any of CR, LF and CRLF (default lf)
+  --write-terminator END    what ends each response line: lf, crlf or cr
+                            (default lf)
+  -v, --verbose             also print each response ("> RESPONSE") and each
+                            client's connect and disconnect
+  -q, --quiet               do not print the commands received
+  -h, --help                show this help
 `,
   },
   mock: {
@@ -253,8 +273,13 @@ export async function main(
   if (name === "help") {
     const subcommand = subcommandNamed(rest[0]);
     if (subcommand === undefined || rest.length > 1) {
-      const unknown = JSON.stringify(rest.join(" "));
-      return usageError(`help: unknown command ${unknown}`, undefined, output);
+      const unknown = rest.join(" ");
+      const hint = didYouMean(unknown, Object.keys(SUBCOMMANDS));
+      return usageError(
+        `help: unknown command ${JSON.stringify(unknown)}${hint}`,
+        undefined,
+        output,
+      );
     }
     output.out(subcommand.usage);
     return 0;
@@ -262,7 +287,8 @@ export async function main(
   if (name === undefined) return usageError("a command is needed", undefined, output);
   const subcommand = subcommandNamed(name);
   if (subcommand === undefined) {
-    return usageError(`unknown command ${JSON.stringify(name)}`, undefined, output);
+    const hint = didYouMean(name, [...Object.keys(SUBCOMMANDS), "help"]);
+    return usageError(`unknown command ${JSON.stringify(name)}${hint}`, undefined, output);
   }
   try {
     const parsed = parseArgs(rest, subcommand.spec);

@@ -564,3 +564,91 @@ describe("command line: instruments and TLS", () => {
     });
   });
 });
+
+describe("command line: serve's terminators, verbose output and did-you-mean", () => {
+  after(() => assertSocketsClosed(baseline));
+
+  test("SRS-141 serve --read-terminator cr --write-terminator crlf serves a CR-only client", async () => {
+    const cli = startCli([
+      "serve",
+      "--port",
+      "0",
+      "--quiet",
+      "--read-terminator",
+      "cr",
+      "--write-terminator",
+      "CRLF",
+    ]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      const client = await RawClient.connect(port);
+      await client.write("echo a b\rping\rshutdown\r");
+      assert.equal(await client.untilClosed(), "a b\r\npong\r\n");
+      client.destroy();
+      assert.equal((await cli.done).code, 0);
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+  });
+
+  test("SRS-142 serve --verbose prints each response and each client's connect and disconnect", async () => {
+    const cli = startCli(["serve", "--port", "0", "-v", "--read-terminator", "any"]);
+    try {
+      const port = Number((await cli.waitFor(/^listening on 127\.0\.0\.1:(\d+)\n/))[1]);
+      const first = await RawClient.connect(port);
+      await first.write("echo hi\r\nping\rcmd\n");
+      assert.deepEqual(await first.readLines(3), ["hi", "pong", "nak - unknown cmd"]);
+      await first.write("disconnect\n");
+      await first.untilClosed();
+      first.destroy();
+      const second = await RawClient.connect(port);
+      await second.write("shutdown\n");
+      await second.untilClosed();
+      second.destroy();
+      const run = await cli.done;
+      const peer = String.raw`127\.0\.0\.1:\d+`;
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `^listening on 127\\.0\\.0\\.1:${port}\\n` +
+            `client 1 \\(${peer}\\) connected\\n< echo hi\\n> hi\\n< ping\\n> pong\\n` +
+            `< cmd\\n> nak - unknown cmd\\n< disconnect\\n` +
+            `client 1 \\(${peer}\\) disconnected: disconnect\\n` +
+            `client 2 \\(${peer}\\) connected\\n< shutdown\\n` +
+            `(shutdown requested\\n)?client 2 \\(${peer}\\) disconnected: shutdown\\n`,
+        ),
+      );
+      assert.equal(run.code, 0);
+    } finally {
+      cli.child.kill("SIGKILL");
+    }
+  });
+
+  test("SRS-143 a misspelt command or option is named with the one meant", async () => {
+    const mistakes: [string[], string][] = [
+      [["sned", "ping"], 'unknown command "sned" (did you mean send?)'],
+      [["hlep"], 'unknown command "hlep" (did you mean help?)'],
+      [["help", "sevre"], 'help: unknown command "sevre" (did you mean serve?)'],
+      [["serve", "--prot", "1"], "unknown option --prot (did you mean --port?)"],
+      [["send", "--timout=5", "x"], "unknown option --timout (did you mean --timeout?)"],
+      [
+        ["serve", "--read-terminater", "cr"],
+        "unknown option --read-terminater (did you mean --read-terminator?)",
+      ],
+      [
+        ["serve", "--read-terminator", "crlf"],
+        '--read-terminator must be lf, cr or any, got "crlf"',
+      ],
+      [
+        ["serve", "--write-terminator", "clrf"],
+        '--write-terminator must be lf, crlf or cr, got "clrf" (did you mean crlf?)',
+      ],
+      [["serve", "-q", "-v"], "--quiet and --verbose do not go together"],
+    ];
+    for (const [args, message] of mistakes) {
+      const run = await runInProcess(args);
+      assert.equal(run.code, 2, args.join(" "));
+      assert.equal(run.stderr.split("\n")[0], `socket-oneline: ${message}`);
+    }
+  });
+});

@@ -1,13 +1,16 @@
 /**
- * Line framing for the oneline protocol: LF-terminated lines cut out of a byte
- * stream at any chunk boundaries, with a length cap, optional CR stripping and
- * strict UTF-8 decoding.
+ * Line framing for the oneline protocol: lines cut out of a byte stream at any
+ * chunk boundaries (ended by LF, by CR, or by any of CR, LF and CRLF), with a
+ * length cap, optional CR stripping and strict UTF-8 decoding; and lines
+ * encoded with the terminator a peer expects.
  *
  * @module
  */
 
 import { RangeSplitter } from "./_framing/range_splitter.ts";
-import { toLine } from "./_framing/text.ts";
+import { checkSingleLine, toLine } from "./_framing/text.ts";
+import { checkWriteTerminator, terminatorBytes } from "./_framing/terminators.ts";
+import type { WriteTerminator } from "./_framing/terminators.ts";
 import type { Line, LineSink, LineSplitterOptions, LineStreamOptions } from "./_framing/types.ts";
 import { describeValue } from "./_util/option_checks.ts";
 
@@ -20,6 +23,7 @@ export type {
   LineSplitterOptions,
   LineStreamOptions,
 } from "./_framing/types.ts";
+export type { ReadTerminator, WriteTerminator } from "./_framing/terminators.ts";
 
 /**
  * A byte-level line splitter: feed it chunks as they arrive, get every
@@ -53,8 +57,9 @@ export class LineSplitter {
   /**
    * Creates a splitter.
    *
-   * @param options Line cap and CR handling.
-   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1.
+   * @param options Line cap, terminator and CR handling.
+   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1,
+   *   `readTerminator` is not `"\n"`, `"\r"` or `"any"`, or `keepCR` comes with another.
    */
   constructor(options: LineSplitterOptions = {}) {
     this.#ranges = new RangeSplitter(options);
@@ -137,9 +142,11 @@ export class LineStream extends TransformStream<Uint8Array, Line> {
   /**
    * Creates the stream.
    *
-   * @param options Line cap, CR handling, and what to do with a last line without LF.
+   * @param options Line cap, terminator, CR handling, and what to do with a last line without
+   *   its line end.
    * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number
-   *   of at least 1, or `finalLine` is neither `"emit"` nor `"drop"`.
+   *   of at least 1, `finalLine` is neither `"emit"` nor `"drop"`, or `readTerminator` or
+   *   `keepCR` is wrong (see {@linkcode LineSplitter}).
    */
   constructor(options: LineStreamOptions = {}) {
     const finalLine = options.finalLine ?? "emit";
@@ -162,4 +169,40 @@ export class LineStream extends TransformStream<Uint8Array, Line> {
       },
     });
   }
+}
+
+/**
+ * Encodes one line for the wire, followed by `terminator`: a string as UTF-8,
+ * refused when it holds CR or LF (which would end the line early); bytes as
+ * they are, CR and LF included, as the server sends a handler's bytes.
+ *
+ * @param line The line, without its terminator.
+ * @param terminator What ends it: LF unless given.
+ * @returns The line's bytes and its terminator.
+ * @throws {TypeError} When a string holds CR or LF, or the terminator is not
+ *   `"\n"`, `"\r\n"` or `"\r"`.
+ *
+ * @example A line for an instrument that wants CRLF
+ * ```ts
+ * import { encodeLine } from "./framing.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new TextDecoder().decode(encodeLine("*IDN?", "\r\n")), "*IDN?\r\n");
+ * assert.deepEqual([...encodeLine(new Uint8Array([0x0a, 0x0d]))], [0x0a, 0x0d, 0x0a]);
+ * assert.throws(() => encodeLine("a\nb"), TypeError);
+ * ```
+ */
+export function encodeLine(
+  line: string | Uint8Array,
+  terminator: WriteTerminator = "\n",
+): Uint8Array {
+  checkWriteTerminator(terminator, "terminator");
+  const body = line instanceof Uint8Array
+    ? line
+    : new TextEncoder().encode(checkSingleLine(line, "line"));
+  const end = terminatorBytes(terminator);
+  const bytes = new Uint8Array(body.length + end.length);
+  bytes.set(body);
+  bytes.set(end, body.length);
+  return bytes;
 }

@@ -1,11 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  encodeLine,
   type Line,
   LineSplitter,
   type LineSplitterOptions,
   LineStream,
   type LineStreamOptions,
+  type ReadTerminator,
 } from "./framing.ts";
 import { RangeSplitter } from "./_framing/range_splitter.ts";
 import { asciiText, checkSingleLine, decodeLine } from "./_framing/text.ts";
@@ -220,6 +222,151 @@ describe("LineSplitter", () => {
     splitter.split(second, (bytes) => seen.push(bytes));
     assert.notEqual(seen[1].buffer, second.buffer);
     assert.equal(new TextDecoder().decode(seen[1]), "cde");
+  });
+});
+
+// The obvious definition of the other read terminators, for comparison: "\r" splits on CR
+// alone; "any" on CR or LF, where an LF or NUL right after a CR belongs to it.
+function referenceSplitOther(input: Uint8Array, max: number, terminator: "\r" | "any"): Emitted[] {
+  const out: Emitted[] = [];
+  let line: number[] = [];
+  let afterCR = false;
+  for (const byte of input) {
+    const follower = afterCR && (byte === 0x0a || byte === 0x00);
+    afterCR = false;
+    if (follower) continue;
+    const ends = byte === 0x0d || (terminator === "any" && byte === 0x0a);
+    if (!ends) {
+      line.push(byte);
+      continue;
+    }
+    out.push({ bytes: line.slice(0, max), tooLong: line.length > max });
+    line = [];
+    afterCR = terminator === "any" && byte === 0x0d;
+  }
+  return out;
+}
+
+describe("LineSplitter: read terminators", () => {
+  const lines = (input: string, cuts: number[], readTerminator: ReadTerminator) =>
+    splitAt(encode(input), cuts, { readTerminator }).map((e) =>
+      new TextDecoder().decode(bytesOf(...e.bytes))
+    );
+
+  test('SRS-135 "\\r": a CR alone ends a line, an LF is an ordinary byte', () => {
+    assert.deepEqual(lines("a\rb\nc\r\r", [], "\r"), ["a", "b\nc", ""]);
+    assert.deepEqual(lines("a\rb\nc\r\r", [1, 2, 3, 6], "\r"), ["a", "b\nc", ""]);
+  });
+
+  test('SRS-136 "any": CR, LF and CRLF each end one line, and CR NUL is one CR', () => {
+    const input = "a\rb\nc\r\nd\r\0e\n\r\n\n\r\r\0\0";
+    const expected = ["a", "b", "c", "d", "e", "", "", "", "", "\0"];
+    assert.deepEqual(lines(input, [], "any"), expected.slice(0, -1));
+    // Cut anywhere, CRLF and CR NUL split over two chunks included: the same lines.
+    for (let cut = 0; cut <= input.length; cut++) {
+      assert.deepEqual(lines(`${input}\n`, [cut], "any"), expected, `cut at ${cut}`);
+    }
+  });
+
+  test('SRS-136 "any": a CRLF split over two reads, even through the read\'s text, is one line end', () => {
+    const ranges = new RangeSplitter({ readTerminator: "any" });
+    const out: string[] = [];
+    const sink = (bytes: Uint8Array, start: number, end: number) =>
+      out.push(new TextDecoder().decode(bytes.subarray(start, end)));
+    for (const part of ["one\r", "\ntwo\r", "\n\r", "three\r\n"]) {
+      const chunk = encode(part);
+      ranges.splitRanges(chunk, sink, asciiText(chunk));
+    }
+    assert.deepEqual(out, ["one", "two", "", "three"]);
+  });
+
+  test("SRS-135 SRS-136 random bytes, cuts and caps match the reference split, through bytes or text", () => {
+    for (const terminator of ["\r", "any"] as const) {
+      const next = random(terminator === "any" ? 20261201 : 20261202);
+      for (let round = 0; round < 500; round++) {
+        const length = Math.floor(next() * 300);
+        const viaText = round % 2 === 1;
+        const input = Uint8Array.from({ length }, () => {
+          const r = next();
+          if (r < 0.1) return 0x0a;
+          if (r < 0.2) return 0x0d;
+          if (r < 0.25 && !viaText) return 0x00;
+          return 0x20 + Math.floor(next() * 0x5f);
+        });
+        const cuts = Array.from(
+          { length: Math.floor(next() * 10) },
+          () => Math.floor(next() * (length + 1)),
+        ).sort((a, b) => a - b);
+        const max = 1 + Math.floor(next() * 40);
+        assert.deepEqual(
+          splitAt(input, cuts, { maxLineBytes: max, readTerminator: terminator }, viaText),
+          referenceSplitOther(input, max, terminator),
+          `${terminator} round ${round}: length ${length}, cuts ${cuts}, max ${max}`,
+        );
+      }
+    }
+  });
+
+  test('SRS-136 "any": an over-long line ends at its CR, and the LF after it is no empty line', () => {
+    assert.deepEqual(
+      splitAt(encode("abcdef\r\nok\n"), [3, 7], { maxLineBytes: 4, readTerminator: "any" }),
+      [{ bytes: [...encode("abcd")], tooLong: true }, { bytes: [...encode("ok")], tooLong: false }],
+    );
+  });
+
+  test("SRS-136 after a flush, an LF that starts the next stream is a line end of its own", () => {
+    const splitter = new LineSplitter({ readTerminator: "any" });
+    const out: number[] = [];
+    splitter.split(encode("a\r"), (bytes) => out.push(bytes.length));
+    splitter.flush((bytes) => out.push(bytes.length));
+    splitter.split(encode("\n"), (bytes) => out.push(bytes.length));
+    assert.deepEqual(out, [1, 0]);
+  });
+
+  test("SRS-139 a wrong terminator is a TypeError that quotes it and names the one meant", () => {
+    assert.throws(() => new LineSplitter({ readTerminator: "lf" as ReadTerminator }), {
+      name: "TypeError",
+      message:
+        'options.readTerminator must be "\\n", "\\r" or "any", got "lf" (a string); did you mean "\\n"?',
+    });
+    assert.throws(() => new LineSplitter({ readTerminator: "\r\n" as ReadTerminator }), {
+      name: "TypeError",
+      message:
+        'options.readTerminator must be "\\n", "\\r" or "any", got "\\r\\n" (a string); did you mean "\\n"?',
+    });
+    assert.throws(() => new LineSplitter({ readTerminator: 10 as unknown as ReadTerminator }), {
+      name: "TypeError",
+      message: 'options.readTerminator must be "\\n", "\\r" or "any", got 10',
+    });
+    assert.throws(() => new LineSplitter({ readTerminator: "any", keepCR: true }), {
+      name: "TypeError",
+      message: 'options.keepCR applies to readTerminator "\\n" only, not "any"',
+    });
+    assert.doesNotThrow(() => new LineSplitter({ readTerminator: "\r", keepCR: false }));
+  });
+
+  test("SRS-140 LineStream takes the read terminator", async () => {
+    const bytes = encode("a\r\nb\rc");
+    const texts: string[] = [];
+    const stream = ReadableStream.from([bytes.subarray(0, 2), bytes.subarray(2)])
+      .pipeThrough(new LineStream({ readTerminator: "any" }));
+    for await (const line of stream) texts.push(line.text);
+    assert.deepEqual(texts, ["a", "b", "c"]);
+  });
+
+  test("SRS-140 encodeLine: text checked and encoded, bytes as they are, then the terminator", () => {
+    assert.deepEqual([...encodeLine("é")], [0xc3, 0xa9, 0x0a]);
+    assert.deepEqual([...encodeLine("ok", "\r")], [0x6f, 0x6b, 0x0d]);
+    assert.deepEqual([...encodeLine(bytesOf(0x0d, 0x0a), "\r\n")], [0x0d, 0x0a, 0x0d, 0x0a]);
+    assert.throws(() => encodeLine("a\rb"), {
+      name: "TypeError",
+      message: 'line must not contain CR or LF: "a\\rb"',
+    });
+    assert.throws(() => encodeLine("ok", "crlf" as "\r\n"), {
+      name: "TypeError",
+      message:
+        'terminator must be "\\n", "\\r\\n" or "\\r", got "crlf" (a string); did you mean "\\r\\n"?',
+    });
   });
 });
 

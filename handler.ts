@@ -8,7 +8,29 @@ import type { InvalidReason } from "./framing.ts";
 import type { Address } from "./transport.ts";
 
 /**
- * What a handler may answer: one line, several lines, or nothing.
+ * One response line: text, or bytes.
+ *
+ * Text is sent as UTF-8 and must not hold CR or LF (a `TypeError` says so).
+ * Bytes go out exactly as given, CR and LF included, for binary answers
+ * such as an IEEE 488.2 block; they are copied when answered or sent, so the
+ * array is the handler's again at once. Either is followed by the server's
+ * `writeTerminator`.
+ *
+ * @example
+ * ```ts
+ * import type { ResponseLine } from "./handler.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const lines: ResponseLine[] = ["text", new Uint8Array([0x00, 0x0a, 0xff])];
+ * assert.equal(lines.length, 2);
+ * ```
+ */
+export type ResponseLine = string | Uint8Array;
+
+/**
+ * What a handler may answer: one line, several lines, or nothing. A line is
+ * a string or bytes (see {@linkcode ResponseLine}); an array may mix them,
+ * and they go out in its order.
  *
  * @example
  * ```ts
@@ -20,6 +42,8 @@ import type { Address } from "./transport.ts";
  *   none: undefined,
  *   one: "ack",
  *   several: ["line 1", "line 2"],
+ *   bytes: new TextEncoder().encode("raw"),
+ *   mixed: ["head", new TextEncoder().encode("body")],
  * };
  * const handler = (command: string) => answers[command];
  * await using server = await serve({ port: 0, logger: null, handler });
@@ -27,14 +51,21 @@ import type { Address } from "./transport.ts";
  * assert.deepEqual(await client.query("none"), []);
  * assert.deepEqual(await client.query("one"), ["ack"]);
  * assert.deepEqual(await client.query("several"), ["line 1", "line 2"]);
+ * assert.deepEqual(await client.query("bytes"), ["raw"]);
+ * assert.deepEqual(await client.query("mixed"), ["head", "body"]);
  * ```
  */
-export type HandlerResult = string | readonly string[] | undefined | null | void;
+export type HandlerResult =
+  | ResponseLine
+  | readonly ResponseLine[]
+  | undefined
+  | null
+  | void;
 
 /**
  * Handles one command that is not a built-in.
  *
- * @param command The command's text, without its LF.
+ * @param command The command's text, without its line end.
  * @param context The command's flags, raw bytes, peer and a way to send responses.
  * @returns The response line(s), if any, or a promise of them.
  *
@@ -90,9 +121,14 @@ export interface HandlerContext {
   /** Why the line is invalid; `undefined` when it is valid. */
   readonly reason: InvalidReason | undefined;
   /**
-   * The line's bytes, without LF (cut at the cap when too long). Read it
-   * while the handler runs: the first read copies the bytes out of the
-   * connection's read buffer, and the copy is yours to keep.
+   * The line's bytes, without its line end (cut at the cap when too long).
+   * Read it while the handler runs; what it gives is yours to keep, as the
+   * server never writes to it again. It is a view of the read the line came
+   * in (copied out of the connection's buffer, once per read, where the
+   * connection reuses that buffer), so keeping it keeps that read's bytes:
+   * `raw.slice()` keeps the line's alone. Answering with it
+   * (`return context.raw`) echoes the bytes as they came, with no decoding
+   * or encoding on the way.
    *
    * @throws {HandlerFinishedError} When first read after the handler has finished.
    */
@@ -117,10 +153,10 @@ export interface HandlerContext {
    * handler sending many lines keeps memory bounded. It never rejects; when
    * the client goes, the handler's `signal` is aborted.
    *
-   * @param line The response, without LF.
+   * @param line The response, without its terminator: text, or bytes sent as they are.
    * @returns A promise that resolves once there is room for more lines.
-   * @throws {TypeError} When the line contains CR or LF.
+   * @throws {TypeError} When a string contains CR or LF, or the line is neither text nor bytes.
    * @throws {UnsolicitedResponseError} When the handler has already finished.
    */
-  send(line: string): Promise<void>;
+  send(line: ResponseLine): Promise<void>;
 }

@@ -52,6 +52,7 @@ export type {
   HandlerContext,
   HandlerResult,
   Logger,
+  ResponseLine,
   ServeOptions,
   ServerHooks,
   ServerStats,
@@ -61,12 +62,19 @@ export { runtimeTransport } from "./runtime.ts";
 export type {
   ConnectOptions,
   QueryOptions,
-  ReadTerminator,
+  ReadTerminator as ClientReadTerminator,
   RecvOptions,
   Terminator,
 } from "./client.ts";
-export { DEFAULT_MAX_LINE_BYTES, LineSplitter, LineStream } from "./framing.ts";
-export type { InvalidReason, Line, LineSink, LineSplitterOptions } from "./framing.ts";
+export { DEFAULT_MAX_LINE_BYTES, encodeLine, LineSplitter, LineStream } from "./framing.ts";
+export type {
+  InvalidReason,
+  Line,
+  LineSink,
+  LineSplitterOptions,
+  ReadTerminator,
+  WriteTerminator,
+} from "./framing.ts";
 export { type BlockHeader, definiteLengthBlock, parseBlockHeader } from "./framing.ts";
 export {
   AddressInUseError,

@@ -249,6 +249,8 @@ describe("option errors", () => {
       verbose: false,
       maxLineBytes: 1024,
       keepCR: false,
+      readTerminator: "\n",
+      writeTerminator: "\n",
       maxPendingBytes: 4096,
       idleTimeout: 1000,
       handlerTimeout: 1000,

@@ -198,7 +198,8 @@ async function sampleServer(port: number): Promise<Fixture> {
   return { close: () => server.close() };
 }
 
-// A line-based instrument that is not a oneline server: it answers `*IDN?` with its name, CR LF.
+// A line-based instrument that is not a oneline server: it answers `*IDN?` with its name, CR LF,
+// and `CURV?` with a binary block.
 async function fakeMeter(port: number): Promise<Fixture> {
   const sockets = new Set<net.Socket>();
   const meter = net.createServer((socket) => {
@@ -211,7 +212,9 @@ async function fakeMeter(port: number): Promise<Fixture> {
       for (let end = pending.indexOf("\r\n"); end !== -1; end = pending.indexOf("\r\n")) {
         const command = pending.slice(0, end);
         pending = pending.slice(end + 2);
-        socket.write(command === "*IDN?" ? "ACME,METER,1\r\n" : "ERR\r\n");
+        // CURV? answers a definite-length block of four bytes, an LF and a CR among them.
+        if (command === "CURV?") socket.write(Buffer.from("#14\x01\n\r\x02\r\n", "latin1"));
+        else socket.write(command === "*IDN?" ? "ACME,METER,1\r\n" : "ERR\r\n");
       }
     });
   });

@@ -6,6 +6,8 @@
  */
 
 import { DEFAULT_MAX_LINE_BYTES } from "./framing.ts";
+import type { ReadTerminator, WriteTerminator } from "./framing.ts";
+import { checkKeepCR, checkReadTerminator, checkWriteTerminator } from "./_framing/terminators.ts";
 import type { Handler, HandlerResult } from "./handler.ts";
 import {
   checkBoolean,
@@ -33,7 +35,7 @@ import type {
   Transport,
 } from "./transport.ts";
 
-export type { Handler, HandlerContext, HandlerResult } from "./handler.ts";
+export type { Handler, HandlerContext, HandlerResult, ResponseLine } from "./handler.ts";
 export type { SessionEnd as DisconnectReason } from "./_server/session.ts";
 
 /**
@@ -255,11 +257,29 @@ export interface ServeOptions {
    */
   maxLineBytes?: number;
   /**
-   * Keep a CR before the LF instead of dropping it.
+   * Keep a CR before the LF instead of dropping it (only with
+   * `readTerminator` `"\n"`).
    *
    * @default {false}
    */
   keepCR?: boolean;
+  /**
+   * What ends a command: LF (`"\n"`; a CR right before it is dropped unless
+   * `keepCR`), CR alone (`"\r"`), or `"any"` of CR, LF and CRLF, for clients
+   * that end lines differently. Under `"any"` a CRLF ends one command even
+   * when its CR and LF arrive apart, and a NUL right after a CR is dropped
+   * (telnet sends a lone CR as CR NUL).
+   *
+   * @default {"\n"}
+   */
+  readTerminator?: ReadTerminator;
+  /**
+   * What ends each response line: LF, CRLF or CR. The built-ins' answers
+   * and the server's own (`error - line too long …`) end with it too.
+   *
+   * @default {"\n"}
+   */
+  writeTerminator?: WriteTerminator;
   /**
    * Responses buffered before the server writes them out and waits for the
    * client to take them. A client that stops reading therefore stops the
@@ -417,6 +437,8 @@ function sessionSettings(options: ServeOptions): SessionSettings {
     verbose: options.verbose ?? false,
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     keepCR: options.keepCR ?? false,
+    readTerminator: options.readTerminator ?? "\n",
+    writeTerminator: options.writeTerminator ?? "\n",
     builtins: BUILTINS.filter((builtin) => turnedOff[builtin.name] !== false),
     idleTimeout: options.idleTimeout,
     handlerTimeout: options.handlerTimeout,
@@ -748,6 +770,8 @@ const SERVE_OPTIONS = {
   verbose: true,
   maxLineBytes: true,
   keepCR: true,
+  readTerminator: true,
+  writeTerminator: true,
   maxPendingBytes: true,
   idleTimeout: true,
   handlerTimeout: true,
@@ -797,6 +821,9 @@ function checkServeOptions(options: ServeOptions): void {
   }
   checkBoolean(options.verbose, "options.verbose");
   checkBoolean(options.keepCR, "options.keepCR");
+  checkReadTerminator(options.readTerminator, "options.readTerminator");
+  checkWriteTerminator(options.writeTerminator, "options.writeTerminator");
+  checkKeepCR(options);
   checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
   checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
   checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);

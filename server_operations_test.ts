@@ -322,15 +322,14 @@ describe("graceful shutdown", () => {
   });
 
   test("SRS-110 a handler that awaits server.shutdown(): its answer goes out, then the server stops", async () => {
-    let server: OnelineServer | undefined;
     const reasons: DisconnectReason[] = [];
-    server = await serve({
+    const server: OnelineServer = await serve({
       port: 0,
       logger: null,
       on: { disconnect: (_, reason) => void reasons.push(reason) },
       handler: async (command) => {
         if (command !== "stop") return `echo:${command}`;
-        await server!.shutdown();
+        await server.shutdown();
         return "stopping";
       },
     });
@@ -349,14 +348,13 @@ describe("graceful shutdown", () => {
   });
 
   test("SRS-110 a handler that awaits server.close(): the server stops, the handler's signal is aborted", async () => {
-    let server: OnelineServer | undefined;
     const aborted = deferred();
-    server = await serve({
+    const server: OnelineServer = await serve({
       port: 0,
       logger: null,
       handler: async (_command, context) => {
         context.signal.addEventListener("abort", () => aborted.resolve());
-        await server!.close();
+        await server.close();
         return "too late";
       },
     });

@@ -11,6 +11,8 @@ import { connect } from "../client.ts";
 import type { OnelineClient } from "../client.ts";
 import { formatAddress } from "../transport.ts";
 import type { Endpoint } from "../transport.ts";
+import type { ReadTerminator, WriteTerminator } from "../framing.ts";
+import { nearestKey } from "../_util/option_checks.ts";
 
 /** The program's name, in usage texts and error messages. */
 export const PROGRAM = "socket-oneline";
@@ -43,7 +45,32 @@ export const SHORT_FLAGS: Readonly<Record<string, string>> = {
   port: "p",
   timeout: "t",
   quiet: "q",
+  verbose: "v",
 };
+
+/**
+ * The hint for a misspelt word: ` (did you mean WORD?)` with the nearest of
+ * `names`, or nothing when none is near.
+ *
+ * @param word What was written.
+ * @param names What it may have meant.
+ * @param prefix Put before the name in the hint, such as `--` for an option.
+ * @returns The hint, to append to a message.
+ *
+ * @example
+ * ```ts
+ * import { didYouMean } from "./common.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(didYouMean("sned", ["send", "repl"]), " (did you mean send?)");
+ * assert.equal(didYouMean("prot", ["port"], "--"), " (did you mean --port?)");
+ * assert.equal(didYouMean("xyz", ["send", "repl"]), "");
+ * ```
+ */
+export function didYouMean(word: string, names: readonly string[], prefix = ""): string {
+  const nearest = nearestKey(word, names);
+  return nearest === undefined ? "" : ` (did you mean ${prefix}${nearest}?)`;
+}
 
 /** A parsed command line: option values by name, and the other arguments. */
 export interface ParsedArgs {
@@ -63,7 +90,8 @@ export interface ParsedArgs {
  * @param args The arguments after the subcommand.
  * @param spec The options allowed.
  * @returns The options and the other arguments.
- * @throws {UsageError} On an unknown option, a missing value, or a value given to a boolean.
+ * @throws {UsageError} On an unknown option (with the one meant, when a long
+ *   one is near one), a missing value, or a value given to a boolean.
  *
  * @example
  * ```ts
@@ -73,6 +101,10 @@ export interface ParsedArgs {
  * const parsed = parseArgs(["-p5002", "-h", "ping"], { port: "string", help: "boolean" });
  * assert.deepEqual(parsed, { flags: { port: "5002", help: true }, positionals: ["ping"] });
  * assert.throws(() => parseArgs(["-p"], { port: "string" }), /option -p needs a value/);
+ * assert.throws(
+ *   () => parseArgs(["--prot", "1"], { port: "string" }),
+ *   /unknown option --prot \(did you mean --port\?\)/,
+ * );
  * ```
  */
 export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
@@ -95,7 +127,13 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
     if (token.kind === "positional") parsed.positionals.push(token.value);
     if (token.kind !== "option") continue;
     const kind = Object.hasOwn(spec, token.name) ? spec[token.name] : undefined;
-    if (kind === undefined) throw new UsageError(`unknown option ${token.rawName}`);
+    if (kind === undefined) {
+      // A long option may be misspelt; a one-letter one is too short to guess.
+      const hint = token.rawName.startsWith("--")
+        ? didYouMean(token.name, Object.keys(spec), "--")
+        : "";
+      throw new UsageError(`unknown option ${token.rawName}${hint}`);
+    }
     if (kind === "boolean") {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
       parsed.flags[token.name] = true;
@@ -178,6 +216,57 @@ export function millisecondsFlag(
     throw new UsageError(`--${name} must be a positive number of milliseconds, got "${value}"`);
   }
   return number;
+}
+
+/** The values of `--read-terminator`, and the terminators they stand for. */
+export const READ_TERMINATOR_FLAGS: Readonly<Record<string, ReadTerminator>> = {
+  lf: "\n",
+  cr: "\r",
+  any: "any",
+};
+
+/** The values of `--write-terminator`, and the terminators they stand for. */
+export const WRITE_TERMINATOR_FLAGS: Readonly<Record<string, WriteTerminator>> = {
+  lf: "\n",
+  crlf: "\r\n",
+  cr: "\r",
+};
+
+/**
+ * Reads a terminator flag by its name in `choices`, such as
+ * {@linkcode READ_TERMINATOR_FLAGS}; case does not matter.
+ *
+ * @param value The flag's value, if given.
+ * @param name The flag's name, for the message.
+ * @param choices Each value allowed, and the terminator it stands for.
+ * @returns The terminator, or `undefined` when not given.
+ * @throws {UsageError} On any other value.
+ *
+ * @example
+ * ```ts
+ * import { READ_TERMINATOR_FLAGS, terminatorFlag } from "./common.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(terminatorFlag("CR", "read-terminator", READ_TERMINATOR_FLAGS), "\r");
+ * assert.throws(
+ *   () => terminatorFlag("ayn", "read-terminator", READ_TERMINATOR_FLAGS),
+ *   /--read-terminator must be lf, cr or any, got "ayn" \(did you mean any\?\)/,
+ * );
+ * ```
+ */
+export function terminatorFlag<T extends string>(
+  value: string | true | undefined,
+  name: string,
+  choices: Readonly<Record<string, T>>,
+): T | undefined {
+  if (value === undefined) return undefined;
+  const key = String(value).toLowerCase();
+  if (Object.hasOwn(choices, key)) return choices[key];
+  const names = Object.keys(choices);
+  const list = `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  throw new UsageError(
+    `--${name} must be ${list}, got ${JSON.stringify(value)}${didYouMean(key, names)}`,
+  );
 }
 
 /**

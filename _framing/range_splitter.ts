@@ -6,10 +6,14 @@
 
 import { DEFAULT_MAX_LINE_BYTES, LF, TERMINATOR } from "./types.ts";
 import type { LineSplitterOptions } from "./types.ts";
+import { checkKeepCR, checkReadTerminator } from "./terminators.ts";
 import { checkPositiveInteger } from "../_util/option_checks.ts";
 
 const CR = 0x0d;
+const NUL = 0x00;
 const NO_BYTES = new Uint8Array(0);
+// Where the next CR or LF is not known yet (any position is past it).
+const UNKNOWN = -2;
 
 /** Receives a line as bytes[start, end); `tooLong` when it was cut at the cap. */
 export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => void;
@@ -18,6 +22,8 @@ export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong:
  * The line splitter underneath `LineSplitter` and the server: it hands out
  * each line as a range of a byte array (no view per line), and can search
  * for line ends in the read's ASCII text. See `LineSplitter` for the rules.
+ * With `readTerminator: "any"` it remembers a CR that ended a chunk, so that
+ * an LF (or telnet's NUL) that starts the next one is not a line of its own.
  *
  * @example Usage
  * ```ts
@@ -32,7 +38,16 @@ export type RangeSink = (bytes: Uint8Array, start: number, end: number, tooLong:
  */
 export class RangeSplitter {
   readonly #maxLineBytes: number;
-  readonly #keepCR: boolean;
+  // Whether a CR right before the LF is dropped (LF lines only).
+  readonly #dropCR: boolean;
+  // The byte (and character) that ends a line; CR for "any", which also takes LF.
+  readonly #end: number;
+  readonly #endText: string;
+  readonly #any: boolean;
+  // Under "any": a CR ended the last chunk, so an LF or NUL that starts the next is its follower.
+  #afterCR = false;
+  // Under "any": the next LF at or after the search position in this chunk, -1 for none.
+  #nextLF = UNKNOWN;
   // The incomplete line carried over from earlier chunks; holds at most
   // maxLineBytes + 1 bytes (one spare for a CR that may be dropped).
   #carry: Uint8Array = new Uint8Array(0);
@@ -43,13 +58,21 @@ export class RangeSplitter {
   /**
    * Creates a splitter.
    *
-   * @param options Line cap and CR handling.
-   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1.
+   * @param options Line cap, terminator and CR handling.
+   * @throws {TypeError | RangeError} When `maxLineBytes` is not a whole number of at least 1,
+   *   `readTerminator` is not one of `"\n"`, `"\r"` and `"any"`, or `keepCR` comes with
+   *   another than `"\n"`.
    */
   constructor(options: LineSplitterOptions = {}) {
     this.#maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     checkPositiveInteger(this.#maxLineBytes, "options.maxLineBytes");
-    this.#keepCR = options.keepCR ?? false;
+    checkReadTerminator(options.readTerminator, "options.readTerminator");
+    checkKeepCR(options);
+    const terminator = options.readTerminator ?? TERMINATOR;
+    this.#dropCR = terminator === TERMINATOR && !(options.keepCR ?? false);
+    this.#any = terminator === "any";
+    this.#end = terminator === TERMINATOR ? LF : CR;
+    this.#endText = terminator === TERMINATOR ? TERMINATOR : "\r";
   }
 
   /**
@@ -78,34 +101,65 @@ export class RangeSplitter {
     text?: string,
   ): void {
     let start = 0;
-    for (;;) {
-      const lf = text === undefined ? chunk.indexOf(LF, start) : text.indexOf(TERMINATOR, start);
-      if (lf === -1) break;
-      if (this.#carryLength === 0 && !this.#discarding) {
-        this.#emit(chunk, start, lf, sink);
-      } else {
-        this.#finishCarried(chunk, start, lf, sink);
-      }
-      start = lf + 1;
+    if (this.#any) {
+      this.#nextLF = UNKNOWN;
+      if (this.#afterCR) start = this.#pastFollower(chunk, 0);
     }
-    // Most reads end with their last LF: nothing to carry, and no view to make for it.
+    for (;;) {
+      const end = this.#any
+        ? this.#findAny(chunk, start, text)
+        : text === undefined
+        ? chunk.indexOf(this.#end, start)
+        : text.indexOf(this.#endText, start);
+      if (end === -1) break;
+      if (this.#carryLength === 0 && !this.#discarding) {
+        this.#emit(chunk, start, end, sink);
+      } else {
+        this.#finishCarried(chunk, start, end, sink);
+      }
+      start = this.#any && chunk[end] === CR ? this.#pastFollower(chunk, end + 1) : end + 1;
+    }
+    // Most reads end with their last line end: nothing to carry, and no view to make for it.
     if (start < chunk.length) this.#keep(chunk, start, chunk.length);
+  }
+
+  // Under "any": the first CR or LF at or after `start`. The next LF is kept from search to
+  // search, so that lines ended by CR alone do not search the rest of the chunk for an LF each.
+  #findAny(chunk: Uint8Array, start: number, text: string | undefined): number {
+    if (this.#nextLF !== -1 && this.#nextLF < start) {
+      this.#nextLF = text === undefined
+        ? chunk.indexOf(LF, start)
+        : text.indexOf(TERMINATOR, start);
+    }
+    const before = this.#nextLF === -1 ? chunk.length : this.#nextLF;
+    // Only up to the next LF: a CR after it does not matter yet.
+    const cr = chunk.subarray(start, before).indexOf(CR);
+    return cr === -1 ? this.#nextLF : start + cr;
+  }
+
+  // Under "any": where the next line starts after a CR that ended one at `at`: past an LF
+  // (CRLF is one line end) or a NUL (telnet's CR NUL is a CR), which may start the next chunk.
+  #pastFollower(chunk: Uint8Array, at: number): number {
+    this.#afterCR = at === chunk.length;
+    if (this.#afterCR) return at;
+    return chunk[at] === LF || chunk[at] === NUL ? at + 1 : at;
   }
 
   /**
    * Ends the stream: hands out the incomplete last line, if there is one, as
-   * if an LF ended it (a CR at its end is dropped, the cap applies), and
+   * if a line end ended it (a CR at its end is dropped, the cap applies), and
    * starts afresh.
    *
    * @param sink Called once if a line was pending.
    */
   flushRanges(sink: RangeSink): void {
+    this.#afterCR = false;
     if (this.#carryLength > 0) this.#finishCarried(NO_BYTES, 0, 0, sink);
   }
 
   /**
    * Whether the incomplete line is already over the cap (its bytes are
-   * being discarded until the next LF).
+   * being discarded until the next line end).
    *
    * @returns `true` while an over-long line is streaming in.
    */
@@ -116,7 +170,7 @@ export class RangeSplitter {
   // Hands out bytes[start, end) as one line, cutting a CR and the cap.
   #emit(bytes: Uint8Array, start: number, end: number, sink: RangeSink): void {
     // An empty line's byte before it is an LF, or nothing: never a CR to drop.
-    if (!this.#keepCR && bytes[end - 1] === CR) end--;
+    if (this.#dropCR && bytes[end - 1] === CR) end--;
     if (end - start > this.#maxLineBytes) {
       sink(bytes, start, start + this.#maxLineBytes, true);
     } else {
@@ -124,9 +178,9 @@ export class RangeSplitter {
     }
   }
 
-  // Completes the carried line with chunk[start, lf).
-  #finishCarried(chunk: Uint8Array, start: number, lf: number, sink: RangeSink): void {
-    this.#keep(chunk, start, lf);
+  // Completes the carried line with chunk[start, end).
+  #finishCarried(chunk: Uint8Array, start: number, end: number, sink: RangeSink): void {
+    this.#keep(chunk, start, end);
     // #keep sets #discarding once the line outgrows the cap.
     const tooLong = this.#discarding;
     // Copy out, so the carry buffer can be reused for the next partial line.

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ReadTerminator } from "./terminators.ts";
+
 /**
  * Default cap on the length of one line, in bytes (64 KiB).
  *
@@ -19,8 +21,9 @@
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 /**
- * What ends every line: LF. The server accepts a CR before it (and drops it
- * unless told to keep it), and ends every response line with LF alone.
+ * What ends a line by default: LF. The server accepts a CR before it (and
+ * drops it unless told to keep it), and ends every response line with LF
+ * alone, unless its `readTerminator` and `writeTerminator` say otherwise.
  *
  * @example
  * ```ts
@@ -73,20 +76,31 @@ export type InvalidReason = "decode" | "too_long";
  */
 export interface LineSplitterOptions {
   /**
-   * Longest line kept, in bytes, not counting the LF (nor a dropped CR).
-   * Longer lines are cut to this many bytes and flagged too long; the rest of
-   * their bytes is discarded up to the next LF and never buffered.
+   * Longest line kept, in bytes, not counting its line end (nor a dropped
+   * CR). Longer lines are cut to this many bytes and flagged too long; the
+   * rest of their bytes is discarded up to the next line end and never
+   * buffered.
    *
    * @default {65536}
    */
   maxLineBytes?: number;
   /**
    * Keep a CR that directly precedes the LF. By default it is dropped, so
-   * that CRLF lines from netcat or telnet read the same as LF lines.
+   * that CRLF lines from netcat or telnet read the same as LF lines. Only
+   * with `readTerminator` `"\n"`: with the others a CR ends the line.
    *
    * @default {false}
    */
   keepCR?: boolean;
+  /**
+   * What ends a line: LF (`"\n"`), CR alone (`"\r"`: an LF is then an
+   * ordinary byte), or `"any"` of CR, LF and CRLF. Under `"any"` a CRLF
+   * ends one line, even when its CR and LF arrive in different chunks, and a
+   * NUL right after a CR is dropped (telnet sends a lone CR as CR NUL).
+   *
+   * @default {"\n"}
+   */
+  readTerminator?: ReadTerminator;
 }
 
 /**

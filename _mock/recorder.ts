@@ -134,6 +134,7 @@ export async function record(options: RecordOptions): Promise<Recorder> {
   const listener = await transport.listen(options.listen, {
     maxWaiting: 1024,
     handshakeTimeout: 10_000,
+    closeTimeout: 1000,
     onRefused() {},
   });
   logger?.info(

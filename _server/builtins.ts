@@ -19,7 +19,7 @@ export interface Builtin {
   readonly bytes: Uint8Array;
   /** The answer, when it answers and the session goes on. */
   readonly reply: string | undefined;
-  /** The answer's bytes, LF included. */
+  /** The answer's bytes, without the response terminator (the server's `writeTerminator`). */
   readonly replyBytes: Uint8Array | undefined;
   /** How the session ends, when it ends the session (after the earlier answers). */
   readonly end: BuiltinEnd | undefined;
@@ -36,7 +36,7 @@ function builtin(
     name,
     bytes: encoder.encode(name),
     reply: "reply" in does ? does.reply : undefined,
-    replyBytes: "reply" in does ? encoder.encode(`${does.reply}\n`) : undefined,
+    replyBytes: "reply" in does ? encoder.encode(does.reply) : undefined,
     end: "end" in does ? does.end : undefined,
     optional,
   };

@@ -20,7 +20,7 @@ describe("built-ins table", () => {
           name: "ping",
           bytes: "ping",
           reply: "pong",
-          replyBytes: "pong\n",
+          replyBytes: "pong",
           end: undefined,
           optional: false,
         },

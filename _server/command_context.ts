@@ -8,8 +8,20 @@
 import { checkSingleLine } from "../_framing/text.ts";
 import type { InvalidReason } from "../framing.ts";
 import { HandlerFinishedError, UnsolicitedResponseError } from "../errors.ts";
-import type { HandlerContext, HandlerResult } from "../handler.ts";
+import type { HandlerContext, HandlerResult, ResponseLine } from "../handler.ts";
 import type { Address } from "../transport.ts";
+import { describeValue } from "../_util/option_checks.ts";
+
+/** What a context asks of the session that made it. */
+export interface ContextOwner {
+  /** Sends a response line (see {@linkcode HandlerContext.send}). */
+  send(line: ResponseLine): Promise<void>;
+  /**
+   * The same bytes as `source`, at the same offsets, in an array the session
+   * never writes to again: `source` itself unless the connection reuses it.
+   */
+  keep(source: Uint8Array): Uint8Array;
+}
 
 /** The context of one handler call; closed once the handler is done. */
 export class CommandContext implements HandlerContext {
@@ -17,9 +29,10 @@ export class CommandContext implements HandlerContext {
   readonly reason: InvalidReason | undefined;
   readonly remoteAddr: Address;
   readonly signal: AbortSignal;
-  #sink: ((line: string) => Promise<void>) | undefined;
+  // Undefined once the handler is done.
+  #owner: ContextOwner | undefined;
   // The line as bytes[start, end) of the read buffer, valid until the handler
-  // ends; copied only when asked for, since most handlers never look at the
+  // ends; kept only when asked for, since most handlers never look at the
   // bytes (and not even a view is made until then).
   #bytes: Uint8Array | undefined;
   readonly #start: number;
@@ -33,7 +46,7 @@ export class CommandContext implements HandlerContext {
     reason: InvalidReason | undefined,
     remoteAddr: Address,
     signal: AbortSignal,
-    sink: (line: string) => Promise<void>,
+    owner: ContextOwner,
   ) {
     this.#bytes = bytes;
     this.#start = start;
@@ -42,43 +55,76 @@ export class CommandContext implements HandlerContext {
     this.invalid = reason !== undefined;
     this.remoteAddr = remoteAddr;
     this.signal = signal;
-    this.#sink = sink;
+    this.#owner = owner;
   }
 
-  send(line: string): Promise<void> {
-    checkSingleLine(line, "response");
-    if (this.#sink === undefined) throw new UnsolicitedResponseError(line);
-    return this.#sink(line);
+  send(line: ResponseLine): Promise<void> {
+    checkResponseLine(line);
+    if (this.#owner === undefined) {
+      throw new UnsolicitedResponseError(
+        typeof line === "string" ? line : new TextDecoder().decode(line),
+      );
+    }
+    return this.#owner.send(line);
   }
 
   get raw(): Uint8Array {
     if (this.#raw === undefined) {
       if (this.#bytes === undefined) throw new HandlerFinishedError("context.raw");
-      this.#raw = this.#bytes.slice(this.#start, this.#end);
+      // A view, not a copy per line: a slice costs an allocation several times the cost of
+      // copying a short line, which an echo of raw bytes would pay on every command.
+      const kept = this.#owner!.keep(this.#bytes);
+      this.#raw = new Uint8Array(
+        kept.buffer,
+        kept.byteOffset + this.#start,
+        this.#end - this.#start,
+      );
     }
     return this.#raw;
   }
 
   /** Refuses further sends, and `raw` unless already read. */
   end(): void {
-    this.#sink = undefined;
+    this.#owner = undefined;
     this.#bytes = undefined;
   }
 }
 
 /**
- * Checks a handler's return value that is not one string (the session takes
+ * Checks one response line: a string without CR or LF, or bytes (sent as
+ * they are).
+ *
+ * @param line The line.
+ * @returns The same line.
+ * @throws {TypeError} When it is neither, or a string holds CR or LF.
+ */
+export function checkResponseLine(line: unknown): ResponseLine {
+  if (line instanceof Uint8Array) return line;
+  if (typeof line !== "string") {
+    throw new TypeError(`a response must be a string or a Uint8Array, got ${describeValue(line)}`);
+  }
+  return checkSingleLine(line, "response");
+}
+
+/**
+ * Checks a handler's return value that is not one line (the session takes
  * that common answer on a path of its own) and lists its lines.
  *
  * @param result The return value.
  * @returns Its lines.
- * @throws {TypeError} When it is not an array of strings or nothing, or a line holds CR or LF.
+ * @throws {TypeError} When it is not an array of lines or nothing, or a line is not a string
+ *   or bytes, or a string holds CR or LF.
  */
-export function responseLines(result: Exclude<HandlerResult, string>): readonly string[] {
+export function responseLines(
+  result: Exclude<HandlerResult, ResponseLine>,
+): readonly ResponseLine[] {
   if (result === undefined || result === null) return [];
   if (!Array.isArray(result)) {
-    throw new TypeError("a handler must return a string, an array of strings or nothing");
+    throw new TypeError(
+      "a handler must return a string, a Uint8Array, an array of them or nothing, got " +
+        describeValue(result),
+    );
   }
-  for (const line of result) checkSingleLine(line, "response");
+  for (const line of result) checkResponseLine(line);
   return result;
 }

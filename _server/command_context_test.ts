@@ -3,8 +3,15 @@ import assert from "node:assert/strict";
 import { CommandContext, responseLines } from "./command_context.ts";
 import { UnsolicitedResponseError } from "../errors.ts";
 
-function context(reason?: "decode" | "too_long") {
-  const sent: string[] = [];
+const bytesOf = (...values: number[]) => new Uint8Array(values);
+
+// A context over "xcmdx"[1, 4); `keep` stands for the session's: a copy, as for a read whose
+// array the connection reuses.
+function context(
+  reason?: "decode" | "too_long",
+  keep: (source: Uint8Array) => Uint8Array = (source) => source.slice(),
+) {
+  const sent: (string | Uint8Array)[] = [];
   const bytes = new TextEncoder().encode("xcmdx");
   const ctx = new CommandContext(
     bytes,
@@ -13,7 +20,7 @@ function context(reason?: "decode" | "too_long") {
     reason,
     { transport: "tcp", hostname: "127.0.0.1", port: 1 },
     new AbortController().signal,
-    (line) => (sent.push(line), Promise.resolve()),
+    { send: (line) => (sent.push(line), Promise.resolve()), keep },
   );
   return { ctx, sent, bytes };
 }
@@ -27,6 +34,7 @@ describe("handler context", () => {
     bytes[1] = 0x5a;
     assert.deepEqual([...ctx.raw], [...new TextEncoder().encode("cmd")], "raw is a copy");
     assert.equal(ctx.raw, ctx.raw, "copied once");
+    assert.equal(ctx.raw.buffer.byteLength, 5, "the kept array's view, not a copy of its own");
     assert.deepEqual(ctx.remoteAddr, { transport: "tcp", hostname: "127.0.0.1", port: 1 });
     const flagged = context("too_long").ctx;
     assert.equal(flagged.invalid, true);
@@ -57,13 +65,40 @@ describe("handler context", () => {
     assert.deepEqual(responseLines(undefined), []);
     assert.deepEqual(responseLines(null), []);
     assert.deepEqual(responseLines(["a", "b"]), ["a", "b"]);
+    assert.deepEqual(responseLines(["a", bytesOf(0x0a)]), ["a", bytesOf(0x0a)]);
+    assert.throws(() => responseLines([{}] as never), {
+      name: "TypeError",
+      message: "a response must be a string or a Uint8Array, got an object",
+    });
     assert.throws(() => responseLines(["a", "b\r"]), {
       name: "TypeError",
       message: 'response must not contain CR or LF: "b\\r"',
     });
     assert.throws(() => responseLines(42 as never), {
       name: "TypeError",
-      message: "a handler must return a string, an array of strings or nothing",
+      message: "a handler must return a string, a Uint8Array, an array of them or nothing, got 42",
+    });
+  });
+
+  test("SRS-133 raw is a view of what the session keeps: the read itself when it is never reused", () => {
+    const { ctx, bytes } = context(undefined, (source) => source);
+    assert.equal(ctx.raw.buffer, bytes.buffer);
+    assert.deepEqual([ctx.raw.byteOffset, ctx.raw.length], [1, 3]);
+    assert.equal(Object.getPrototypeOf(ctx.raw), Uint8Array.prototype, "a plain Uint8Array");
+  });
+
+  test("SRS-130 SRS-022 send takes bytes, and refuses what is neither text nor bytes", () => {
+    const { ctx, sent } = context();
+    ctx.send(bytesOf(0x0a, 0x0d));
+    assert.throws(() => ctx.send(42 as never), {
+      name: "TypeError",
+      message: "a response must be a string or a Uint8Array, got 42",
+    });
+    assert.deepEqual(sent, [bytesOf(0x0a, 0x0d)]);
+    ctx.end();
+    assert.throws(() => ctx.send(bytesOf(0x61)), {
+      name: "UnsolicitedResponseError",
+      message: /^response "a" refused/,
     });
   });
 });

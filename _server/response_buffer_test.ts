@@ -3,14 +3,15 @@ import assert from "node:assert/strict";
 import { ResponseBuffer } from "./response_buffer.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const bytesOf = (...values: number[]) => new Uint8Array(values);
 
 describe("response buffer", () => {
   test("SRS-010 lines and framed bytes go out back to back, in order", () => {
     const buffer = new ResponseBuffer();
     buffer.appendLine("grüße ✓");
-    buffer.appendBytes(new TextEncoder().encode("pong\n"));
+    buffer.appendFramed(new TextEncoder().encode("pong\n"));
     const long = new TextEncoder().encode(`${"z".repeat(40)}\n`);
-    buffer.appendBytes(long);
+    buffer.appendFramed(long);
     assert.equal(buffer.length, "grüße ✓".length + 5 + 5 + 41);
     assert.equal(text(buffer.take()), `grüße ✓\npong\n${"z".repeat(40)}\n`);
     assert.equal(buffer.length, 0);
@@ -42,7 +43,7 @@ describe("response buffer", () => {
   test("SRS-040 the array doubles as a batch grows, and only when it must", () => {
     const buffer = new ResponseBuffer();
     const pong = new TextEncoder().encode("pong\n");
-    for (let i = 0; i < 100; i++) buffer.appendBytes(pong);
+    for (let i = 0; i < 100; i++) buffer.appendFramed(pong);
     const taken = buffer.take();
     assert.equal(taken.length, 500);
     assert.equal(taken.buffer.byteLength, 512, "doubled from 256, not grown per append");
@@ -52,12 +53,12 @@ describe("response buffer", () => {
     const buffer = new ResponseBuffer();
     const full = new Uint8Array(256).fill(0x62);
     full[255] = 0x0a;
-    buffer.appendBytes(full);
+    buffer.appendFramed(full);
     assert.equal(buffer.length, 256);
     const taken = buffer.take();
     assert.deepEqual([taken.length, taken.buffer.byteLength], [256, 256]);
-    buffer.appendBytes(full.subarray(0, 255));
-    buffer.appendBytes(full.subarray(254));
+    buffer.appendFramed(full.subarray(0, 255));
+    buffer.appendFramed(full.subarray(254));
     const grown = buffer.take();
     assert.deepEqual([grown.length, grown.buffer.byteLength], [257, 512]);
     assert.equal(text(grown), `${"b".repeat(256)}\n`);
@@ -66,7 +67,7 @@ describe("response buffer", () => {
   test("SRS-040 a buffer of exactly 1 MiB is kept for reuse", () => {
     const buffer = new ResponseBuffer();
     const kib = new Uint8Array(1024).fill(0x61);
-    for (let i = 0; i < 1024; i++) buffer.appendBytes(kib);
+    for (let i = 0; i < 1024; i++) buffer.appendFramed(kib);
     const mib = buffer.take();
     assert.equal(mib.buffer.byteLength, 1024 * 1024);
     buffer.appendLine("a");
@@ -77,7 +78,8 @@ describe("response buffer", () => {
 
   test("SRS-040 a buffer grown past 1 MiB is not kept for the next lines", () => {
     const buffer = new ResponseBuffer();
-    buffer.appendLine("h".repeat(2 * 1024 * 1024));
+    const line = "h".repeat(1023);
+    for (let i = 0; i < 2048; i++) buffer.appendLine(line);
     const huge = buffer.take();
     assert.ok(huge.buffer.byteLength > 1024 * 1024);
     buffer.appendLine("a");
@@ -87,5 +89,79 @@ describe("response buffer", () => {
     assert.ok(again.buffer.byteLength <= 1024 * 1024, `${again.buffer.byteLength} bytes kept`);
     assert.notEqual(again.buffer, huge.buffer);
     assert.equal(text(small), "a\n");
+  });
+
+  test("SRS-130 SRS-137 bytes go out as they are, CR and LF included, each line with the terminator", () => {
+    for (
+      const [terminator, end] of [["\n", [0x0a]], ["\r\n", [0x0d, 0x0a]], ["\r", [0x0d]]] as const
+    ) {
+      const buffer = new ResponseBuffer(new Uint8Array(end));
+      buffer.appendLine("a");
+      buffer.appendBytes(bytesOf(0x0d, 0x0a, 0x00, 0xff));
+      buffer.appendBytes(new Uint8Array(0));
+      assert.deepEqual(
+        [...buffer.take()],
+        [0x61, ...end, 0x0d, 0x0a, 0x00, 0xff, ...end, ...end],
+        JSON.stringify(terminator),
+      );
+    }
+  });
+
+  test("SRS-132 bytes are copied when appended: the array may change after", () => {
+    const buffer = new ResponseBuffer();
+    for (const size of [3, 40, 300 * 1024]) {
+      const bytes = new Uint8Array(size).fill(0x61);
+      buffer.appendBytes(bytes);
+      bytes.fill(0x62);
+    }
+    let out = "";
+    while (buffer.length > 0) out += text(buffer.take());
+    assert.equal(out, `aaa\n${"a".repeat(40)}\n${"a".repeat(300 * 1024)}\n`);
+  });
+
+  test("SRS-134 a 64 MiB string is encoded a slice at a time: the buffer never holds much of it", () => {
+    const buffer = new ResponseBuffer();
+    const big = "x".repeat(64 * 1024 * 1024);
+    buffer.appendLine("before");
+    buffer.appendLine(big);
+    buffer.appendLine("after");
+    assert.ok(buffer.capacity < 4096, `${buffer.capacity} bytes held before the first take`);
+    assert.equal(buffer.length, "before\n".length + big.length + "\nafter\n".length);
+    let total = 0;
+    let most = 0;
+    const ends: string[] = [];
+    for (let takes = 0; buffer.length > 0; takes++) {
+      const taken = buffer.take();
+      most = Math.max(most, buffer.capacity);
+      assert.ok(taken.length <= 1024 * 1024, `take ${takes}: ${taken.length} bytes`);
+      total += taken.length;
+      ends.push(text(taken.subarray(0, 8)), text(taken.subarray(-8)));
+    }
+    assert.equal(total, "before\n".length + big.length + "\nafter\n".length);
+    assert.ok(most <= 1024 * 1024, `${most} bytes held at most`);
+    assert.equal(ends[0], "before\n");
+    assert.equal(
+      ends.at(-1),
+      "x\nafter\n",
+      "the last slice takes the terminator and the line after",
+    );
+    assert.ok(ends.slice(2, -1).every((end) => end === "xxxxxxxx"));
+    assert.ok(buffer.capacity <= 1024, `${buffer.capacity} bytes kept after`);
+  });
+
+  test("SRS-134 a long string's slices never split a character, however they fall", () => {
+    // Four-byte characters (surrogate pairs) shifted by one code unit: some slice ends inside a pair.
+    for (const prefix of ["", "a"]) {
+      const big = prefix + "😀é✓".repeat(150_000);
+      const buffer = new ResponseBuffer();
+      buffer.appendLine(big);
+      const parts: Uint8Array[] = [];
+      while (buffer.length > 0) parts.push(buffer.take().slice());
+      assert.ok(parts.length > 1);
+      const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const part of parts) joined.set(part, (at += part.length) - part.length);
+      assert.equal(new TextDecoder("utf-8", { fatal: true }).decode(joined), `${big}\n`);
+    }
   });
 });

@@ -7,9 +7,11 @@
 
 import { RangeSplitter } from "../_framing/range_splitter.ts";
 import { asciiText, checkSingleLine, decodeLine } from "../_framing/text.ts";
-import type { InvalidReason } from "../framing.ts";
+import { terminatorBytes } from "../_framing/terminators.ts";
+import type { InvalidReason, ReadTerminator, WriteTerminator } from "../framing.ts";
 import { CommandContext, responseLines } from "./command_context.ts";
-import type { Handler, HandlerResult } from "../handler.ts";
+import type { ContextOwner } from "./command_context.ts";
+import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
 import { BUILTINS, findBuiltin, isBuiltin } from "./builtins.ts";
@@ -55,6 +57,10 @@ export interface SessionSettings {
   verbose: boolean;
   maxLineBytes: number;
   keepCR: boolean;
+  /** What ends each command. */
+  readTerminator: ReadTerminator;
+  /** What ends each response line, the built-ins' answers included. */
+  writeTerminator: WriteTerminator;
   /** The built-ins in force, from the table. */
   builtins: readonly Builtin[];
   idleTimeout: number | undefined;
@@ -97,7 +103,14 @@ export class Session {
   // costs a DOMException with a stack trace on every close.
   #aborter: AbortController | undefined;
   readonly #splitter: RangeSplitter;
-  readonly #responses = new ResponseBuffer();
+  // Whether reads reuse their array (see #read), and the current read, kept when a handler
+  // keeps its bytes (see #contextOwner).
+  readonly #transientReads: boolean;
+  #chunk: Uint8Array | undefined;
+  #keptChunk: Uint8Array | undefined;
+  readonly #responses: ResponseBuffer;
+  // The fast built-in's answer with the response terminator, appended as it is.
+  readonly #fastReply: Uint8Array;
   // The lines of the current read that are not answered at once.
   readonly #batch = new LineBatch();
   readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
@@ -107,7 +120,7 @@ export class Session {
       this.#batch.push(bytes, start, end, tooLong);
     }
   };
-  readonly #appendResponse: (line: string) => void;
+  readonly #appendResponse: (line: ResponseLine) => void;
   #end: SessionEnd | undefined;
   #closed: Promise<void> = DONE;
   // Whether an async handler runs: its sends go out at once, and writes may overlap.
@@ -131,16 +144,25 @@ export class Session {
     this.#observer = observer;
     this.#everyLine = settings.verbose || observer.command !== undefined;
     this.#peer = formatAddress(connection.remoteAddr);
+    this.#transientReads = connection.readTransient !== undefined;
     this.#splitter = new RangeSplitter({
       maxLineBytes: settings.maxLineBytes,
       keepCR: settings.keepCR,
+      readTerminator: settings.readTerminator,
     });
+    const terminator = terminatorBytes(settings.writeTerminator);
+    this.#responses = new ResponseBuffer(terminator);
+    this.#fastReply = new Uint8Array([...FAST_BUILTIN.replyBytes!, ...terminator]);
+    const responses = this.#responses;
+    const append = (line: ResponseLine) =>
+      typeof line === "string" ? responses.appendLine(line) : responses.appendBytes(line);
     this.#appendResponse = settings.verbose
       ? (line) => {
-        settings.log(`${this.#peer} > ${line}`);
-        this.#responses.appendLine(line);
+        const text = typeof line === "string" ? line : decodeLine(line).text;
+        settings.log(`${this.#peer} > ${text}`);
+        append(line);
       }
-      : (line) => this.#responses.appendLine(line);
+      : append;
   }
 
   /** The client's address, for logs. */
@@ -282,7 +304,7 @@ export class Session {
       this.#responses.length >= this.#settings.maxPendingBytes ||
       !isBuiltin(fast, bytes, start, end)
     ) return false;
-    this.#responses.appendBytes(fast.replyBytes!);
+    this.#responses.appendFramed(this.#fastReply);
     return true;
   }
 
@@ -318,6 +340,8 @@ export class Session {
   // searched for its end, which the bytes do without making a string.
   #split(chunk: Uint8Array): string | undefined {
     this.#batch.clear();
+    this.#chunk = chunk;
+    this.#keptChunk = undefined;
     const ascii = this.#splitter.overflowing || chunk.length < DECODE_WHOLE_READ_BYTES
       ? undefined
       : asciiText(chunk);
@@ -351,9 +375,8 @@ export class Session {
       this.#observer.command?.(text, builtin !== undefined);
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
-    if (builtin?.replyBytes !== undefined) {
-      this.#responses.appendBytes(builtin.replyBytes);
-      if (verbose) log(`${this.#peer} > ${builtin.reply}`);
+    if (builtin?.reply !== undefined) {
+      this.#appendResponse(builtin.reply);
       return undefined;
     }
     if (builtin?.end !== undefined) return this.#flush().then(() => builtin.end);
@@ -372,11 +395,15 @@ export class Session {
 
   // Writes what is buffered. Writes go out one at a time and in order: while
   // an async handler runs, its sends may flush too, so one writer writes for
-  // all; otherwise only the exchange writes, and awaits each write.
+  // all; otherwise only the exchange writes, and awaits each write (most
+  // often one: a long line goes out in several).
   #flush(): Promise<void> {
     if (this.#writing !== undefined) return this.#writing;
     if (this.#responses.length === 0) return DONE;
-    if (!this.#handlerRunning) return this.#write(this.#responses.take());
+    if (!this.#handlerRunning) {
+      const written = this.#write(this.#responses.take());
+      return this.#responses.length === 0 ? written : written.then(() => this.#flush());
+    }
     this.#writing = this.#writeAll();
     return this.#writing;
   }
@@ -448,7 +475,7 @@ export class Session {
       reason,
       this.#connection.remoteAddr,
       this.#signal(),
-      this.#send,
+      this.#contextOwner,
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
     let thenable: boolean;
@@ -474,9 +501,17 @@ export class Session {
     return undefined;
   }
 
-  readonly #send = (line: string): Promise<void> => {
-    this.#appendResponse(line);
-    return this.#sent();
+  readonly #contextOwner: ContextOwner = {
+    send: (line) => {
+      this.#appendResponse(line);
+      return this.#sent();
+    },
+    // A transient read's array is read into again: the first line of it whose bytes a handler
+    // keeps copies the whole read, once, and the read's other lines share that copy.
+    keep: (source) => {
+      if (!this.#transientReads || source !== this.#chunk) return source;
+      return this.#keptChunk ??= source.slice();
+    },
   };
 
   // Waits for an async handler, unless the session ends (the client went,
@@ -569,11 +604,16 @@ export class Session {
 
   // Appends a handler's (or onError's) return value to the responses.
   #answer(command: string, result: HandlerResult, from: "handler" | "onError" = "handler"): void {
-    let lines: readonly string[];
+    let lines: readonly ResponseLine[];
     try {
-      // One line is the common answer: skip the array that responseLines would build.
+      // One line is the common answer: skip the array that responseLines would build. Bytes
+      // (such as context.raw, echoed) are copied as they are, with no decoding.
       if (typeof result === "string") {
         this.#appendResponse(checkSingleLine(result, "response"));
+        return;
+      }
+      if (result instanceof Uint8Array) {
+        this.#appendResponse(result);
         return;
       }
       lines = responseLines(result);

@@ -136,6 +136,8 @@ function start(
     verbose: false,
     maxLineBytes: 64,
     keepCR: false,
+    readTerminator: "\n",
+    writeTerminator: "\n",
     builtins: BUILTINS,
     idleTimeout: undefined,
     handlerTimeout: undefined,
@@ -570,7 +572,10 @@ describe("session: failures and onError", () => {
       ["throw", "thrown"],
       ["reject", "rejected"],
       ["lf", 'response must not contain CR or LF: "a\\nb"'],
-      ["number", "a handler must return a string, an array of strings or nothing"],
+      [
+        "number",
+        "a handler must return a string, a Uint8Array, an array of them or nothing, got 42",
+      ],
     ]);
     assert.deepEqual(errors.map((e) => e.message), [
       'handler failed on "throw"',
@@ -1109,7 +1114,7 @@ describe("session: timeouts", () => {
     assert.equal(connection.wire, "12345\n");
   });
 
-  test("SRS-067 with an idle timeout a large answer goes out in 256 KiB slices; without, in one write", async () => {
+  test("SRS-067 SRS-134 a large answer goes out in 256 KiB slices, with an idle timeout or without", async () => {
     const big = "z".repeat(600 * 1024);
     for (const idleTimeout of [60_000, undefined]) {
       const { connection, session, run } = start({
@@ -1123,7 +1128,7 @@ describe("session: timeouts", () => {
       assert.equal(await run, "stopped");
       assert.deepEqual(
         connection.writes.map((w) => w.length),
-        idleTimeout === undefined ? [big.length + 1] : [256 * 1024, 256 * 1024, 88 * 1024 + 1],
+        [256 * 1024, 256 * 1024, 88 * 1024 + 1],
       );
     }
   });
@@ -1274,5 +1279,52 @@ describe("session: what the server learns, and finishing", () => {
     assert.equal(await run, "closed");
     session.finish();
     assert.deepEqual(connection.events, ["close"]);
+  });
+});
+
+/** A connection whose transient reads reuse one array, as the Deno transport's do. */
+class ReusingConnection extends FakeConnection {
+  readonly #shared = new Uint8Array(256);
+  async readTransient(): Promise<Uint8Array | null> {
+    const chunk = await super.read();
+    if (chunk === null) return null;
+    this.#shared.set(chunk);
+    return this.#shared.subarray(0, chunk.length);
+  }
+}
+
+describe("session: the raw bytes handlers keep", () => {
+  test("SRS-133 raw from a reused read survives the next read; the lines of one read share one copy", async () => {
+    const kept: Uint8Array[] = [];
+    const { connection, run } = start({
+      handler: (_command, context) => {
+        kept.push(context.raw);
+        return context.raw;
+      },
+    }, new ReusingConnection());
+    connection.send("one\ntwo\n");
+    await connection.until(() => connection.writes.length === 1);
+    connection.send("XYZ\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.wire, "one\ntwo\nXYZ\n");
+    assert.deepEqual(kept.map((raw) => decoder.decode(raw)), ["one", "two", "XYZ"]);
+    assert.equal(kept[0].buffer, kept[1].buffer, "one copy for the read");
+    assert.notEqual(kept[1].buffer, kept[2].buffer);
+  });
+
+  test("SRS-133 raw from a read that is never reused is a view of it, with no copy", async () => {
+    const raws: Uint8Array[] = [];
+    const { connection, run } = start({
+      handler: (_command, context) => (raws.push(context.raw), undefined),
+    });
+    const chunk = encoder.encode("ab\ncd\n");
+    connection.send(chunk);
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(raws.map((raw) => [raw.buffer === chunk.buffer, raw.byteOffset]), [
+      [true, 0],
+      [true, 3],
+    ]);
   });
 });

@@ -70,9 +70,25 @@ export function checkKnownKeys(
   }
 }
 
-// The candidate closest to `key`, ignoring case, if it is within a third of
-// the key's length (at least one edit) of it; the first one on a tie.
-function nearestKey(key: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to `key`, ignoring case, if it is within a third of
+ * the key's length (at least one edit) of it; the first one on a tie. For the
+ * "did you mean" of a misspelt option, flag or command.
+ *
+ * @param key What was written.
+ * @param candidates What it may have meant.
+ * @returns The nearest candidate, or `undefined` when none is near.
+ *
+ * @example Usage
+ * ```ts
+ * import { nearestKey } from "./option_checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(nearestKey("sned", ["send", "repl", "serve"]), "send");
+ * assert.equal(nearestKey("bogus", ["send", "repl", "serve"]), undefined);
+ * ```
+ */
+export function nearestKey(key: string, candidates: readonly string[]): string | undefined {
   let nearest: string | undefined;
   let best = Math.max(1, Math.floor(key.length / 3)) + 1;
   for (const candidate of candidates) {

@@ -1,6 +1,9 @@
 /**
  * The server under test: the module's `serve` with an `echo` handler.
  *
+ * `--echo text` (the default) answers `echo X` with the string `X`; `--echo raw` answers with the
+ * line's bytes (`context.raw`) after `echo `, which go out with no encoding.
+ *
  * Run with `deno run -A bench/server.ts --port N` or `bun run bench/server.ts --port N`
  * (`--port 0` takes a free port; `--max-waiting N`, 4096 unless given, bounds the clients queued
  * behind the active one, which the scaling pass fills with 2,000). Prints `listening 127.0.0.1:PORT` once ready, and exits on
@@ -11,20 +14,29 @@
 
 import { parseArgs } from "node:util";
 import { serve } from "../mod.ts";
+import type { Handler } from "../mod.ts";
 
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: "0" },
     "max-waiting": { type: "string", default: "4096" },
+    echo: { type: "string", default: "text" },
   },
 });
+if (values.echo !== "text" && values.echo !== "raw") {
+  throw new TypeError(`--echo must be text or raw, got ${values.echo}`);
+}
+const ECHO = "echo ".length;
+const handler: Handler = values.echo === "raw"
+  ? (command, context) => command.startsWith("echo ") ? context.raw.subarray(ECHO) : "nak"
+  : (command) => command.startsWith("echo ") ? command.slice(ECHO) : "nak";
 
 const server = await serve({
   hostname: "127.0.0.1",
   port: Number(values.port),
   maxWaiting: Number(values["max-waiting"]),
   logger: null,
-  handler: (command) => command.startsWith("echo ") ? command.slice(5) : "nak",
+  handler,
 });
 console.log(`listening 127.0.0.1:${server.port}`);
 await server.finished;

@@ -1,25 +1,31 @@
 /**
  * A red-team soak of the oneline server: starts `tools/attack_server.ts` as
- * a child process on Deno and/or Bun, runs hostile clients against it one
- * scenario at a time (reset storms, crowds of waiting clients, clients that
- * never read, tricklers (served and waiting), hung handlers, floods, slowloris, garbage and, with
- * `--tls`, stalled handshakes), and checks after each one that the server is
+ * a child process on Deno, Bun and/or Node, listening on TCP, TLS or a Unix
+ * socket, runs hostile clients against it one scenario at a time (reset
+ * storms, crowds of waiting clients, clients that never read, tricklers
+ * (served and waiting), hung handlers, floods, slowloris, garbage, connect
+ * and close churn, resets after overfilling the read-ahead, half-closes and,
+ * on TLS, stalled handshakes), and checks after each one that the server is
  * alive, that a fresh polite client is served in time and that the server's
  * descriptors come back. The attacker uses only `node:` modules, so it runs
- * on both runtimes:
+ * on all three runtimes:
  *
  * ```sh
- * deno run -A tools/attack.ts --quick                      # both runtimes, plain TCP
- * bun run tools/attack.ts --runtime deno --tls --timeout 900
+ * deno run -A tools/attack.ts --quick --runtime deno --tls --unix   # TCP, TLS and Unix
+ * bun run tools/attack.ts --runtime bun --sockets unix --only churn
+ * node tools/attack.ts --quick --runtime node --tls --unix
  * ```
  *
- * Options: `--quick` (smaller sizes, under a minute per runtime), `--runtime
- * deno|bun|both` (default both), `--tls` (add the TLS scenarios), `--timeout
- * SECONDS` (limit per runtime: 150, or 900 without `--quick`), `--deno PATH`
- * and `--bun PATH` (the executables: the one running this script for its own
- * runtime, else `deno` and `bun` on PATH),
- * `--idle-timeout MS` (1000) and `--handler-timeout MS` (3000) of the server,
- * `--only TEXT` (only the scenarios whose name contains TEXT).
+ * Options: `--quick` (smaller sizes, under a minute and a half per runtime
+ * and socket kind), `--runtime LIST` (comma-separated of deno, bun and
+ * node; `both` is deno,bun, `all` the three; default both), `--sockets
+ * LIST` (comma-separated of tcp, tls and unix; default tcp), `--tls` and
+ * `--unix` (add that kind), `--timeout SECONDS` (limit per runtime and
+ * socket kind: 150, or 900 without `--quick`), `--deno PATH`, `--bun PATH`
+ * and `--node PATH` (the executables: the one running this script for its
+ * own runtime, else `deno`, `bun` and `node` on PATH), `--idle-timeout MS`
+ * (1000) and `--handler-timeout MS` (3000) of the server, `--only TEXT`
+ * (only the scenarios whose name contains TEXT).
  *
  * Prints a table per runtime and, last, `N passed, N failed`; exits 1 when a
  * scenario failed (the server died, a polite client was not served within
@@ -30,32 +36,49 @@
 
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
+import type { Socket } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import process from "node:process";
-import * as tls from "node:tls";
 import { parseArgs } from "node:util";
+import {
+  Attack,
+  closedCount,
+  CONNECT_MS,
+  delay,
+  HANDSHAKE_MS,
+  MAX_WAITING,
+  observed,
+  type Outcome,
+  PROBE_MS,
+  type Scenario,
+  type ScenarioConfig,
+  type SocketKind,
+  type Target,
+  within,
+} from "./attack_client.ts";
+import { LEAVING_SCENARIOS } from "./attack_leaving.ts";
 
 /** A runtime the server can run on. */
-export type Runtime = "deno" | "bun";
+export type Runtime = "deno" | "bun" | "node";
+
+const RUNTIMES: Runtime[] = ["deno", "bun", "node"];
+const SOCKET_KINDS: SocketKind[] = ["tcp", "tls", "unix"];
 
 /** What {@linkcode runAttack} does. */
-export interface AttackConfig {
-  /** The smaller sizes, for a run of under a minute per runtime. */
+export interface AttackConfig extends ScenarioConfig {
+  /** The smaller sizes, for a run of under a minute and a half per runtime and socket kind. */
   quick: boolean;
   /** The runtimes to attack, one after the other. */
   runtimes: Runtime[];
-  /** Also run the TLS scenarios, against a TLS server. */
-  tls: boolean;
+  /** The kinds of socket the server listens on, one after the other for each runtime. */
+  kinds: SocketKind[];
   /** Run only the scenarios whose name contains this (case-insensitive). */
   only?: string;
-  /** Milliseconds each runtime's run may take; scenarios left then are not run. */
+  /** Milliseconds each runtime may take per socket kind; scenarios left then are not run. */
   timeoutMs: number;
   /** The executables of the runtimes. */
   executables: Record<Runtime, string>;
-  /** The server's `idleTimeout`, in milliseconds. */
-  idleTimeoutMs: number;
-  /** The server's `handlerTimeout`, in milliseconds. */
-  handlerTimeoutMs: number;
   /** Told about progress. */
   onProgress?: (message: string) => void;
 }
@@ -64,6 +87,8 @@ export interface AttackConfig {
 export interface ScenarioResult {
   /** The runtime the server ran on. */
   runtime: Runtime;
+  /** The kind of socket the server listened on. */
+  kind: SocketKind;
   /** The scenario's name. */
   scenario: string;
   /** `"pass"`, `"FAIL"`, or `"not run"` (after a death or the time limit; not counted). */
@@ -82,27 +107,17 @@ export interface ScenarioResult {
   problems: string[];
 }
 
-// A polite client not served within this is a failure.
-const PROBE_MS = 5000;
 // Descriptors may take this long to come back after a scenario, and may be this many above.
 const FD_SETTLE_MS = 5000;
 const FD_TOLERANCE = 3;
-// A raw connection (or TLS handshake) not made within this counts as failed.
-const CONNECT_MS = 3000;
 // How long the server may take to print READY (Deno may compile first).
 const READY_MS = 30_000;
-// Connections opened at once by the crowd scenarios.
-const CONCURRENCY = 200;
-// The server's options, as tools/attack_server.ts sets them.
-const MAX_WAITING = 1024;
-const HANDSHAKE_MS = 2000;
 const RSS_SAMPLE_MS = 100;
 const STDERR_TAIL_LINES = 30;
 // Server log lines kept for the per-scenario summary, and how many kinds it names.
 const LOG_KEPT_LINES = 20_000;
 const LOG_SUMMARY_KINDS = 3;
 const SERVER_SCRIPT = new URL("./attack_server.ts", import.meta.url);
-const TESTDATA = new URL("../testdata/", import.meta.url);
 
 // ---------------------------------------------------------------------------
 // The server process
@@ -116,14 +131,18 @@ class ServerProcess {
   #exit: string | undefined;
   /** Resolves with how the process ended. */
   readonly exited: Promise<string>;
-  /** Whether it speaks TLS. */
-  readonly tls: boolean;
-  port = 0;
+  /** The kind of socket it listens on. */
+  readonly kind: SocketKind;
+  // The directory of its Unix socket, removed when it stops.
+  readonly #directory: string | undefined;
+  /** Where it listens, once ready. */
+  target: Target | undefined;
   pid = 0;
 
-  private constructor(child: ChildProcess, useTls: boolean) {
+  private constructor(child: ChildProcess, kind: SocketKind, directory: string | undefined) {
     this.#child = child;
-    this.tls = useTls;
+    this.kind = kind;
+    this.#directory = directory;
     child.stderr!.setEncoding("utf8");
     let partial = "";
     child.stderr!.on("data", (chunk: string) => {
@@ -149,11 +168,14 @@ class ServerProcess {
   }
 
   /** Starts the server and waits for its READY line. */
-  static async start(runtime: Runtime, config: AttackConfig, useTls: boolean) {
+  static async start(runtime: Runtime, config: AttackConfig, kind: SocketKind) {
     const script = decodeURIComponent(SERVER_SCRIPT.pathname);
+    // A fresh directory: the path stays short (Unix socket paths are limited) and unshared.
+    const directory = kind === "unix"
+      ? fs.mkdtempSync(path.join(os.tmpdir(), "oneline-attack-"))
+      : undefined;
     const flags = [
-      "--port",
-      "0",
+      ...(directory === undefined ? ["--port", "0"] : ["--path", path.join(directory, "s")]),
       "--idle-timeout",
       String(config.idleTimeoutMs),
       "--handler-timeout",
@@ -162,12 +184,17 @@ class ServerProcess {
       String(MAX_WAITING),
       "--handshake-timeout",
       String(HANDSHAKE_MS),
-      ...(useTls ? ["--tls"] : []),
+      ...(kind === "tls" ? ["--tls"] : []),
     ];
-    const args = runtime === "deno" ? ["run", "-A", script, ...flags] : ["run", script, ...flags];
+    const args = runtime === "deno"
+      ? ["run", "-A", script, ...flags]
+      : runtime === "bun"
+      ? ["run", script, ...flags]
+      : [script, ...flags];
     const server = new ServerProcess(
       spawn(config.executables[runtime], args, { stdio: ["pipe", "pipe", "pipe"] }),
-      useTls,
+      kind,
+      directory,
     );
     await server.#ready();
     return server;
@@ -180,9 +207,12 @@ class ServerProcess {
     const ready = new Promise<void>((resolve) => {
       stdout.on("data", (chunk: string) => {
         text += chunk;
-        const match = /READY port=(\d+) pid=(\d+)/.exec(text);
-        if (match && this.port === 0) {
-          [this.port, this.pid] = [Number(match[1]), Number(match[2])];
+        const match = /READY (?:port=(\d+)|path=(\S+)) pid=(\d+)/.exec(text);
+        if (match && this.pid === 0) {
+          this.pid = Number(match[3]);
+          this.target = match[2] !== undefined
+            ? { kind: "unix", path: match[2] }
+            : { kind: this.kind === "tls" ? "tls" : "tcp", port: Number(match[1]) };
           resolve();
         }
       });
@@ -231,6 +261,7 @@ class ServerProcess {
   async stop(): Promise<void> {
     if (this.#exit === undefined) this.#child.kill("SIGKILL");
     await this.exited;
+    if (this.#directory !== undefined) fs.rmSync(this.#directory, { recursive: true, force: true });
   }
 }
 
@@ -283,245 +314,7 @@ function sampleRss(pid: number): () => number | null {
 }
 
 // ---------------------------------------------------------------------------
-// Sockets
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// `work`, or `late()` once `ms` have passed first; leaves no timer behind.
-async function within<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<T>((resolve) => timer = setTimeout(() => resolve(late()), ms));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Where the scenario's clients connect, and every socket they opened. */
-class Attack {
-  readonly port: number;
-  readonly tls: boolean;
-  readonly #sockets = new Set<net.Socket>();
-  // Sockets we closed ourselves; any other close came from the server.
-  readonly #ours = new WeakSet<net.Socket>();
-  readonly #closedByServer = new WeakSet<net.Socket>();
-  #ca: string | undefined;
-  #stopped = false;
-
-  constructor(port: number, useTls: boolean) {
-    this.port = port;
-    this.tls = useTls;
-  }
-
-  /**
-   * Connects (plain TCP, or TLS when the target speaks it and `plain` is not
-   * set); resolves once connected (TLS: handshake done), or `null` when that
-   * fails or takes longer than CONNECT_MS.
-   */
-  connect(plain = false): Promise<net.Socket | null> {
-    if (this.#stopped) return Promise.resolve(null);
-    const secure = this.tls && !plain;
-    const options = { host: "127.0.0.1", port: this.port };
-    this.#ca ??= secure ? fs.readFileSync(new URL("ca.pem", TESTDATA), "utf8") : undefined;
-    const socket = secure
-      ? tls.connect({ ...options, ca: this.#ca, servername: "localhost" })
-      : net.connect(options);
-    this.#track(socket);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(false), CONNECT_MS);
-      const done = (connected: boolean) => {
-        clearTimeout(timer);
-        socket.off("close", onClose);
-        if (!connected) this.destroy(socket);
-        resolve(connected ? socket : null);
-      };
-      const onClose = () => done(false);
-      socket.once("close", onClose);
-      socket.once(secure ? "secureConnect" : "connect", () => done(true));
-    });
-  }
-
-  /**
-   * Opens `count` connections, CONCURRENCY at a time, each passed to `then`
-   * once connected; `plain` connects without TLS even to the TLS server.
-   */
-  async crowd(
-    count: number,
-    then: (socket: net.Socket) => void = () => {},
-    plain = false,
-  ): Promise<{ sockets: net.Socket[]; failed: number }> {
-    const sockets: net.Socket[] = [];
-    let failed = 0;
-    for (let start = 0; start < count; start += CONCURRENCY) {
-      const batch = Math.min(CONCURRENCY, count - start);
-      const opened = await Promise.all(Array.from({ length: batch }, () => this.connect(plain)));
-      for (const socket of opened) {
-        if (socket === null) failed++;
-        else {
-          then(socket);
-          sockets.push(socket);
-        }
-      }
-    }
-    return { sockets, failed };
-  }
-
-  // Watches how the socket ends. It flows (its data dropped) unless paused, so that an end of
-  // stream from the server is seen.
-  #track(socket: net.Socket): void {
-    this.#sockets.add(socket);
-    socket.resume();
-    socket.on("error", () => {}); // Resets are the point here.
-    socket.on("end", () => this.#closedByServer.add(socket));
-    socket.once("close", () => {
-      if (!this.#ours.has(socket)) this.#closedByServer.add(socket);
-      this.#sockets.delete(socket);
-    });
-  }
-
-  /** Whether the server ended this connection (end of stream, reset or close). */
-  closedByServer(socket: net.Socket): boolean {
-    return this.#closedByServer.has(socket);
-  }
-
-  /** Resets the connection (RST; on Deno 2.9.6 a TLS socket sends a FIN instead). */
-  reset(socket: net.Socket): void {
-    this.#ours.add(socket);
-    if (!socket.destroyed) socket.resetAndDestroy();
-  }
-
-  /** Closes our side politely (FIN) and keeps the socket until the server closes too. */
-  end(socket: net.Socket): void {
-    this.#ours.add(socket);
-    socket.end();
-  }
-
-  /** Destroys the socket at once. */
-  destroy(socket: net.Socket): void {
-    this.#ours.add(socket);
-    socket.destroy();
-  }
-
-  /** Destroys every socket the scenario still holds, and refuses to open more. */
-  stop(): void {
-    this.#stopped = true;
-    for (const socket of this.#sockets) this.destroy(socket);
-  }
-
-  /**
-   * Resolves with the milliseconds until the server ends the connection, or
-   * `null` when it has not within `ms`.
-   */
-  whenClosedByServer(socket: net.Socket, ms: number): Promise<number | null> {
-    const started = performance.now();
-    if (this.closedByServer(socket)) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(null), ms);
-      const done = (value: number | null) => {
-        clearTimeout(timer);
-        socket.off("end", onEnd);
-        socket.off("close", onEnd);
-        resolve(value);
-      };
-      const onEnd = () => done(performance.now() - started);
-      socket.once("end", onEnd);
-      socket.once("close", onEnd);
-    });
-  }
-
-  /**
-   * A polite client: connects, says `ping`, reads `pong`, says
-   * `disconnect` and waits for the server to close. Resolves with the
-   * milliseconds it all took, or `null` when it was not done within `ms`.
-   */
-  async politeClient(ms = PROBE_MS): Promise<number | null> {
-    const started = performance.now();
-    const socket = await this.connect();
-    if (socket === null) return null;
-    socket.setEncoding("utf8");
-    let received = "";
-    socket.on("data", (chunk: string) => {
-      received += chunk;
-      if (received === "pong\n") socket.write("disconnect\n");
-    });
-    socket.write("ping\n");
-    const closed = await this.whenClosedByServer(socket, ms - (performance.now() - started));
-    this.destroy(socket);
-    return closed !== null && received === "pong\n" ? performance.now() - started : null;
-  }
-
-  /** Connects and says `ping`; resolves once served (it holds the slot), or `null`. */
-  async holdSlot(): Promise<net.Socket | null> {
-    const socket = await this.connect();
-    if (socket === null) return null;
-    const served = await this.exchange(socket, "ping\n", "pong\n", PROBE_MS);
-    return served ? socket : null;
-  }
-
-  /** The holder says `disconnect`; resolves once the server has closed it. */
-  async leave(socket: net.Socket): Promise<void> {
-    socket.write("disconnect\n");
-    await this.whenClosedByServer(socket, PROBE_MS);
-  }
-
-  /** Sends `text` and resolves `true` once what came back ends with `expected`, `false` after `ms`. */
-  exchange(socket: net.Socket, text: string | Uint8Array, expected: string, ms: number) {
-    return new Promise<boolean>((resolve) => {
-      let tail = "";
-      const timer = setTimeout(() => done(false), ms);
-      const onData = (chunk: Uint8Array) => {
-        const last = chunk.subarray(Math.max(0, chunk.length - expected.length));
-        tail = (tail + String.fromCharCode(...last)).slice(-expected.length);
-        if (tail === expected) done(true);
-      };
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        socket.off("data", onData);
-        socket.off("close", onClose);
-        resolve(ok);
-      };
-      const onClose = () => done(tail === expected);
-      socket.on("data", onData);
-      socket.once("close", onClose);
-      socket.write(text);
-    });
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Scenarios
-
-/** What a scenario observed besides the harness's own measurements. */
-interface Outcome {
-  /** Milliseconds until a polite client was served during or right after the attack. */
-  nextMs?: number | null;
-  /** The bound `nextMs` was held to, when not PROBE_MS. */
-  boundMs?: number;
-  notes: string[];
-  problems: string[];
-}
-
-interface Scenario {
-  name: string;
-  /** Against the TLS server (only with --tls). */
-  tls?: boolean;
-  /** The scenario's size with --quick, and without. */
-  size: [quick: number, full: number];
-  /** The most the server's RSS may grow during it, in MiB, when that is its point. */
-  maxRssGrowthMiB?: number;
-  run(attack: Attack, size: number, config: AttackConfig): Promise<Outcome>;
-}
-
-function observed(nextMs: number | null | undefined, ...notes: string[]): Outcome {
-  return { nextMs, notes, problems: [] };
-}
-
-function closedCount(sockets: net.Socket[], attack: Attack): number {
-  return sockets.filter((socket) => attack.closedByServer(socket)).length;
-}
 
 // Bytes from a fixed seed, so that every run sends the same garbage.
 function garbage(length: number, withLF: boolean): Uint8Array {
@@ -575,7 +368,7 @@ function resetWhileHeld(attack: Attack, size: number): Promise<Outcome> {
 }
 
 // `size` clients wait while the slot is held; `leave` sends each away after `waitMs`.
-function waiters(size: number, waitMs: number, leave: (socket: net.Socket, i: number) => void) {
+function waiters(size: number, waitMs: number, leave: (socket: Socket, i: number) => void) {
   return (attack: Attack) =>
     whileHeld(attack, async () => {
       const { sockets, failed } = await attack.crowd(size, (socket) => socket.resume());
@@ -610,7 +403,7 @@ async function neverReads(attack: Attack, command: string): Promise<Outcome> {
   return observed(nextMs, `the attacker was ${closed} by the server by then`);
 }
 
-async function trickler(attack: Attack, intervalMs: number, config: AttackConfig) {
+async function trickler(attack: Attack, intervalMs: number, config: ScenarioConfig) {
   const socket = await attack.connect();
   if (socket === null) return observed(null, "the trickler could not connect");
   const timer = setInterval(() => {
@@ -633,7 +426,7 @@ async function trickler(attack: Attack, intervalMs: number, config: AttackConfig
   return result;
 }
 
-async function hangThen(attack: Attack, leave: "reset" | "end", config: AttackConfig) {
+async function hangThen(attack: Attack, leave: "reset" | "end", config: ScenarioConfig) {
   const socket = await attack.connect();
   if (socket === null) return observed(null, "the attacker could not connect");
   socket.write("hang\n");
@@ -646,7 +439,7 @@ async function hangThen(attack: Attack, leave: "reset" | "end", config: AttackCo
   return observed(nextMs, `sent hang, then ${leave}: the slot was freed ${freedBy}`);
 }
 
-async function slowloris(attack: Attack, size: number, config: AttackConfig): Promise<Outcome> {
+async function slowloris(attack: Attack, size: number, config: ScenarioConfig): Promise<Outcome> {
   const { sockets, failed } = await attack.crowd(size, (socket) => socket.write("pin"));
   const watchMs = 3 * config.idleTimeoutMs + 500;
   await delay(watchMs);
@@ -743,9 +536,10 @@ const SCENARIOS: Scenario[] = [
   },
   { name: "slowloris, partial lines", size: [200, 200], run: slowloris },
   { name: "garbage", size: [256 * 1024, 4 * 1024 * 1024], run: garbageLines },
-  { name: "TLS: stalled handshakes", tls: true, size: [300, 300], run: stalledHandshakes },
-  { name: "TLS: plain TCP clients", tls: true, size: [50, 200], run: plainToTls },
-  { name: "TLS: waiters, half RST, half FIN", tls: true, size: [100, 500], run: waitersLeave },
+  { name: "TLS: stalled handshakes", kinds: ["tls"], size: [300, 300], run: stalledHandshakes },
+  { name: "TLS: plain TCP clients", kinds: ["tls"], size: [50, 200], run: plainToTls },
+  { name: "TLS: waiters, half RST, half FIN", kinds: ["tls"], size: [100, 500], run: waitersLeave },
+  ...LEAVING_SCENARIOS,
 ];
 
 // ---------------------------------------------------------------------------
@@ -763,7 +557,7 @@ async function measure(
   const rssBefore = rssMiB(server.pid);
   const peakRss = sampleRss(server.pid);
   const logMark = server.logMark;
-  const attack = new Attack(server.port, server.tls);
+  const attack = new Attack(server.target!);
   const found = await within(
     Promise.race([
       scenario.run(attack, scenario.size[config.quick ? 0 : 1], config),
@@ -773,12 +567,19 @@ async function measure(
     () => ({ notes: [], problems: [`did not finish within ${(limitMs / 1000).toFixed(0)} s`] }),
   );
   attack.stop();
-  const result: ScenarioResult = { runtime, scenario: scenario.name, verdict: "pass", ...found };
+  const result: ScenarioResult = {
+    runtime,
+    kind: server.kind,
+    scenario: scenario.name,
+    verdict: "pass",
+    ...found,
+  };
   if (found.nextMs === null) {
     result.problems.unshift(`no polite client served within ${found.boundMs ?? PROBE_MS} ms`);
   }
   if (server.exit === undefined) {
-    result.afterMs = await new Attack(server.port, server.tls).politeClient();
+    // Served in the end: a server that refuses for a while after an attack is not dead.
+    result.afterMs = await new Attack(server.target!).servedWithin();
     if (result.afterMs === null) {
       result.problems.push("no polite client served after the attack");
       await within(server.exited, 1000, () => ""); // A server that died is told apart.
@@ -799,12 +600,23 @@ async function measure(
     result.problems.push(`the server died (${server.exit}); its stderr:\n${server.stderrTail()}`);
   }
   if (result.problems.length > 0) result.verdict = "FAIL";
+  else if (found.notMade !== undefined) {
+    result.verdict = "not run";
+    result.notes.push(found.notMade);
+  }
   return result;
 }
 
-function unrun(runtime: Runtime, scenario: Scenario, why: string, failed = false): ScenarioResult {
+function unrun(
+  runtime: Runtime,
+  kind: SocketKind,
+  scenario: Scenario,
+  why: string,
+  failed = false,
+): ScenarioResult {
   return {
     runtime,
+    kind,
     scenario: scenario.name,
     verdict: failed ? "FAIL" : "not run",
     notes: failed ? [] : [why],
@@ -812,35 +624,39 @@ function unrun(runtime: Runtime, scenario: Scenario, why: string, failed = false
   };
 }
 
-// Runs the scenarios against one runtime: a plain server, then (with --tls) a TLS server. A
-// server left unable to serve is restarted for the next scenario; one that died ends the run.
-async function attackRuntime(runtime: Runtime, config: AttackConfig): Promise<ScenarioResult[]> {
+// Runs the scenarios of one socket kind against one runtime, on one server. A server left unable
+// to serve is restarted for the next scenario; one that died ends the run.
+async function attackKind(
+  runtime: Runtime,
+  kind: SocketKind,
+  config: AttackConfig,
+): Promise<ScenarioResult[]> {
   const deadline = Date.now() + config.timeoutMs;
   const results: ScenarioResult[] = [];
   let server: ServerProcess | undefined;
   let stopped: string | undefined;
   const chosen = SCENARIOS.filter((s) =>
-    (config.tls || !s.tls) && s.name.toLowerCase().includes(config.only?.toLowerCase() ?? "")
+    (s.kinds ?? ["tcp"]).includes(kind) &&
+    s.name.toLowerCase().includes(config.only?.toLowerCase() ?? "")
   );
   for (const scenario of chosen) {
     const left = deadline - Date.now();
     if (stopped === undefined && left <= 0) stopped = "the time limit ran out";
     if (stopped !== undefined) {
-      results.push(unrun(runtime, scenario, stopped));
+      results.push(unrun(runtime, kind, scenario, stopped));
       continue;
     }
-    const useTls = scenario.tls ?? false;
-    if (server === undefined || server.exit !== undefined || server.tls !== useTls) {
+    if (server === undefined || server.exit !== undefined) {
       await server?.stop();
       try {
-        server = await ServerProcess.start(runtime, config, useTls);
+        server = await ServerProcess.start(runtime, config, kind);
       } catch (error) {
         stopped = (error as Error).message;
-        results.push(unrun(runtime, scenario, stopped, true));
+        results.push(unrun(runtime, kind, scenario, stopped, true));
         continue;
       }
     }
-    config.onProgress?.(`${runtime}: ${scenario.name}`);
+    config.onProgress?.(`${runtime} ${kind}: ${scenario.name}`);
     const limitMs = Math.min(left, config.quick ? 30_000 : 120_000);
     const result = await measure(runtime, server, scenario, config, limitMs);
     results.push(result);
@@ -855,15 +671,17 @@ async function attackRuntime(runtime: Runtime, config: AttackConfig): Promise<Sc
 }
 
 /**
- * Runs every scenario against each runtime in turn and returns one result
- * per scenario and runtime.
+ * Runs every scenario against each runtime and socket kind in turn and
+ * returns one result per scenario, socket kind and runtime.
  *
  * @param config What to attack, how hard, and for how long.
  * @returns The results, in the order run.
  */
 export async function runAttack(config: AttackConfig): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
-  for (const runtime of config.runtimes) results.push(...await attackRuntime(runtime, config));
+  for (const runtime of config.runtimes) {
+    for (const kind of config.kinds) results.push(...await attackKind(runtime, kind, config));
+  }
   return results;
 }
 
@@ -883,10 +701,13 @@ function mib(value: number | null | undefined): string {
  * @returns The table and notes, one item per line.
  */
 export function formatTable(results: ScenarioResult[]): string {
-  const rows = [["scenario", "next ms", "after ms", "fds", "RSS MiB before/peak/after", "verdict"]];
+  const rows = [
+    ["scenario", "socket", "next ms", "after ms", "fds", "RSS MiB before/peak/after", "verdict"],
+  ];
   for (const r of results) {
     rows.push([
       r.scenario,
+      r.kind,
       ms(r.nextMs),
       ms(r.afterMs),
       r.fds ? `${r.fds[0] ?? "?"}→${r.fds[1] ?? "?"}` : "-",
@@ -900,40 +721,76 @@ export function formatTable(results: ScenarioResult[]): string {
   );
   lines.splice(1, 0, widths.map((width) => "-".repeat(width)).join("-|-"));
   for (const r of results) {
-    for (const note of r.notes) lines.push(`  ${r.scenario}: ${note}`);
-    for (const problem of r.problems) lines.push(`  ${r.scenario}: FAIL: ${problem}`);
+    for (const note of r.notes) lines.push(`  ${r.scenario} (${r.kind}): ${note}`);
+    for (const problem of r.problems) lines.push(`  ${r.scenario} (${r.kind}): FAIL: ${problem}`);
   }
   return lines.join("\n");
 }
 
-function parseConfig(args: string[]): AttackConfig {
+// A comma-separated list of `allowed` words, or one of the `aliases`.
+function wordList<T extends string>(
+  option: string,
+  text: string,
+  allowed: readonly T[],
+  aliases: Record<string, T[]> = {},
+): T[] {
+  const words = aliases[text] ?? text.split(",").map((word) => word.trim());
+  const wrong = words.find((word) => !(allowed as readonly string[]).includes(word));
+  if (wrong !== undefined || words.length === 0) {
+    const names = [...allowed, ...Object.keys(aliases)].join(", ");
+    throw new TypeError(`${option} takes a comma-separated list of ${names}; got ${text}`);
+  }
+  return [...new Set(words as T[])];
+}
+
+// The executable of the runtime running this script is at hand; the others are looked up on PATH.
+function ownExecutable(runtime: Runtime): string {
+  const running = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+  return running === runtime ? process.execPath : runtime;
+}
+
+/**
+ * Reads the command line of `tools/attack.ts` (see the module documentation).
+ *
+ * @param args The arguments, without the script's name.
+ * @returns What to attack.
+ * @throws {TypeError} On an unknown runtime or socket kind.
+ * @throws {RangeError} On a timeout that is not a positive number.
+ */
+export function parseConfig(args: string[]): AttackConfig {
   const { values } = parseArgs({
     args,
     options: {
       quick: { type: "boolean", default: false },
       runtime: { type: "string", default: "both" },
+      sockets: { type: "string", default: "tcp" },
       tls: { type: "boolean", default: false },
+      unix: { type: "boolean", default: false },
       only: { type: "string" },
       timeout: { type: "string" },
-      // The runtime the attacker runs on is at hand; the other is looked up on PATH.
-      deno: { type: "string", default: "Deno" in globalThis ? process.execPath : "deno" },
-      bun: { type: "string", default: "Bun" in globalThis ? process.execPath : "bun" },
+      deno: { type: "string", default: ownExecutable("deno") },
+      bun: { type: "string", default: ownExecutable("bun") },
+      node: { type: "string", default: ownExecutable("node") },
       "idle-timeout": { type: "string", default: "1000" },
       "handler-timeout": { type: "string", default: "3000" },
     },
   });
-  if (!["deno", "bun", "both"].includes(values.runtime)) {
-    throw new TypeError(`--runtime must be deno, bun or both, got ${values.runtime}`);
-  }
+  const runtimes = wordList("--runtime", values.runtime, RUNTIMES, {
+    both: ["deno", "bun"],
+    all: RUNTIMES,
+  });
+  const kinds = wordList("--sockets", values.sockets, SOCKET_KINDS);
+  if (values.tls) kinds.push("tls");
+  if (values.unix) kinds.push("unix");
   const seconds = Number(values.timeout ?? (values.quick ? 150 : 900));
   if (!(seconds > 0)) throw new RangeError("--timeout must be a positive number of seconds");
   return {
     quick: values.quick,
-    runtimes: values.runtime === "both" ? ["deno", "bun"] : [values.runtime as Runtime],
-    tls: values.tls,
+    runtimes,
+    kinds: SOCKET_KINDS.filter((kind) => kinds.includes(kind)),
     only: values.only,
     timeoutMs: seconds * 1000,
-    executables: { deno: values.deno, bun: values.bun },
+    executables: { deno: values.deno, bun: values.bun, node: values.node },
     idleTimeoutMs: Number(values["idle-timeout"]),
     handlerTimeoutMs: Number(values["handler-timeout"]),
     onProgress: (message) => console.error(message),

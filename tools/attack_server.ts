@@ -1,21 +1,25 @@
 /**
  * The server that `tools/attack.ts` attacks: the module's own server on a
- * loopback port, with a handler that can be made to hang, dawdle, flood or
- * answer one huge line. Runs on Deno and on Bun:
+ * loopback port or a Unix socket, with a handler that can be made to hang,
+ * dawdle, flood or answer one huge line. Runs on Deno, Bun and Node:
  *
  * ```sh
  * deno run -A tools/attack_server.ts --port 0 [--tls] [--idle-timeout 1000] [--handler-timeout MS]
- * bun run tools/attack_server.ts --port 0
+ * bun run tools/attack_server.ts --path /tmp/attack.sock
+ * node tools/attack_server.ts --port 0
  * ```
  *
- * Once listening it prints `READY port=<port> pid=<pid>` on stdout; it logs
- * to stderr, and exits when its stdin closes (so that it never outlives the
- * attacker) or a client says `shutdown`.
+ * Once listening it prints `READY port=<port> pid=<pid>` (with `--path`:
+ * `READY path=<path> pid=<pid>`) on stdout; it logs to stderr, and exits
+ * when its stdin closes (so that it never outlives the attacker) or a client
+ * says `shutdown`.
  *
  * Commands: `hang` never answers (until the connection ends); `slow N`
- * answers `done` after N ms; `flood N` sends N lines of 100 bytes through
- * `context.send`, then answers `end`; `big N` answers one line of N bytes;
- * anything else is answered `echo:<command>`.
+ * answers `done` after N ms (at once, answering nothing, when the connection
+ * ends first); `flood N` sends N lines of 100 bytes through `context.send`,
+ * then answers `end`; `big N` answers one line of N bytes; `stats` answers
+ * the server's counters, `waiting=N connections=N refused=N`; anything else
+ * is answered `echo:<command>`.
  *
  * @module
  */
@@ -24,7 +28,7 @@ import * as fs from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { serve } from "../mod.ts";
-import type { HandlerContext, HandlerResult, ServeOptions } from "../mod.ts";
+import type { HandlerContext, HandlerResult, OnelineServer, ServeOptions } from "../mod.ts";
 
 /** Longest answer `big N` makes, so that a typo cannot exhaust memory. */
 const MAX_BIG_BYTES = 256 * 1024 * 1024;
@@ -77,12 +81,23 @@ export function attackHandler(
         context.signal.addEventListener("abort", () => resolve(undefined), { once: true });
       });
     case "slow":
-      return sleep(count, context.signal).then(() => "done");
+      return sleep(count, context.signal).then(() => context.signal.aborted ? undefined : "done");
     case "flood":
       return flood(count, context);
     default:
       return "x".repeat(Math.min(count, MAX_BIG_BYTES));
   }
+}
+
+/**
+ * The answer to `stats`: the counters the attacker checks after a scenario.
+ *
+ * @param server The server.
+ * @returns `waiting=N connections=N refused=N`.
+ */
+export function statsLine(server: Pick<OnelineServer, "waiting" | "stats">): string {
+  return `waiting=${server.waiting} connections=${server.stats.connections} ` +
+    `refused=${server.stats.refused}`;
 }
 
 function milliseconds(text: string | undefined): number | undefined {
@@ -94,6 +109,7 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       port: { type: "string", default: "0" },
+      path: { type: "string" },
       tls: { type: "boolean", default: false },
       "idle-timeout": { type: "string", default: "1000" },
       "handler-timeout": { type: "string" },
@@ -103,8 +119,9 @@ async function main(): Promise<void> {
   });
   const testdata = new URL("../testdata/", import.meta.url);
   const options: AttackServeOptions = {
-    hostname: "127.0.0.1",
-    port: Number(values.port),
+    ...(values.path === undefined
+      ? { hostname: "127.0.0.1", port: Number(values.port) }
+      : { path: values.path }),
     idleTimeout: milliseconds(values["idle-timeout"]),
     handlerTimeout: milliseconds(values["handler-timeout"]),
     maxWaiting: Number(values["max-waiting"]),
@@ -119,13 +136,16 @@ async function main(): Promise<void> {
       info: (message) => console.error(message),
       error: (message, error) => console.error(`${message}: ${error}`),
     },
-    handler: attackHandler,
+    // `server` is set once listening, before any client can ask for `stats`.
+    handler: (command, context) =>
+      command === "stats" ? statsLine(server) : attackHandler(command, context),
   };
   const server = await serve(options);
   process.stdin.on("end", () => process.exit(0));
   process.stdin.on("close", () => process.exit(0));
   process.stdin.resume();
-  console.log(`READY port=${server.port} pid=${process.pid}`);
+  const address = values.path === undefined ? `port=${server.port}` : `path=${values.path}`;
+  console.log(`READY ${address} pid=${process.pid}`);
   await server.finished;
   process.exit(0);
 }

@@ -44,6 +44,7 @@ export const GROUPS = [
   "docs",
   "operations",
   "transport",
+  "mock",
 ] as const;
 
 /** The results of one runtime's run of the suite. */
