@@ -14,6 +14,7 @@ import { findProgram, interopTest, killAll, spawnClient } from "./harness.ts";
 const socketsAtStart = openSockets();
 const nc = findProgram("nc");
 const socat = findProgram("socat");
+const telnet = findProgram("telnet");
 
 const testdata = (name: string) => fileURLToPath(new URL(`../testdata/${name}`, import.meta.url));
 const tls = {
@@ -109,4 +110,26 @@ describe("nc, socat and telnet as clients", () => {
       },
     );
   }
+
+  interopTest(
+    'SRS-193 telnet\'s CR NUL and CR LF line ends are one command each with readTerminator: "any"',
+    telnet,
+    async (path) => {
+      const commands: string[] = [];
+      const options = { readTerminator: "any", writeTerminator: "\r\n" } as const;
+      await withServer({ handler: delayed(commands), ...options }, async (server) => {
+        const client = spawnClient(path, ["127.0.0.1", String(server.port)]);
+        // telnet sends a bare CR as CR NUL, and LF as CR LF.
+        client.child.stdin!.write("first\rsecond\rthird\n");
+        await client.waitFor(/answer to third\r?\n/);
+        assert.deepEqual(commands, ["first", "second", "third"]);
+        assert.match(
+          client.stdout,
+          /answer to first\r?\nanswer to second\r?\nanswer to third\r?\n$/,
+        );
+        client.child.stdin!.end();
+        await client.done;
+      });
+    },
+  );
 });
