@@ -11,7 +11,7 @@ import * as nodePath from "node:path";
 import { runtimeTransport } from "./runtime.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { HandlerContext, ServeOptions } from "./server.ts";
-import type { Connection, ListenEndpoint, Listener } from "./transport.ts";
+import type { Connection, ListenEndpoint, Listener, Transport } from "./transport.ts";
 import {
   assertSocketsClosed,
   deferred,
@@ -332,6 +332,49 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe("transport contract: accept failures", () => {
+  after(() => assertSocketsClosed(socketsAtStart));
+
+  test("SRS-113 an accept failure reaches on.error and stats.errors once, and the server accepts on", async () => {
+    const base = await runtimeTransport();
+    const failure = Object.assign(new Error("accept: too many open files"), { code: "EMFILE" });
+    // The runtime's transport, whose listener fails its first accept as when out of descriptors.
+    const failing: Transport = {
+      connect: (endpoint) => base.connect(endpoint),
+      async listen(endpoint, limits) {
+        const listener = await base.listen(endpoint, limits);
+        let failed = false;
+        return {
+          get addr() {
+            return listener.addr;
+          },
+          get waiting() {
+            return listener.waiting;
+          },
+          accept: () => failed ? listener.accept() : (failed = true, Promise.reject(failure)),
+          close: () => listener.close(),
+        };
+      },
+    };
+    const seen: unknown[] = [];
+    const server = await startServer({
+      transport: failing,
+      on: { error: (error) => void seen.push(error) },
+    });
+    try {
+      const client = await RawClient.connect(server.port!);
+      await client.write("hello\n");
+      assert.deepEqual(await client.readLines(1), ["echo:hello"]);
+      client.destroy();
+      assert.deepEqual(seen, [failure]);
+      assert.equal(server.stats.errors, 1);
+      assert.deepEqual(server.logger.errors.map((e) => e.message), ["accept failed; backing off"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
 
 describe("transport contract: clean-up", () => {
   after(() => fs.rmSync(directory, { recursive: true, force: true }));
