@@ -440,8 +440,10 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
     ...Object.values(d).flatMap((byServer) => Object.values(byServer ?? {}))
       .flatMap((list) => list.map((p) => p.runs.length)),
   );
-  const legendNote = `Each point: the median of ${turns} runs; the band around a line: ` +
-    "the lowest to the highest of them.";
+  const legendNote = turns > 1
+    ? `Each point: the median of ${turns} runs; the band around a line: the lowest to the ` +
+      "highest of them."
+    : "Each point: one run.";
   const draw = (file: string, chart: Chart) => charts[file] = lineChart({ ...chart, legendNote });
   if (d.size) {
     draw("line-size.svg", {
