@@ -239,9 +239,10 @@ export function lineChart(chart: Chart): string {
     );
     if (panel.better) {
       const arrow = panel.better === "higher" ? "↑" : "↓";
+      // Above the panel's right corner, clear of the data.
       out.push(
-        `<text x="${left + 8}" y="${y0 + 16}" fill="#555555">${arrow} ${panel.better} is better` +
-          `</text>`,
+        `<text x="${left + plotWidth}" y="${y0 - 6}" text-anchor="end" fill="#555555">` +
+          `${arrow} ${panel.better} is better</text>`,
       );
     }
     // The bands first, so that every line is drawn over them.
