@@ -1,6 +1,6 @@
 /**
  * socket-oneline: the simplest useful request/response protocol over TCP,
- * for Deno and Bun.
+ * TLS and Unix sockets, for Deno, Bun and Node.js.
  *
  * A client sends one line (ended by LF); the server answers with zero, one or
  * more lines. The server serves one client at a time, answers the built-ins

@@ -1,12 +1,13 @@
-// The README's TypeScript examples, run as written on the runtime under test: each ```ts block is
-// written to a file in .readme-snippets/ (git-ignored), with the package's import specifiers
-// (`jsr:@oneline/socket-oneline`, `@oneline/socket-oneline/client`, …) pointed at this checkout,
-// and run in a subprocess, against the servers it talks to. Each must exit 0 and print what its
-// comments show: `console.log(x); // "ack"` says that it prints `ack`.
+// The examples of the README and of docs/*.md, run as written on the runtime under test: each
+// ```ts block is written to a file in .readme-snippets/ (git-ignored) and run in a subprocess,
+// against the servers it talks to. Each must exit 0 and print what its comments show:
+// `console.log(x); // "ack"` says that it prints `ack`. The blocks import the package by its name,
+// `@oneline/socket-oneline`, which every runtime resolves to this checkout: Deno by deno.json's
+// name and exports, Bun and Node by the same in package.json (a package may import itself).
 //
-// A block that can run on one runtime only is preceded by `<!-- deno only -->` or
-// `<!-- bun only -->`, and skipped on the other. Run from the repository's root (as the test tasks
-// do): the TLS example reads `testdata/` relative to it.
+// A block that can run on one runtime only is preceded by `<!-- deno only -->` (or bun, node),
+// and skipped on the others. Run from the repository's root (as the test tasks do): the TLS
+// example reads `testdata/` relative to it.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,9 +26,19 @@ import { assertSocketsClosed, openSockets, spawnScript } from "./test_util.ts";
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const SNIPPETS = path.join(ROOT, ".readme-snippets");
 const RUNTIME = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+const PACKAGE = "@oneline/socket-oneline";
 
-/** One ```ts block of the README. */
+/** The markdown files whose examples are run: the README, then docs/ in name order. */
+export const DOCUMENTS = [
+  "README.md",
+  ...fs.readdirSync(path.join(ROOT, "docs")).filter((name) => name.endsWith(".md")).sort()
+    .map((name) => `docs/${name}`),
+];
+
+/** One ```ts block of a document. */
 interface Snippet {
+  /** The document it is in, relative to the root. */
+  document: string;
   /** The line of its opening fence (1-based). */
   line: number;
   /** The heading of the section it is in. */
@@ -35,23 +46,18 @@ interface Snippet {
   /** The fence's info string, such as `ts` or `ts ignore`. */
   info: string;
   /** The runtime it is marked for (`<!-- deno only -->`), if any. */
-  only: "deno" | "bun" | undefined;
+  only: "deno" | "bun" | "node" | undefined;
   code: string;
-  /** Where it is written, with its imports pointed at the checkout. */
+  /** Where it is written. */
   file: string;
 }
 
-/** The package's subpath exports (`"."`, `"./client"`, …) → files, from deno.json. */
-function packageExports(): Map<string, string> {
-  const config = JSON.parse(fs.readFileSync(path.join(ROOT, "deno.json"), "utf8"));
-  return new Map(Object.entries(config.exports as Record<string, string>));
-}
-
-/** Every ```ts block of the README, in order. */
-export function readmeSnippets(readme: string): Snippet[] {
-  const lines = readme.split("\n");
+/** Every ```ts block of a document, in order. */
+export function readmeSnippets(text: string, document = "README.md"): Snippet[] {
+  const lines = text.split("\n");
   const snippets: Snippet[] = [];
   let section = "(top)";
+  const stem = document.replace(/\.md$/, "").replace(/\W+/g, "_");
   for (let i = 0; i < lines.length; i++) {
     const heading = /^#+\s+(.*)$/.exec(lines[i]);
     if (heading) section = heading[1];
@@ -63,14 +69,15 @@ export function readmeSnippets(readme: string): Snippet[] {
     if (language === "ts" || language === "typescript") {
       let before = i - 1;
       while (before >= 0 && lines[before].trim() === "") before--;
-      const marker = /^<!--\s*(deno|bun) only\s*-->$/.exec(lines[before]?.trim() ?? "");
+      const marker = /^<!--\s*(deno|bun|node) only\s*-->$/.exec(lines[before]?.trim() ?? "");
       snippets.push({
+        document,
         line: i + 1,
         section,
         info: `${language} ${fence[2]}`.trim(),
-        only: marker ? marker[1] as "deno" | "bun" : undefined,
+        only: marker ? marker[1] as "deno" | "bun" | "node" : undefined,
         code: lines.slice(i + 1, end).join("\n") + "\n",
-        file: path.join(SNIPPETS, `line_${i + 1}.ts`),
+        file: path.join(SNIPPETS, `${stem}_${i + 1}.ts`),
       });
     }
     i = end;
@@ -78,19 +85,9 @@ export function readmeSnippets(readme: string): Snippet[] {
   return snippets;
 }
 
-/** The code with the package's import specifiers pointed at the checkout's files. */
-export function localImports(code: string, exports: Map<string, string>, fromDir: string): string {
-  return code.replace(
-    /(["'])(?:jsr:)?@oneline\/socket-oneline(\/[\w-]+)?\1/g,
-    (whole, quote: string, subpath: string | undefined) => {
-      const target = exports.get(subpath === undefined ? "." : `.${subpath}`);
-      if (target === undefined) {
-        throw new Error(`the README imports ${whole}, which is not exported`);
-      }
-      const relative = path.relative(fromDir, path.join(ROOT, target)).split(path.sep).join("/");
-      return `${quote}${relative.startsWith(".") ? relative : `./${relative}`}${quote}`;
-    },
-  );
+/** The code with each `port: FROM` (a fixed port it talks to or serves on) made `port: TO`. */
+export function movePort(code: string, from: number, to: number): string {
+  return code.replace(new RegExp(`\\bport:(\\s*)${from}\\b`, "g"), `port:$1${to}`);
 }
 
 // One literal shown in a comment, and how console.log prints it: a string without its quotes,
@@ -187,20 +184,21 @@ function describeRun(run: { code: number | null; stdout: string; stderr: string 
   return `exit ${run.code}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
 }
 
-/** Something a snippet talks to, started by the test. */
+/** Something a snippet talks to, started by the test on a free port. */
 interface Fixture {
+  port: number;
   close(): Promise<void>;
 }
 
 // The sample server (`sample/server.ts`), which the Client and framing examples talk to.
-async function sampleServer(port: number): Promise<Fixture> {
-  const server: OnelineServer = await serve({ port, logger: null, handler: sampleHandler });
-  return { close: () => server.close() };
+async function sampleServer(): Promise<Fixture> {
+  const server: OnelineServer = await serve({ port: 0, logger: null, handler: sampleHandler });
+  return { port: server.port!, close: () => server.close() };
 }
 
 // A line-based instrument that is not a oneline server: it answers `*IDN?` with its name, CR LF,
 // and `CURV?` with a binary block.
-async function fakeMeter(port: number): Promise<Fixture> {
+async function fakeMeter(): Promise<Fixture> {
   const sockets = new Set<net.Socket>();
   const meter = net.createServer((socket) => {
     sockets.add(socket);
@@ -220,9 +218,10 @@ async function fakeMeter(port: number): Promise<Fixture> {
   });
   await new Promise<void>((resolve, reject) => {
     meter.once("error", reject);
-    meter.listen(port, "127.0.0.1", () => resolve());
+    meter.listen(0, "127.0.0.1", () => resolve());
   });
   return {
+    port: (meter.address() as net.AddressInfo).port,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => meter.close(resolve));
@@ -230,22 +229,27 @@ async function fakeMeter(port: number): Promise<Fixture> {
   };
 }
 
-// The servers the test starts for the ports snippets talk to without starting a server there.
-const FIXTURES: Record<number, (port: number) => Promise<Fixture>> = {
+// The servers the test starts, on free ports, for the fixed ports the examples show: the port in
+// the example's text is changed to the fixture's before it runs, so that two checkouts (or the
+// sample server left running) never meet.
+const FIXTURES: Record<number, () => Promise<Fixture>> = {
   5001: sampleServer,
   5025: fakeMeter,
 };
 
-/** The fixed ports a snippet connects to, where it starts no server of its own. */
-function portsNeeded(code: string): number[] {
-  if (/\bserve\(/.test(code)) return [];
+/** The fixed ports a snippet connects to or serves on (`port: 5001`). */
+function fixedPorts(code: string): number[] {
   const ports = [...code.matchAll(/\bport:\s*(\d+)/g)].map((m) => Number(m[1]));
   return [...new Set(ports)].filter((port) => port !== 0);
 }
 
-// A snippet that serves until told to stop (`await server.finished`): the test talks to it, checks
-// the answers its handler's comments promise, and stops it with `shutdown`.
+// A snippet that serves until told to stop (`await server.finished`), on port 0 instead of the
+// port it shows: the test talks to it, checks the answers its handler's comments promise, and
+// stops it with `shutdown`.
 async function driveServer(snippet: Snippet): Promise<void> {
+  let code = snippet.code;
+  for (const port of fixedPorts(code)) code = movePort(code, port, 0);
+  fs.writeFileSync(snippet.file, code);
   const child = spawnScript(snippet.file, []);
   try {
     const [, address] = await child.waitFor(/listening on (\S+)/);
@@ -272,14 +276,15 @@ async function runSnippet(snippet: Snippet): Promise<void> {
   const expected = expectedOutput(snippet.code);
   const fixtures: Fixture[] = [];
   try {
-    for (const port of portsNeeded(snippet.code)) {
+    let code = snippet.code;
+    for (const port of fixedPorts(code)) {
       const start = FIXTURES[port];
-      assert.ok(
-        start,
-        `the README example at line ${snippet.line} talks to port ${port}: no fixture`,
-      );
-      fixtures.push(await start(port));
+      assert.ok(start, `the example at ${where(snippet)} talks to port ${port}: no fixture`);
+      const fixture = await start();
+      fixtures.push(fixture);
+      code = movePort(code, port, fixture.port);
     }
+    fs.writeFileSync(snippet.file, code);
     const run = await spawnScript(snippet.file, []).done;
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(
@@ -311,52 +316,70 @@ function checkTypes(
   });
 }
 
-const snippets = readmeSnippets(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
+function where(snippet: Snippet): string {
+  return `${snippet.document}:${snippet.line}`;
+}
+
+const readText = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+const snippets = DOCUMENTS.flatMap((document) => readmeSnippets(readText(document), document));
 const socketsAtStart = openSockets();
 
-describe("README examples", () => {
+describe("README and docs examples", () => {
   after(() => assertSocketsClosed(socketsAtStart));
 
   before(() => {
     fs.rmSync(SNIPPETS, { recursive: true, force: true });
     fs.mkdirSync(SNIPPETS, { recursive: true });
-    const exports = packageExports();
-    for (const snippet of snippets) {
-      fs.writeFileSync(snippet.file, localImports(snippet.code, exports, SNIPPETS));
-    }
+    // As written, for the type check; a run writes its own copy, its ports moved.
+    for (const snippet of snippets) fs.writeFileSync(snippet.file, snippet.code);
   });
 
   after(() => fs.rmSync(SNIPPETS, { recursive: true, force: true }));
 
-  test("SRS-096 every ts block of the README is run: none is ignored, each is runnable", () => {
-    assert.ok(snippets.length >= 8, `only ${snippets.length} ts blocks found`);
+  test("SRS-096 every ts block of the README and docs/ is run: none is ignored", () => {
+    assert.ok(snippets.filter((s) => s.document === "README.md").length >= 6);
     for (const snippet of snippets) {
-      assert.equal(snippet.info, "ts", `the ts block at README.md:${snippet.line} is not run`);
+      assert.equal(snippet.info, "ts", `the ts block at ${where(snippet)} is not run`);
     }
   });
 
-  test("SRS-097 every console.log of the README's examples shows what it prints", () => {
+  test("SRS-097 every console.log of the examples shows what it prints", () => {
     for (const snippet of snippets) {
-      assert.doesNotThrow(() => expectedOutput(snippet.code), `README.md:${snippet.line}`);
+      assert.doesNotThrow(() => expectedOutput(snippet.code), where(snippet));
     }
   });
 
-  test("SRS-096 the README's examples type-check as written", {
+  test("SRS-241 the examples import the package by its name, which package.json exports as deno.json does", () => {
+    const deno = JSON.parse(readText("deno.json"));
+    const node = JSON.parse(readText("package.json"));
+    assert.equal(deno.name, PACKAGE);
+    assert.equal(node.name, PACKAGE);
+    assert.deepEqual(node.exports, deno.exports);
+    for (const snippet of snippets) {
+      for (const [, specifier] of snippet.code.matchAll(/from\s+"([^"]+)"/g)) {
+        const local = specifier.startsWith(".") || specifier.startsWith("jsr:");
+        assert.ok(!local, `${where(snippet)} imports ${specifier}: import "${PACKAGE}"`);
+      }
+    }
+  });
+
+  test("SRS-096 the examples type-check as written", {
     skip: RUNTIME === "deno" ? false : "Deno type-checks; Bun and Node only strip the types",
   }, async () => {
-    const files = snippets.filter((s) => s.only !== "bun").map((s) => s.file);
+    const files = snippets.filter((s) => s.only === undefined || s.only === "deno");
     // A cold type check of the whole module graph can outlive a test subprocess's usual bound.
-    const run = await checkTypes(files, 60_000);
+    const run = await checkTypes(files.map((s) => s.file), 60_000);
     assert.equal(run.code, 0, describeRun(run));
   });
 
-  // Named by section and rank in it, which other edits of the README leave alone more often than
-  // its line numbers; the line is in every failure's message.
+  // Named by document, section and rank in it, which other edits leave alone more often than line
+  // numbers; the line is in every failure's message.
   const ranks = new Map<string, number>();
   for (const snippet of snippets) {
-    const rank = (ranks.get(snippet.section) ?? 0) + 1;
-    ranks.set(snippet.section, rank);
-    const name = `SRS-096 SRS-097 README "${snippet.section}" example ${rank} runs on ${RUNTIME} ` +
+    const key = `${snippet.document} "${snippet.section}"`;
+    const rank = (ranks.get(key) ?? 0) + 1;
+    ranks.set(key, rank);
+    const name = `SRS-096 SRS-097 SRS-240 ${key} example ${rank} runs on ${RUNTIME} ` +
       "and prints what it shows";
     const skip = snippet.only !== undefined && snippet.only !== RUNTIME
       ? `marked ${snippet.only} only`
@@ -366,8 +389,59 @@ describe("README examples", () => {
         if (/await server\.finished/.test(snippet.code)) await driveServer(snippet);
         else await runSnippet(snippet);
       } catch (error) {
-        throw new Error(`the example at README.md:${snippet.line} failed`, { cause: error });
+        throw new Error(`the example at ${where(snippet)} failed`, { cause: error });
       }
     });
   }
+});
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces made hyphens. */
+export function anchor(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\w\- ]/g, "").replace(/ /g, "-");
+}
+
+/** The links of a markdown text, `[text](target)`, outside code blocks and code spans. */
+export function links(text: string): string[] {
+  const prose = text.replace(/^```[^]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+}
+
+describe("README and docs: the house", () => {
+  test("SRS-242 the README is at most 300 lines and shows the two commands word for word", () => {
+    const readme = readText("README.md");
+    const lines = readme.trimEnd().split("\n").length;
+    assert.ok(lines <= 300, `README.md has ${lines} lines`);
+    assert.match(readme, /^npx --yes deno@2\.9\.6 task doit {3}#/m);
+    assert.match(readme, /^npx --yes deno@2\.9\.6 task test {3}#/m);
+  });
+
+  test("SRS-243 every link of the README and docs/ stays in the repository and finds its file and heading", () => {
+    for (const document of DOCUMENTS) {
+      for (const target of links(readText(document))) {
+        assert.doesNotMatch(target, /^[a-z]+:/i, `${document} links outside: ${target}`);
+        const [file, fragment] = target.split("#");
+        const linked = file === "" ? document : path.join(path.dirname(document), file);
+        assert.ok(fs.existsSync(path.join(ROOT, linked)), `${document}: ${target}: no such file`);
+        if (fragment === undefined) continue;
+        const headings = readText(linked).split("\n").filter((line) => /^#+\s/.test(line))
+          .map((line) => anchor(line.replace(/^#+\s+/, "")));
+        assert.ok(headings.includes(fragment), `${document}: ${target}: no such heading`);
+      }
+    }
+  });
+
+  test("SRS-244 every deno task has a description", () => {
+    const tasks = JSON.parse(readText("deno.json")).tasks as Record<string, unknown>;
+    for (const [name, task] of Object.entries(tasks)) {
+      const { command, description } = task as { command?: unknown; description?: unknown };
+      assert.equal(typeof command, "string", `task ${name}`);
+      assert.ok(typeof description === "string" && description.length > 0, `task ${name}`);
+    }
+  });
+
+  test("SRS-245 the README and docs/ use no wording that dates", () => {
+    for (const document of DOCUMENTS) {
+      assert.doesNotMatch(readText(document), /\btoday|\bcurrently\b|\bnowadays\b/i, document);
+    }
+  });
 });

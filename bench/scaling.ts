@@ -364,12 +364,21 @@ async function waitingPairs(
   );
 }
 
-const STYLE: Record<string, { color: string; dash?: string }> = {
-  "module-deno": { color: "#1565c0" },
-  "baseline-deno": { color: "#64b5f6", dash: "7 4" },
-  "module-bun": { color: "#d84315" },
-  "baseline-bun": { color: "#ffab91", dash: "7 4" },
-  "C": { color: "#212121", dash: "2 3" },
+// How each server is drawn, and what the legend says it is.
+const STYLE: Record<string, { color: string; dash?: string; description: string }> = {
+  "module-deno": { color: "#1565c0", description: "this module's server on Deno" },
+  "baseline-deno": {
+    color: "#64b5f6",
+    dash: "7 4",
+    description: "a bare server on Deno's own sockets: no module",
+  },
+  "module-bun": { color: "#d84315", description: "this module's server on Bun" },
+  "baseline-bun": {
+    color: "#ffab91",
+    dash: "7 4",
+    description: "a bare server on Bun's own sockets: no module",
+  },
+  "C": { color: "#212121", dash: "2 3", description: "the C reference server" },
 };
 
 function bytes(n: number): string {
@@ -393,7 +402,11 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
     Object.entries(points).map(([name, list]) => ({
       name,
       points: list.map((p) => [x(p), y(p)]),
-      ...(STYLE[name] ?? { color: "#888888" }),
+      spread: list.map((p) => {
+        const runs = p.runs.map((run) => y({ ...p, ...run }));
+        return [x(p), Math.min(...runs), Math.max(...runs)];
+      }),
+      ...(STYLE[name] ?? { color: "#888888", description: name }),
     }));
   const ticks = (xs: number[], label: (x: number) => string): Tick[] =>
     xs.map((value) => ({ value, label: label(value) }));
@@ -406,10 +419,16 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
   ): Panel[] => {
     const scaleNote = yScale === "log" ? " (log)" : "";
     return [
-      { yLabel: `${unit}s/s${scaleNote}`, yScale, series: series(points, (p) => p.opsPerSec, x) },
+      {
+        yLabel: `${unit}s/s${scaleNote}`,
+        yScale,
+        better: "higher",
+        series: series(points, (p) => p.opsPerSec, x),
+      },
       {
         yLabel: `server CPU µs per ${unit}${scaleNote}`,
         yScale,
+        better: "lower",
         series: series(points, (p) => p.cpuUsPerOp, x),
       },
     ];
@@ -417,7 +436,15 @@ export function scalingCharts(record: ScalingRecord, subtitle: string): Record<s
   // The x values measured, the same for every server of a dimension.
   const xsOf = (points: Record<string, Point[]>) => Object.values(points)[0].map((p) => p.x);
   const d = record.dimensions;
-  const draw = (file: string, chart: Chart) => charts[file] = lineChart(chart);
+  const turns = Math.max(
+    ...Object.values(d).flatMap((byServer) => Object.values(byServer ?? {}))
+      .flatMap((list) => list.map((p) => p.runs.length)),
+  );
+  const legendNote = turns > 1
+    ? `Each point: the median of ${turns} runs; the band around a line: the lowest to the ` +
+      "highest of them."
+    : "Each point: one run.";
+  const draw = (file: string, chart: Chart) => charts[file] = lineChart({ ...chart, legendNote });
   if (d.size) {
     draw("line-size.svg", {
       title: `Line size (echo, ${SIZE_DEPTH} commands outstanding)`,

@@ -1,6 +1,7 @@
 /**
  * A small hand-written SVG writer for the bench's charts: line charts with one or more panels
- * stacked over a shared x axis, linear or log scales, labelled axes and a legend. No
+ * stacked over a shared x axis, linear or log scales, labelled axes, the spread of the runs behind
+ * each point as a band, which way is better, and a legend that says what each line is. No
  * dependencies; the output is plain SVG that GitHub shows in a README (white background, so it
  * reads in dark mode too).
  *
@@ -19,7 +20,11 @@ export interface Tick {
 /** One line: a name for the legend, its points, and how it is drawn. */
 export interface Series {
   name: string;
+  /** What the line is, said in the legend under its name. */
+  description?: string;
   points: [x: number, y: number][];
+  /** The lowest and highest of the runs behind each point, drawn as a band around the line. */
+  spread?: [x: number, low: number, high: number][];
   color: string;
   /** An SVG `stroke-dasharray`, such as `"6 3"`; solid when not given. */
   dash?: string;
@@ -30,6 +35,8 @@ export interface Panel {
   yLabel: string;
   yScale: ScaleKind;
   series: Series[];
+  /** Which way is better, said in the panel's corner. */
+  better?: "higher" | "lower";
 }
 
 /** A chart: panels over a shared x axis. */
@@ -41,6 +48,8 @@ export interface Chart {
   /** The x ticks; the x range spans them. */
   xTicks: Tick[];
   panels: Panel[];
+  /** Said under the legend, such as what the bands are. */
+  legendNote?: string;
   width?: number;
   panelHeight?: number;
 }
@@ -145,6 +154,28 @@ export function pathData(points: [number, number][]): string {
 }
 
 /**
+ * Breaks text into lines of at most `width` characters, at spaces (a longer word stands alone).
+ *
+ * @param text The text.
+ * @param width The most characters per line.
+ * @returns The lines.
+ */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+/**
  * Draws a chart.
  *
  * @param chart What to draw.
@@ -153,7 +184,7 @@ export function pathData(points: [number, number][]): string {
 export function lineChart(chart: Chart): string {
   const width = chart.width ?? 760;
   const panelHeight = chart.panelHeight ?? 250;
-  const left = 78, right = 190, top = chart.subtitle ? 62 : 44, gap = 36, bottom = 52;
+  const left = 78, right = 210, top = chart.subtitle ? 62 : 44, gap = 36, bottom = 52;
   const plotWidth = width - left - right;
   const height = top + chart.panels.length * panelHeight + (chart.panels.length - 1) * gap +
     bottom;
@@ -170,8 +201,11 @@ export function lineChart(chart: Chart): string {
   }
   chart.panels.forEach((panel, index) => {
     const y0 = top + index * (panelHeight + gap);
-    const values = panel.series.flatMap((s) => s.points.map(([, v]) => v))
-      .filter((v) => Number.isFinite(v) && (panel.yScale === "linear" || v > 0));
+    const shown = (v: number) => Number.isFinite(v) && (panel.yScale === "linear" || v > 0);
+    const values = panel.series.flatMap((s) => [
+      ...s.points.map(([, v]) => v),
+      ...(s.spread ?? []).flatMap(([, low, high]) => [low, high]),
+    ]).filter(shown);
     const ticks = yTicks(panel.yScale, Math.min(...values, Infinity), Math.max(...values, 0));
     const y = scale(panel.yScale, [ticks[0].value, ticks[ticks.length - 1].value], [
       y0 + panelHeight,
@@ -203,9 +237,31 @@ export function lineChart(chart: Chart): string {
       `<text transform="translate(${left - 58} ${y0 + panelHeight / 2}) rotate(-90)" ` +
         `text-anchor="middle">${escapeXml(panel.yLabel)}</text>`,
     );
+    if (panel.better) {
+      const arrow = panel.better === "higher" ? "↑" : "↓";
+      // Above the panel's right corner, clear of the data.
+      out.push(
+        `<text x="${left + plotWidth}" y="${y0 - 6}" text-anchor="end" fill="#555555">` +
+          `${arrow} ${panel.better} is better</text>`,
+      );
+    }
+    // The bands first, so that every line is drawn over them.
+    for (const series of panel.series) {
+      const spread = (series.spread ?? []).filter(([, low, high]) => shown(low) && shown(high));
+      if (spread.length === 0) continue;
+      const outline: [number, number][] = [
+        ...spread.map(([px, , high]): [number, number] => [x(px), y(high)]),
+        ...spread.toReversed().map(([px, low]): [number, number] => [x(px), y(low)]),
+      ];
+      out.push(
+        `<path d="${pathData(outline)} Z" fill="${escapeXml(series.color)}" ` +
+          `fill-opacity="0.18" stroke="none"><title>${escapeXml(series.name)}: lowest to ` +
+          `highest run</title></path>`,
+      );
+    }
     for (const series of panel.series) {
       const points = series.points
-        .filter(([, v]) => Number.isFinite(v) && (panel.yScale === "linear" || v > 0))
+        .filter(([, v]) => shown(v))
         .map(([px, py]): [number, number] => [x(px), y(py)]);
       if (points.length === 0) continue;
       const dash = series.dash ? ` stroke-dasharray="${escapeXml(series.dash)}"` : "";
@@ -231,16 +287,28 @@ export function lineChart(chart: Chart): string {
   for (const panel of chart.panels) {
     for (const s of panel.series) if (!legend.has(s.name)) legend.set(s.name, s);
   }
-  [...legend.values()].forEach((s, i) => {
-    const ly = top + 10 + i * 20;
-    const lx = left + plotWidth + 16;
+  const lx = left + plotWidth + 16;
+  let ly = top + 10;
+  const small = (text: string, at: number, indent = 0) =>
+    `<text x="${lx + indent}" y="${at}" font-size="10" fill="#555555" ` +
+    `dominant-baseline="middle">${escapeXml(text)}</text>`;
+  for (const s of legend.values()) {
     const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : "";
     out.push(
       `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${escapeXml(s.color)}" ` +
         `stroke-width="2"${dash}/>`,
       `<text x="${lx + 34}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`,
     );
-  });
+    for (const line of s.description ? wrap(s.description, 30) : []) {
+      ly += 13;
+      out.push(small(line, ly, 34));
+    }
+    ly += 22;
+  }
+  for (const line of chart.legendNote ? wrap(chart.legendNote, 36) : []) {
+    out.push(small(line, ly));
+    ly += 13;
+  }
   out.push("</svg>");
   return out.join("\n") + "\n";
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeXml, lineChart, number, pathData, scale, yTicks } from "./svg.ts";
+import { escapeXml, lineChart, number, pathData, scale, wrap, yTicks } from "./svg.ts";
 
 test("linear and log scales map the domain onto the range", () => {
   const linear = scale("linear", [0, 100], [10, 210]);
@@ -40,8 +40,8 @@ test("paths go through the points in order", () => {
       series: [{ name: "s", color: "#000000", points: [[0, 0], [10, 10]] }],
     }],
   });
-  // Plot area: x from 78 to 400 - 190 = 210; y from 44 + 100 = 144 (at 0) up to 44 (at 10).
-  assert.match(svg, /<path d="M78\.00 144\.00 L210\.00 44\.00"/);
+  // Plot area: x from 78 to 400 - 210 = 190; y from 44 + 100 = 144 (at 0) up to 44 (at 10).
+  assert.match(svg, /<path d="M78\.00 144\.00 L190\.00 44\.00"/);
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   assert.ok(svg.trimEnd().endsWith("</svg>"));
 });
@@ -65,4 +65,44 @@ test("labels are escaped", () => {
   assert.ok(svg.includes("A &#38; B"));
   assert.ok(svg.includes("100 &#60;B&#62;"));
   assert.ok(svg.includes("module-deno &#34;x&#34;"));
+});
+
+test("SRS-246 a band shows the spread of the runs, the panel which way is better, the legend each line", () => {
+  const svg = lineChart({
+    title: "t",
+    xLabel: "x",
+    xScale: "linear",
+    xTicks: [{ value: 0, label: "0" }, { value: 10, label: "10" }],
+    width: 400,
+    panelHeight: 100,
+    legendNote: "bands: lowest to highest of 3 runs",
+    panels: [{
+      yLabel: "y",
+      yScale: "linear",
+      better: "lower",
+      series: [{
+        name: "s",
+        description: "what s is",
+        color: "#123456",
+        points: [[0, 5], [10, 5]],
+        spread: [[0, 4, 6], [10, 2, 10]],
+      }],
+    }],
+  });
+  // The band: up along the highs, back along the lows (y 0..10 maps to 144..44), closed.
+  assert.match(
+    svg,
+    /<path d="M78\.00 84\.00 L190\.00 44\.00 L190\.00 124\.00 L78\.00 104\.00 Z" fill="#123456" fill-opacity="0\.18"/,
+  );
+  // Drawn before the line, so the line stays on top.
+  assert.ok(svg.indexOf("fill-opacity") < svg.indexOf('<path d="M78.00 94.00 L190.00 94.00"'));
+  assert.ok(svg.includes("↓ lower is better"));
+  assert.ok(svg.includes(">what s is</text>"));
+  assert.ok(svg.includes(">bands: lowest to highest of 3 runs</text>"));
+});
+
+test("SRS-246 legend text is wrapped at spaces", () => {
+  assert.deepEqual(wrap("the module's server on Deno", 12), ["the module's", "server on", "Deno"]);
+  assert.deepEqual(wrap("averyveryverylongword ok", 5), ["averyveryverylongword", "ok"]);
+  assert.deepEqual(wrap("", 5), []);
 });
