@@ -26,6 +26,7 @@ import type { SessionEnd, SessionObserver, SessionSettings } from "./_server/ses
 import { BUILTINS } from "./_server/builtins.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
+import { optionsEndpoint } from "./_transport/default_endpoint.ts";
 import type {
   Address,
   Connection,
@@ -931,9 +932,7 @@ export async function serve(options: ServeOptions): Promise<OnelineServer> {
   checkServeOptions(options);
   options.signal?.throwIfAborted();
   const transport = options.transport ?? await runtimeTransport();
-  const endpoint: ListenEndpoint = options.path !== undefined
-    ? { path: options.path, tls: options.tls }
-    : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
+  const endpoint: ListenEndpoint = optionsEndpoint(options);
   const settings = sessionSettings(options);
   const maxWaiting = waitingWithinFileLimit(options.maxWaiting ?? DEFAULT_MAX_WAITING, settings);
   const refusals = { count: 0 };

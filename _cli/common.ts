@@ -13,6 +13,7 @@ import { formatAddress } from "../transport.ts";
 import type { Endpoint } from "../transport.ts";
 import type { ReadTerminator, WriteTerminator } from "../framing.ts";
 import { nearestKey } from "../_util/option_checks.ts";
+import { DEFAULT_HOSTNAME, DEFAULT_PORT } from "../_transport/default_endpoint.ts";
 
 /** The program's name, in usage texts and error messages. */
 export const PROGRAM = "socket-oneline";
@@ -181,7 +182,10 @@ export function clientFlags(flags: ParsedArgs["flags"]): { endpoint: Endpoint; t
  * @throws {UsageError} On a bad port, or `--path` with `--hostname` or `--port`.
  */
 export function endpointFlags(flags: ParsedArgs["flags"], lowestPort: 0 | 1): Endpoint {
-  const { hostname = "127.0.0.1", port = "5001", path } = flags as Record<string, string>;
+  const { hostname = DEFAULT_HOSTNAME, port = String(DEFAULT_PORT), path } = flags as Record<
+    string,
+    string
+  >;
   if (path !== undefined) {
     if (flags.hostname !== undefined || flags.port !== undefined) {
       throw new UsageError("--path cannot be combined with --hostname or --port");

@@ -38,6 +38,9 @@ export const TERMINATOR = "\n";
 /** {@linkcode TERMINATOR} as a byte. */
 export const LF = 0x0a;
 
+/** The carriage return byte, which `"\r"`, `"\r\n"` and `"any"` end lines with. */
+export const CR = 0x0d;
+
 /**
  * Why a line is flagged invalid.
  *
