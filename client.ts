@@ -140,8 +140,10 @@ export interface ConnectOptions {
   disconnectOnClose?: boolean;
   /**
    * What ends each answer line: `"\n"` (a CR right before it is dropped),
-   * `"\r\n"` (only the pair), `"\r"`, or `"any"` of CR, LF and CR LF (the
-   * pair ends one line).
+   * `"\r\n"` (only the CR LF pair ends a line, as PyVISA's
+   * `read_termination`: a lone CR or LF is part of the line), `"\r"` (a lone
+   * LF is part of the line), or `"any"` of CR, LF and CR LF (the pair ends
+   * one line).
    *
    * @default {"\n"}
    */
