@@ -4,6 +4,10 @@
 // and run in a subprocess, against the servers it talks to. Each must exit 0 and print what its
 // comments show: `console.log(x); // "ack"` says that it prints `ack`.
 //
+// The ports the README names (5001, 5025) are never bound: each run gets free ones, written into
+// the snippet in their place, so that two checkouts, or a sample server left running, do not
+// collide with the test.
+//
 // A block that can run on one runtime only is preceded by `<!-- deno only -->` or
 // `<!-- bun only -->`, and skipped on the other. Run from the repository's root (as the test tasks
 // do): the TLS example reads `testdata/` relative to it.
@@ -187,20 +191,22 @@ function describeRun(run: { code: number | null; stdout: string; stderr: string 
   return `exit ${run.code}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
 }
 
-/** Something a snippet talks to, started by the test. */
+/** Something a snippet talks to, started by the test on a free port. */
 interface Fixture {
+  /** The port it listens on. */
+  port: number;
   close(): Promise<void>;
 }
 
 // The sample server (`sample/server.ts`), which the Client and framing examples talk to.
-async function sampleServer(port: number): Promise<Fixture> {
-  const server: OnelineServer = await serve({ port, logger: null, handler: sampleHandler });
-  return { close: () => server.close() };
+async function sampleServer(): Promise<Fixture> {
+  const server: OnelineServer = await serve({ port: 0, logger: null, handler: sampleHandler });
+  return { port: server.port!, close: () => server.close() };
 }
 
 // A line-based instrument that is not a oneline server: it answers `*IDN?` with its name, CR LF,
 // and `CURV?` with a binary block.
-async function fakeMeter(port: number): Promise<Fixture> {
+async function fakeMeter(): Promise<Fixture> {
   const sockets = new Set<net.Socket>();
   const meter = net.createServer((socket) => {
     sockets.add(socket);
@@ -220,9 +226,10 @@ async function fakeMeter(port: number): Promise<Fixture> {
   });
   await new Promise<void>((resolve, reject) => {
     meter.once("error", reject);
-    meter.listen(port, "127.0.0.1", () => resolve());
+    meter.listen(0, "127.0.0.1", () => resolve());
   });
   return {
+    port: (meter.address() as net.AddressInfo).port,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => meter.close(resolve));
@@ -231,21 +238,55 @@ async function fakeMeter(port: number): Promise<Fixture> {
 }
 
 // The servers the test starts for the ports snippets talk to without starting a server there.
-const FIXTURES: Record<number, (port: number) => Promise<Fixture>> = {
+const FIXTURES: Record<number, () => Promise<Fixture>> = {
   5001: sampleServer,
   5025: fakeMeter,
 };
 
-/** The fixed ports a snippet connects to, where it starts no server of its own. */
-function portsNeeded(code: string): number[] {
-  if (/\bserve\(/.test(code)) return [];
-  const ports = [...code.matchAll(/\bport:\s*(\d+)/g)].map((m) => Number(m[1]));
+const PORT = /\bport:(\s*)(\d+)/g;
+
+/** The fixed ports a snippet names (`port: 5001`), in order, each once; not `port: 0`. */
+export function fixedPorts(code: string): number[] {
+  const ports = [...code.matchAll(PORT)].map((m) => Number(m[2]));
   return [...new Set(ports)].filter((port) => port !== 0);
+}
+
+/** The code with each fixed port it names that `ports` maps replaced by the port it maps to. */
+export function withPorts(code: string, ports: ReadonlyMap<number, number>): string {
+  return code.replace(PORT, (whole, space: string, port: string) => {
+    const free = ports.get(Number(port));
+    return free === undefined ? whole : `port:${space}${free}`;
+  });
+}
+
+/**
+ * Writes the snippet's file with free ports for the fixed ones it names: any (0) where it starts
+ * a server of its own, else those of the fixtures started for it (added to `fixtures`).
+ */
+async function writeSnippet(snippet: Snippet, fixtures: Fixture[]): Promise<void> {
+  const serves = /\bserve\(/.test(snippet.code);
+  const ports = new Map<number, number>();
+  for (const port of fixedPorts(snippet.code)) {
+    const start = FIXTURES[port];
+    if (serves) ports.set(port, 0);
+    else {
+      assert.ok(
+        start,
+        `the README example at line ${snippet.line} talks to port ${port}: no fixture`,
+      );
+      const fixture = await start();
+      fixtures.push(fixture);
+      ports.set(port, fixture.port);
+    }
+  }
+  fs.writeFileSync(snippet.file, withPorts(localImports(snippet.code, EXPORTS, SNIPPETS), ports));
 }
 
 // A snippet that serves until told to stop (`await server.finished`): the test talks to it, checks
 // the answers its handler's comments promise, and stops it with `shutdown`.
 async function driveServer(snippet: Snippet): Promise<void> {
+  // The test reads the port bound from the server's log.
+  await writeSnippet(snippet, []);
   const child = spawnScript(snippet.file, []);
   try {
     const [, address] = await child.waitFor(/listening on (\S+)/);
@@ -272,14 +313,7 @@ async function runSnippet(snippet: Snippet): Promise<void> {
   const expected = expectedOutput(snippet.code);
   const fixtures: Fixture[] = [];
   try {
-    for (const port of portsNeeded(snippet.code)) {
-      const start = FIXTURES[port];
-      assert.ok(
-        start,
-        `the README example at line ${snippet.line} talks to port ${port}: no fixture`,
-      );
-      fixtures.push(await start(port));
-    }
+    await writeSnippet(snippet, fixtures);
     const run = await spawnScript(snippet.file, []).done;
     assert.equal(run.code, 0, describeRun(run));
     assert.equal(
@@ -312,6 +346,7 @@ function checkTypes(
 }
 
 const snippets = readmeSnippets(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"));
+const EXPORTS = packageExports();
 const socketsAtStart = openSockets();
 
 describe("README examples", () => {
@@ -320,9 +355,9 @@ describe("README examples", () => {
   before(() => {
     fs.rmSync(SNIPPETS, { recursive: true, force: true });
     fs.mkdirSync(SNIPPETS, { recursive: true });
-    const exports = packageExports();
+    // As written, for the type check; each run writes its free ports in.
     for (const snippet of snippets) {
-      fs.writeFileSync(snippet.file, localImports(snippet.code, exports, SNIPPETS));
+      fs.writeFileSync(snippet.file, localImports(snippet.code, EXPORTS, SNIPPETS));
     }
   });
 
@@ -332,6 +367,26 @@ describe("README examples", () => {
     assert.ok(snippets.length >= 8, `only ${snippets.length} ts blocks found`);
     for (const snippet of snippets) {
       assert.equal(snippet.info, "ts", `the ts block at README.md:${snippet.line} is not run`);
+    }
+  });
+
+  test("SRS-230 the README's examples are run on free ports, never on the ports they name", () => {
+    const code =
+      "serve({ port: 5001 });\nconnect({ port:  5025, timeout: 2000 });\nserve({ port: 0 });\n";
+    assert.deepEqual(fixedPorts(code), [5001, 5025]);
+    assert.equal(
+      withPorts(code, new Map([[5001, 40001], [5025, 0]])),
+      "serve({ port: 40001 });\nconnect({ port:  0, timeout: 2000 });\nserve({ port: 0 });\n",
+    );
+    // Every fixed port a README example names is one the test has a free-port fixture for, or one
+    // its own server binds (then port 0 instead).
+    for (const snippet of snippets) {
+      for (const port of fixedPorts(snippet.code)) {
+        assert.ok(
+          /\bserve\(/.test(snippet.code) || FIXTURES[port] !== undefined,
+          `README.md:${snippet.line} names port ${port}`,
+        );
+      }
     }
   });
 
