@@ -15,89 +15,28 @@ import {
   TimeoutError,
 } from "./errors.ts";
 import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
-import { ChunkInbox, Progress } from "./test_util.ts";
+import { MemoryConnection } from "./test_util.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The server's side of an in-memory connection, and what the client did to it. */
-class FakeServer implements Connection {
-  readonly remoteAddr: Address = { transport: "tcp", hostname: "192.0.2.7", port: 7000 };
-  /** What the client wrote, as text. */
-  written = "";
-  /** What the client did, in order: `closeWrite`, `close`. */
-  readonly events: string[] = [];
-  /** Reads the client made. */
-  reads = 0;
+/** A oneline server's side of an in-memory connection: it answers `ping` and the replies set. */
+class FakeServer extends MemoryConnection {
   /** Answers `ping` with `pong` as the client writes it. */
   answerPing = true;
-  /** When set, writes fail. */
-  failWrites = false;
-  /** When set, writes never complete (a peer that does not read), until the connection closes. */
-  holdWrites = false;
-  readonly #held: (() => void)[] = [];
-  /** Ends the server's side as soon as the client ends its own (as a oneline server does). */
-  endOnCloseWrite = false;
   /** Answers to other commands, sent as the client writes them. */
   readonly replies = new Map<string, string>();
-  readonly #inbox = new ChunkInbox();
-  readonly #progress = new Progress();
 
-  /** The server sends bytes (one read for the client). */
-  send(data: string | Uint8Array): void {
-    this.#inbox.push(typeof data === "string" ? encoder.encode(data) : data);
+  constructor() {
+    super({ transport: "tcp", hostname: "192.0.2.7", port: 7000 });
   }
 
-  /** The server closes its side. */
-  end(): void {
-    this.#inbox.push(null);
-  }
-
-  /** Waits until `done` holds, after a write, a read or a close; fails after 2 s. */
-  until(done: () => boolean): Promise<void> {
-    return this.#progress.until(done, () => `written ${JSON.stringify(this.written)}`);
-  }
-
-  read(): Promise<Uint8Array | null> {
-    this.reads++;
-    this.#progress.notify();
-    return this.#inbox.read();
-  }
-
-  write(data: Uint8Array): Promise<void> {
-    if (this.failWrites) return Promise.reject(new Error("broken pipe"));
-    if (this.holdWrites) {
-      this.events.push(`write held: ${decoder.decode(data)}`);
-      this.#progress.notify();
-      return new Promise((_, reject) => this.#held.push(() => reject(new Error("closed"))));
-    }
-    const text = decoder.decode(data);
-    this.written += text;
+  protected override received(text: string): void {
     for (const line of text.split("\n").slice(0, -1)) {
       if (line === "ping" && this.answerPing) this.send("pong\n");
       const reply = this.replies.get(line);
       if (reply !== undefined) this.send(reply);
     }
-    this.#progress.notify();
-    return Promise.resolve();
-  }
-
-  closeWrite(): Promise<void> {
-    this.events.push("closeWrite");
-    if (this.endOnCloseWrite) this.end();
-    this.#progress.notify();
-    return Promise.resolve();
-  }
-
-  watch(): Promise<void> {
-    return new Promise(() => {});
-  }
-
-  close(): void {
-    for (const fail of this.#held.splice(0)) fail();
-    this.events.push("close");
-    this.#inbox.push(null);
-    this.#progress.notify();
   }
 }
 
@@ -1374,7 +1313,7 @@ describe("client over a fake transport: limits that hold", () => {
 
   test("SRS-151 a write the peer does not take counts toward the limit; close() then ends within closeTimeout", async () => {
     const { client, server } = await connected({ closeTimeout: 50 });
-    server.holdWrites = true;
+    server.hold = new Promise(() => {});
     await assert.rejects(client.request("big", { timeout: 30 }), {
       name: "TimeoutError",
       message: "not sent within 30 ms: the peer does not read what the client writes",
@@ -1387,8 +1326,7 @@ describe("client over a fake transport: limits that hold", () => {
     await client[Symbol.asyncDispose]();
     assert.ok(performance.now() - started < 1000, "did not wait on the write");
     assert.ok(server.events.includes("close"));
-    const held = server.events.filter((event) => event.startsWith("write held"));
-    assert.deepEqual(held, ["write held: big\nping\n", "write held: disconnect\n"]);
+    assert.deepEqual(server.writes, ["ping\n", "big\nping\n", "disconnect\n"]);
   });
 });
 
@@ -1547,7 +1485,7 @@ describe("client over a fake transport: blocks", () => {
     for (const [answer, message] of cases) {
       const call = client.queryBlock("data");
       await server.until(() => server.written.endsWith("data\nping\n"));
-      server.written = "";
+      server.writes.length = 0;
       server.send(answer);
       server.send("pong\n");
       await assert.rejects(call, message);

@@ -13,6 +13,8 @@ import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { scriptArgs } from "./sample/script.ts";
+import { ConnectionClosedError } from "./errors.ts";
+import type { Address, Connection } from "./transport.ts";
 
 // How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
 export { scriptArgs };
@@ -514,5 +516,110 @@ export class Progress {
       });
       clearTimeout(timer);
     }
+  }
+}
+
+const memoryEncoder = new TextEncoder();
+const memoryDecoder = new TextDecoder();
+
+/**
+ * One end of an in-memory connection, as the code under test (a session, a client) holds it; the
+ * test plays the peer. It records each write and what was done to the connection, in order; the
+ * test sends bytes, ends its side, resets, and holds or fails writes. The suite's one fake
+ * connection: extend it (override `received`) for a peer that answers what it is sent.
+ */
+export class MemoryConnection implements Connection {
+  readonly remoteAddr: Address;
+  /** Each write, as text, in order (a held write too, from when it was made). */
+  readonly writes: string[] = [];
+  /** What was done to the connection, in order: `closeWrite`, `close`. */
+  readonly events: string[] = [];
+  /** Reads made so far. */
+  reads = 0;
+  /**
+   * While set, each write is recorded and then waits for it: a peer that does not read. A held
+   * write fails once the connection is closed, as a real one does.
+   */
+  hold: Promise<void> | undefined;
+  /** While set, writes fail with a `ConnectionClosedError` ("broken pipe") and are not recorded. */
+  failWrites = false;
+  /** Ends the peer's side as soon as the code ends its own (as a oneline server does). */
+  endOnCloseWrite = false;
+  readonly #inbox = new ChunkInbox();
+  readonly #progress = new Progress();
+  #closed = false;
+  #gone: () => void = () => {};
+  readonly #goneOnce = new Promise<void>((resolve) => this.#gone = resolve);
+
+  /** @param remoteAddr The peer's address, as the code under test sees it. */
+  constructor(remoteAddr: Address = { transport: "tcp", hostname: "192.0.2.1", port: 4000 }) {
+    this.remoteAddr = remoteAddr;
+  }
+
+  /** Everything written, as one text. */
+  get written(): string {
+    return this.writes.join("");
+  }
+
+  /** The peer sends bytes (one read for the code under test). */
+  send(data: string | Uint8Array): void {
+    this.#inbox.push(typeof data === "string" ? memoryEncoder.encode(data) : data);
+  }
+
+  /** The peer ends its side. */
+  end(): void {
+    this.#inbox.push(null);
+  }
+
+  /** The peer resets: writes fail from now on and the connection is gone. */
+  reset(): void {
+    this.failWrites = true;
+    this.#gone();
+    this.#inbox.push(null);
+  }
+
+  /** Waits until `done` holds, after a write, a read or a close; fails after 2 s. */
+  until(done: () => boolean): Promise<void> {
+    return this.#progress.until(done, () => `written ${JSON.stringify(this.written)}`);
+  }
+
+  /** What the peer does once it has read a write's text: nothing here. */
+  protected received(_text: string): void {}
+
+  read(): Promise<Uint8Array | null> {
+    this.reads++;
+    this.#progress.notify();
+    return this.#inbox.read(this.#closed);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.failWrites) throw new ConnectionClosedError("broken pipe");
+    if (this.#closed) throw new ConnectionClosedError("closed");
+    const text = memoryDecoder.decode(data);
+    this.writes.push(text);
+    this.#progress.notify();
+    if (this.hold !== undefined) await Promise.race([this.hold, this.#goneOnce]);
+    if (this.#closed) throw new ConnectionClosedError("closed while writing");
+    this.received(text);
+  }
+
+  closeWrite(): Promise<void> {
+    this.events.push("closeWrite");
+    if (this.endOnCloseWrite) this.end();
+    this.#progress.notify();
+    return Promise.resolve();
+  }
+
+  watch(): Promise<void> {
+    return this.#goneOnce;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.events.push("close");
+    this.#gone();
+    this.#inbox.push(null);
+    this.#progress.notify();
   }
 }
