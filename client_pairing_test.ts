@@ -4,7 +4,6 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import { connect } from "./client.ts";
 import type { OnelineClient } from "./client.ts";
@@ -14,15 +13,13 @@ import {
   assertSocketsClosed,
   openSockets,
   startServer,
+  testTls,
   untilSteady,
   withFakeServer,
   withServer,
 } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
-
-const testdata = (name: string) =>
-  fs.readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
 
 // Answers `slow` late, `two` with two lines, `pong` with the line pong, the rest at once.
 const handler = async (command: string) => {
@@ -288,7 +285,8 @@ describe("client: what the server is", () => {
   });
 
   test("SRS-080 a plain client at a TLS server is told the server may expect TLS", async () => {
-    const tls = { cert: testdata("server.pem"), key: testdata("server.key") };
+    const { cert, key } = testTls();
+    const tls = { cert, key };
     await withServer({ tls }, async (server) => {
       await assert.rejects(connect({ port: server.port }), (error: unknown) => {
         assert.ok(error instanceof ConnectionClosedError);

@@ -14,7 +14,7 @@ import {
   ServerBusyError,
   TimeoutError,
 } from "./errors.ts";
-import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
+import type { ConnectEndpoint, Connection, Transport } from "./transport.ts";
 import { MemoryConnection } from "./test_util.ts";
 
 const encoder = new TextEncoder();

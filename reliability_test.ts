@@ -4,7 +4,6 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import * as tls from "node:tls";
@@ -22,7 +21,9 @@ import {
   spawnScript,
   startServer,
   Subprocess,
+  testdataPath,
   type TestServer,
+  testTls,
   untilSteady,
   waitUntil,
   within,
@@ -31,10 +32,8 @@ import {
 
 const socketsAtStart = openSockets();
 
-const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
-const read = (name: string) => fs.readFileSync(testdata(name), "utf8");
-const serverTls = { cert: read("server.pem"), key: read("server.key") };
-const ca = read("ca.pem");
+const { cert, key, ca } = testTls();
+const serverTls = { cert, key };
 
 // Holds the server's one slot with a client that has been served.
 async function holdSlot(server: TestServer): Promise<RawClient> {
@@ -78,7 +77,7 @@ describe("hostile and broken clients", () => {
     await withServer({}, async (server) => {
       let failure: unknown;
       server.finished.catch((error) => failure = error);
-      const storm = spawnScript(testdata("reset_storm.ts"), [String(server.port), "800"]);
+      const storm = spawnScript(testdataPath("reset_storm.ts"), [String(server.port), "800"]);
       const run = await storm.done;
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /done/);
@@ -458,7 +457,7 @@ describe("hostile and broken clients", () => {
   });
 
   test("SRS-070 under a low open-file limit, fewer wait, and the server says so and serves on", async () => {
-    const [command, ...args] = [process.execPath, ...scriptArgs(testdata("logging_server.ts"))];
+    const [command, ...args] = [process.execPath, ...scriptArgs(testdataPath("logging_server.ts"))];
     const script = new Subprocess("bash", [
       "-c",
       'ulimit -n 128; exec "$0" "$@"',
@@ -523,7 +522,7 @@ describe("hostile and broken clients", () => {
   });
 
   test("SRS-071 a script whose handler never settles stays up; the client's reset frees the slot", async () => {
-    const script = spawnScript(testdata("hang_server.ts"), []);
+    const script = spawnScript(testdataPath("hang_server.ts"), []);
     try {
       const port = Number((await script.waitFor(/listening (\d+)/))[1]);
       const first = await RawClient.connect(port);

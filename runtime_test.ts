@@ -9,7 +9,7 @@ import { connect } from "./client.ts";
 import { ConnectError, ConnectionClosedError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
 import type { Connection } from "./transport.ts";
-import { withServer } from "./test_util.ts";
+import { testdataPath, withServer } from "./test_util.ts";
 
 const onDeno = "Deno" in globalThis;
 const onBun = process.versions.bun !== undefined;
@@ -130,7 +130,7 @@ describe("least privilege on Deno", () => {
   if (!canRun) {
     test(name, { skip: "needs Deno and /usr/bin/script (a terminal for Deno's prompts)" });
   } else {test(name, async () => {
-      const program = new URL("./testdata/net_only.ts", import.meta.url).pathname;
+      const program = testdataPath("net_only.ts");
       const command = `${JSON.stringify(process.execPath)} run --allow-net ${
         JSON.stringify(program)
       }`;

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import * as tls from "node:tls";
+import { fileURLToPath } from "node:url";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
@@ -18,6 +19,28 @@ import type { Address, Connection } from "./transport.ts";
 
 // How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
 export { scriptArgs };
+
+/** The path of a file in `testdata/`. */
+export function testdataPath(name: string): string {
+  return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+}
+
+/** A file in `testdata/`, as text. */
+export function testdataText(name: string): string {
+  return fs.readFileSync(testdataPath(name), "utf8");
+}
+
+/**
+ * The test TLS material in `testdata/` (made by `make_certs.sh`): the server's certificate (for
+ * `localhost` and 127.0.0.1) and key, and the CA that signed it, as PEM text.
+ */
+export function testTls(): { cert: string; key: string; ca: string } {
+  return {
+    cert: testdataText("server.pem"),
+    key: testdataText("server.key"),
+    ca: testdataText("ca.pem"),
+  };
+}
 
 /** A logger that keeps every message, for assertions. */
 export interface CapturedLogger extends Logger {
