@@ -2,6 +2,7 @@
 // Deno and Bun both provide, so one suite runs on both), a quiet server, a
 // logger that records what it is told, and bounded subprocesses.
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -198,6 +199,17 @@ export async function untilSteady(
 }
 
 /** Where a {@linkcode RawClient} connects: a TCP port, TLS on a port (trusting `ca`), or a path. */
+/** Asserts that a fresh client is served (it gets `pong` within `ms`), then lets it go. */
+export async function assertServed(server: TestServer, ms = 5000): Promise<void> {
+  const client = await RawClient.connect(server.port!);
+  try {
+    await client.write("ping\n");
+    assert.equal(await client.readLine(ms), "pong");
+  } finally {
+    client.destroy();
+  }
+}
+
 export type RawTarget = { port: number; hostname?: string; ca?: string } | { path: string };
 
 /**
