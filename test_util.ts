@@ -16,7 +16,7 @@ import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { scriptArgs } from "./sample/script.ts";
 import { ConnectionClosedError } from "./errors.ts";
-import type { Address, Connection } from "./transport.ts";
+import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
 
 // How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
 export { scriptArgs };
@@ -657,4 +657,107 @@ export class MemoryConnection implements Connection {
     this.#inbox.push(null);
     this.#progress.notify();
   }
+}
+
+/**
+ * A handler for the client's tests against a real server: `slow` answers `re:slow` after 300 ms,
+ * `two` the lines `a` and `b`, `none` nothing, `pong?` the line `pong`, any other command
+ * `re:<command>`.
+ */
+export const variedHandler = async (command: string): Promise<string | string[] | undefined> => {
+  if (command === "slow") {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return "re:slow";
+  }
+  if (command === "two") return ["a", "b"];
+  if (command === "none") return undefined;
+  if (command === "pong?") return "pong";
+  return `re:${command}`;
+};
+
+/** A oneline server's side of an in-memory connection: it answers `ping` and the replies set. */
+export class FakeServer extends MemoryConnection {
+  /** Answers `ping` with `pong` as the client writes it. */
+  answerPing = true;
+  /** Answers to other commands, sent as the client writes them. */
+  readonly replies = new Map<string, string>();
+
+  constructor() {
+    super({ transport: "tcp", hostname: "192.0.2.7", port: 7000 });
+  }
+
+  protected override received(text: string): void {
+    for (const line of text.split("\n").slice(0, -1)) {
+      if (line === "ping" && this.answerPing) this.send("pong\n");
+      const reply = this.replies.get(line);
+      if (reply !== undefined) this.send(reply);
+    }
+  }
+}
+
+/** A transport whose connects are answered by the test. */
+export class FakeTransport implements Transport {
+  readonly endpoints: ConnectEndpoint[] = [];
+  #connects: (() => Promise<Connection>)[] = [];
+
+  /** Queues how the next connects go; the last one repeats. */
+  then(...connects: (() => Promise<Connection>)[]): this {
+    this.#connects.push(...connects);
+    return this;
+  }
+
+  listen(): never {
+    throw new Error("not used");
+  }
+
+  connect(endpoint: ConnectEndpoint): Promise<Connection> {
+    this.endpoints.push(endpoint);
+    const next = this.#connects.length > 1 ? this.#connects.shift()! : this.#connects[0];
+    return next();
+  }
+}
+
+/**
+ * Resolves once every promise reaction queued so far has run: the fake transport is in memory, so
+ * whatever the client does in answer to what the test did has happened by then.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Runs `body` while counting the timers started and not yet fired or cleared. */
+export async function countingTimers(body: () => Promise<void>): Promise<number> {
+  const live = new Set<unknown>();
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  // deno-lint-ignore no-explicit-any
+  const spySet = (callback: (...args: any[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer = realSet(() => {
+      live.delete(timer);
+      callback(...args);
+    }, ms);
+    live.add(timer);
+    return timer;
+  };
+  const spyClear = (timer: ReturnType<typeof setTimeout> | undefined) => {
+    live.delete(timer);
+    realClear(timer);
+  };
+  Object.assign(globalThis, { setTimeout: spySet, clearTimeout: spyClear });
+  try {
+    await body();
+  } finally {
+    Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });
+  }
+  for (const timer of live) realClear(timer as ReturnType<typeof setTimeout>);
+  return live.size;
+}
+
+/** A client connected to a fresh fake server, over a fake transport. */
+export async function connected(
+  options: ConnectOptions = {},
+  server = new FakeServer(),
+): Promise<{ client: OnelineClient; server: FakeServer; transport: FakeTransport }> {
+  const transport = new FakeTransport().then(() => Promise.resolve(server));
+  const client = await connect({ transport, ...options });
+  return { client, server, transport };
 }
