@@ -14,6 +14,7 @@ import {
   FakeServer,
   openSockets,
   settle,
+  timeout,
   variedHandler,
   withClient,
   withFakeServer,
@@ -312,7 +313,7 @@ describe("client over a fake transport: requests and queries", () => {
     const { client, server } = await connected({ timeout: 20 });
     server.answerPing = false;
     const answer = client.query("slow", { timeout: Infinity });
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await timeout(60, undefined);
     server.send("done\npong\n");
     assert.deepEqual(await answer, ["done"]);
     client.close();

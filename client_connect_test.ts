@@ -23,6 +23,7 @@ import {
   settle,
   startServer,
   testTls,
+  timeout,
   untilSteady,
   variedHandler,
   withClient,
@@ -448,7 +449,7 @@ describe("client over a fake transport: iteration and handshake", () => {
     const { client, server } = await connected({ timeout: 20 });
     const lines = client[Symbol.asyncIterator]();
     const first = lines.next();
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await timeout(60, undefined);
     server.send("late\n");
     assert.deepEqual(await first, { value: "late", done: false });
     server.end();

@@ -8,7 +8,7 @@ import type * as net from "node:net";
 import { connect } from "./client.ts";
 import { InvalidResponseError, TimeoutError } from "./errors.ts";
 import { definiteLengthBlock } from "./framing.ts";
-import { connected, deferred, FakeServer, settle, withFakeServer } from "./test_util.ts";
+import { connected, deferred, FakeServer, settle, timeout, withFakeServer } from "./test_util.ts";
 
 // An instrument: answers each command line with what `answer` says, in CR LF lines, and
 // records what it was sent.
@@ -149,7 +149,7 @@ describe("client over a fake transport: limits of the waits", () => {
     const { client, server } = await connected();
     server.answerPing = false;
     const answer = client.query("q", { timeout: 1000 });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await timeout(30, undefined);
     server.send("Q\npong\n");
     assert.deepEqual(await answer, ["Q"]);
     client.close();

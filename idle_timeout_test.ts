@@ -83,7 +83,7 @@ describe("idle timeout", () => {
       const trickle = (async () => {
         while (!stop && !trickler.closed) {
           await trickler.write("x").catch(() => {});
-          await new Promise((resolve) => setTimeout(resolve, 30));
+          await timeout(30, undefined);
         }
       })();
       try {

@@ -25,6 +25,7 @@ import {
   testdataPath,
   type TestServer,
   testTls,
+  timeout,
   untilSteady,
   waitUntil,
   within,
@@ -523,7 +524,7 @@ describe("found by the red team", () => {
   test("SRS-075 bytes a client trickles while it waits and while its handler runs all arrive, in order", async () => {
     const count = 600;
     const handler = async (command: string) => {
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await timeout(1, undefined);
       return `echo:${command}`;
     };
     await withServer({ handler }, async (server) => {

@@ -20,6 +20,7 @@ import {
   RawClient,
   startServer,
   testTls,
+  timeout,
   waitUntil,
   within,
 } from "./test_util.ts";
@@ -331,7 +332,7 @@ for (const kind of KINDS) {
           await connection.write(late).catch((error) =>
             failure = error
           );
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await timeout(5, undefined);
         }
         assert.ok(failure instanceof ConnectionClosedError, String(failure));
         connection.close();
