@@ -503,7 +503,7 @@ describe("command line: instruments and TLS", () => {
         String(port),
         "--no-handshake",
         "--read-terminator",
-        "crlf",
+        "CRLF", // case does not matter
         "--write-terminator",
         "crlf",
         "*IDN?",
@@ -536,6 +536,10 @@ describe("command line: instruments and TLS", () => {
       [
         ["repl", "--write-terminator", "any"],
         '--write-terminator must be lf, crlf or cr, got "any"',
+      ],
+      [
+        ["send", "--read-terminator", "clrf", "x"],
+        '--read-terminator must be lf, crlf, cr or any, got "clrf" (did you mean crlf?)',
       ],
       [["send", "--ca", "/no/such/ca.pem", "x"], "--ca: cannot read /no/such/ca.pem: "],
       [["send", "--tls", "--path", "/tmp/x.sock", "x"], "--tls cannot be combined with --path"],

@@ -12,6 +12,7 @@ import type { OnelineClient } from "../client.ts";
 import { formatAddress } from "../transport.ts";
 import type { Endpoint } from "../transport.ts";
 import type { ReadTerminator, WriteTerminator } from "../framing.ts";
+import type { ClientReadTerminator } from "../_framing/terminators.ts";
 import { nearestKey } from "../_util/option_checks.ts";
 import { DEFAULT_HOSTNAME, DEFAULT_PORT } from "../_transport/default_endpoint.ts";
 
@@ -225,6 +226,17 @@ export function millisecondsFlag(
 /** The values of `--read-terminator`, and the terminators they stand for. */
 export const READ_TERMINATOR_FLAGS: Readonly<Record<string, ReadTerminator>> = {
   lf: "\n",
+  cr: "\r",
+  any: "any",
+};
+
+/**
+ * The values of the client's `--read-terminator` (`send`, `repl`), and the
+ * terminators they stand for: the server's and `crlf`, only the pair.
+ */
+export const ANSWER_TERMINATOR_FLAGS: Readonly<Record<string, ClientReadTerminator>> = {
+  lf: "\n",
+  crlf: "\r\n",
   cr: "\r",
   any: "any",
 };
