@@ -78,7 +78,35 @@ export type ClientReadTerminator = "\n" | "\r\n" | "\r" | "any";
 export type WriteTerminator = "\n" | "\r\n" | "\r";
 
 const READ_TERMINATORS: readonly ReadTerminator[] = ["\n", "\r", "any"];
-const WRITE_TERMINATORS: readonly WriteTerminator[] = ["\n", "\r\n", "\r"];
+
+/**
+ * Every write terminator, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * import { WRITE_TERMINATORS } from "./terminators.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(WRITE_TERMINATORS, ["\n", "\r\n", "\r"]);
+ * ```
+ */
+export const WRITE_TERMINATORS: readonly WriteTerminator[] = ["\n", "\r\n", "\r"];
+
+/**
+ * Every read terminator the client takes, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_READ_TERMINATORS } from "./terminators.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(CLIENT_READ_TERMINATORS, ["\n", "\r\n", "\r", "any"]);
+ * ```
+ */
+export const CLIENT_READ_TERMINATORS: readonly ClientReadTerminator[] = [
+  ...WRITE_TERMINATORS,
+  "any",
+];
 
 // What a value people often write means, for the did-you-mean of a wrong one.
 const READ_ALIASES: Readonly<Record<string, ReadTerminator>> = {

@@ -7,10 +7,30 @@
 
 import type { Endpoint } from "../transport.ts";
 
-/** The host a server listens on and a client connects to by default: this machine only. */
+/**
+ * The host a server listens on and a client connects to by default: this machine only.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HOSTNAME } from "./default_endpoint.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_HOSTNAME, "127.0.0.1");
+ * ```
+ */
 export const DEFAULT_HOSTNAME = "127.0.0.1";
 
-/** The TCP port a server listens on and a client connects to by default. */
+/**
+ * The TCP port a server listens on and a client connects to by default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PORT } from "./default_endpoint.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_PORT, 5001);
+ * ```
+ */
 export const DEFAULT_PORT = 5001;
 
 /**
