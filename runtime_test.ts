@@ -4,10 +4,12 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "./client.ts";
 import { ConnectError, ConnectionClosedError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
+import * as main from "./mod.ts";
+import * as seam from "./transport.ts";
 import type { Connection } from "./transport.ts";
 import { testdataPath, withServer } from "./test_util.ts";
 
@@ -120,6 +122,16 @@ describe("runtime", () => {
     assert.ok(error instanceof ConnectError, String(error));
     assert.ok(error.message.startsWith(`cannot connect to 127.0.0.1:${port}: `), error.message);
     assert.notEqual(error.cause, undefined);
+  });
+});
+
+describe("the transport seam's export", () => {
+  test("SRS-232 the seam is the ./transport export, not the main module's: runtimeTransport is there", () => {
+    const config = JSON.parse(readFileSync(new URL("./deno.json", import.meta.url), "utf8"));
+    assert.equal(config.exports["./transport"], "./transport.ts");
+    assert.equal(seam.runtimeTransport, runtimeTransport);
+    assert.equal("runtimeTransport" in main, false);
+    assert.equal(typeof seam.formatAddress, "function");
   });
 });
 
