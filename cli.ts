@@ -29,10 +29,11 @@ import { CONNECT_SPEC, CONNECT_USAGE } from "./_cli/connect_flags.ts";
 import { send } from "./_cli/send.ts";
 import { DEFAULT_REPLY, serveCommand } from "./_cli/serve.ts";
 import { VERSION } from "./_cli/version.ts";
+import { DEFAULT_HOSTNAME, DEFAULT_PORT } from "./_transport/default_endpoint.ts";
 
 const CLIENT_OPTIONS = `Options:
-  -H, --hostname HOST  server host (default 127.0.0.1)
-  -p, --port PORT      server TCP port (default 5001)
+  -H, --hostname HOST  server host (default ${DEFAULT_HOSTNAME})
+  -p, --port PORT      server TCP port (default ${DEFAULT_PORT})
   --path PATH          Unix socket path, instead of TCP`;
 
 const USAGE = `Usage: ${PROGRAM} <command> [options]
@@ -127,8 +128,8 @@ each command received ("< COMMAND"), built-ins included, to stdout. Stops on
 "shutdown" or Ctrl-C.
 
 Options:
-  -H, --hostname HOST       address to bind (default 127.0.0.1)
-  -p, --port PORT           TCP port, 0 for any free one (default 5001)
+  -H, --hostname HOST       address to bind (default ${DEFAULT_HOSTNAME})
+  -p, --port PORT           TCP port, 0 for any free one (default ${DEFAULT_PORT})
   --path PATH               listen on this Unix socket path instead
   --reply TEXT              the answer to other commands (default "${DEFAULT_REPLY}")
   --read-terminator END     what ends a command: lf (a CR before it is dropped),
@@ -155,8 +156,8 @@ Stops on "shutdown" or Ctrl-C.
 
 Options:
   --device NAME        the device to serve (needed when FILE has several)
-  -H, --hostname HOST  address to bind (default 127.0.0.1)
-  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  -H, --hostname HOST  address to bind (default ${DEFAULT_HOSTNAME})
+  -p, --port PORT      TCP port, 0 for any free one (default ${DEFAULT_PORT})
   --path PATH          listen on this Unix socket path instead
   -v, --verbose        also print each answer ("> ANSWER") and each client's
                        connect and disconnect
@@ -189,8 +190,8 @@ without a fence. Stops on Ctrl-C.
 Options:
   --to HOST:PORT       the instrument (or a Unix socket path)
   --out FILE           the definition file to write
-  -H, --hostname HOST  address to bind (default 127.0.0.1)
-  -p, --port PORT      TCP port, 0 for any free one (default 5001)
+  -H, --hostname HOST  address to bind (default ${DEFAULT_HOSTNAME})
+  -p, --port PORT      TCP port, 0 for any free one (default ${DEFAULT_PORT})
   --path PATH          listen on this Unix socket path instead
   -h, --help           show this help
 `,

@@ -19,6 +19,8 @@ import {
   scriptArgs,
   spawnScript,
   Subprocess,
+  testdataPath,
+  testTls,
   withFakeServer,
   withServer,
 } from "./test_util.ts";
@@ -501,7 +503,7 @@ describe("command line: instruments and TLS", () => {
         String(port),
         "--no-handshake",
         "--read-terminator",
-        "crlf",
+        "CRLF", // case does not matter
         "--write-terminator",
         "crlf",
         "*IDN?",
@@ -535,6 +537,10 @@ describe("command line: instruments and TLS", () => {
         ["repl", "--write-terminator", "any"],
         '--write-terminator must be lf, crlf or cr, got "any"',
       ],
+      [
+        ["send", "--read-terminator", "clrf", "x"],
+        '--read-terminator must be lf, crlf, cr or any, got "clrf" (did you mean crlf?)',
+      ],
       [["send", "--ca", "/no/such/ca.pem", "x"], "--ca: cannot read /no/such/ca.pem: "],
       [["send", "--tls", "--path", "/tmp/x.sock", "x"], "--tls cannot be combined with --path"],
     ];
@@ -546,11 +552,10 @@ describe("command line: instruments and TLS", () => {
   });
 
   test("SRS-163 send --tls --ca reaches a TLS server whose certificate that CA signed", async () => {
-    const read = (name: string) =>
-      fs.readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
-    const tls = { cert: read("server.pem"), key: read("server.key") };
+    const { cert, key } = testTls();
+    const tls = { cert, key };
     await withServer({ hostname: "localhost", tls }, async (server) => {
-      const ca = fileURLToPath(new URL("./testdata/ca.pem", import.meta.url));
+      const ca = testdataPath("ca.pem");
       const args = ["send", "-H", "localhost", "-p", String(server.port), "echo", "x"];
       const trusted = await runCli([...args, "--ca", ca]);
       assert.deepEqual([trusted.code, trusted.stdout, trusted.stderr], [

@@ -7,7 +7,11 @@
 
 import { checkSingleLine, toLine } from "./_framing/text.ts";
 import { AnswerReader } from "./_framing/answer_reader.ts";
-import type { RawLine, ReadTerminator } from "./_framing/answer_reader.ts";
+import type { RawLine } from "./_framing/answer_reader.ts";
+import type {
+  ClientReadTerminator as ReadTerminator,
+  WriteTerminator as Terminator,
+} from "./_framing/terminators.ts";
 import type { Line } from "./framing.ts";
 import {
   BlockFormatError,
@@ -20,6 +24,7 @@ import {
 } from "./errors.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
+import { optionsEndpoint } from "./_transport/default_endpoint.ts";
 import { bounded } from "./_util/bounded.ts";
 import { CallLimit, orAbort } from "./_util/call_limit.ts";
 import { TurnQueue } from "./_util/turns.ts";
@@ -35,10 +40,7 @@ import type {
   Transport,
 } from "./transport.ts";
 
-/** What ends a command the client writes: LF, CR LF, or CR alone (for instruments). */
-export type Terminator = "\n" | "\r\n" | "\r";
-
-export type { ReadTerminator };
+export type { ReadTerminator, Terminator };
 
 /**
  * Options of {@linkcode connect}.
@@ -138,8 +140,10 @@ export interface ConnectOptions {
   disconnectOnClose?: boolean;
   /**
    * What ends each answer line: `"\n"` (a CR right before it is dropped),
-   * `"\r\n"` (only the pair), `"\r"`, or `"any"` of CR, LF and CR LF (the
-   * pair ends one line).
+   * `"\r\n"` (only the CR LF pair ends a line, as PyVISA's
+   * `read_termination`: a lone CR or LF is part of the line), `"\r"` (a lone
+   * LF is part of the line), or `"any"` of CR, LF and CR LF (the pair ends
+   * one line).
    *
    * @default {"\n"}
    */
@@ -1142,9 +1146,7 @@ export async function connect(options: ConnectOptions = {}): Promise<OnelineClie
   checkConnectOptions(options);
   const settings = clientSettings(options);
   const timeout = settings.timeout;
-  const endpoint: ConnectEndpoint = options.path !== undefined
-    ? { path: options.path, tls: options.tls }
-    : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
+  const endpoint: ConnectEndpoint = optionsEndpoint(options);
   const transport = options.transport ?? await runtimeTransport();
   const client = construct(await open(transport, endpoint, options, timeout), settings);
   if (settings.device) return client;

@@ -1,16 +1,14 @@
-// The client against real sockets: an instrument that is not a oneline server (node:net,
-// which every runtime has), a server that does not read, long and binary answers, and many
-// requests in flight at once.
+// The client and instruments: device mode, the limits of its calls and of what it holds, and a
+// peer that does not read; over an in-memory transport and over real sockets (an instrument
+// made with node:net, which every runtime has).
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as net from "node:net";
 import { connect } from "./client.ts";
-import { definiteLengthBlock } from "./framing.ts";
 import { InvalidResponseError, TimeoutError } from "./errors.ts";
-import { deferred, withClient, withFakeServer } from "./test_util.ts";
-
-const encoder = new TextEncoder();
+import { definiteLengthBlock } from "./framing.ts";
+import { connected, deferred, FakeServer, settle, timeout, withFakeServer } from "./test_util.ts";
 
 // An instrument: answers each command line with what `answer` says, in CR LF lines, and
 // records what it was sent.
@@ -33,6 +31,262 @@ function instrument(
 }
 
 const CRLF = { handshake: false, readTerminator: "\r\n", writeTerminator: "\r\n" } as const;
+
+describe("client over a fake transport: device mode", () => {
+  test("SRS-145 device mode sends only what is asked: request reads one line, query its lines, no ping, no disconnect", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    server.replies.set("*IDN?", "ACME,METER,1\n");
+    server.replies.set("LIST?", "a\nb\n");
+    server.replies.set("ping", "pong\n");
+    const { client } = await connected({ handshake: false }, server);
+    assert.equal(await client.request("*IDN?"), "ACME,METER,1");
+    assert.deepEqual(await client.query("LIST?", { lines: 2 }), ["a", "b"]);
+    assert.deepEqual(await client.query("*IDN?"), ["ACME,METER,1"]);
+    await client.ping(); // asked for: sent as it is, one line read
+    await client[Symbol.asyncDispose]();
+    assert.equal(server.written, "*IDN?\nLIST?\n*IDN?\nping\n");
+  });
+
+  test("SRS-146 after a call gave up, the next one drops the late answer first and gets its own", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await assert.rejects(client.query("slow?", { lines: 1, timeout: 20 }), TimeoutError);
+    server.send("late\n");
+    const next = client.request("fast?", { timeout: 2000 });
+    await server.until(() => server.written.endsWith("fast?\n"));
+    server.send("FAST\n");
+    assert.equal(await next, "FAST");
+    assert.equal(
+      await client.request("again?", { timeout: 2000 }).catch(String),
+      "TimeoutError: no response within 2000 ms",
+    );
+    assert.equal(server.written, "slow?\nfast?\nagain?\n", "nothing but the commands");
+    client.close();
+  });
+
+  test("SRS-146 a late answer that comes while the next call drains is dropped too", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 1000 });
+    await assert.rejects(client.request("slow?", { timeout: 20 }), TimeoutError);
+    const next = client.request("fast?", { timeout: 5000 });
+    await settle();
+    server.send("la");
+    server.send("te\n");
+    await server.until(() => server.written.endsWith("fast?\n"));
+    server.send("FAST\n");
+    assert.equal(await next, "FAST");
+    client.close();
+  });
+
+  test("SRS-146 clear() in device mode writes nothing and drops what comes until the device is quiet", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await client.send("A?");
+    await client.send("B?");
+    server.send("a\nb\npartial");
+    await client.clear();
+    server.send("c\n");
+    assert.equal(await client.recv(), "c");
+    assert.equal(server.written, "A?\nB?\n");
+    client.close();
+  });
+
+  test("SRS-147 a device that never goes quiet: the next call gives up within its limit, naming quietTime, and writes nothing", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 100 });
+    await assert.rejects(client.request("stream?", { timeout: 20 }), TimeoutError);
+    const trickle = setInterval(() => server.send("x\n"), 5);
+    try {
+      await assert.rejects(client.request("next?", { timeout: 300 }), {
+        name: "TimeoutError",
+        message: "the device did not stay quiet for 100 ms (quietTime) within 300 ms: it still " +
+          "sends what an earlier call left",
+      });
+    } finally {
+      clearInterval(trickle);
+    }
+    assert.equal(server.written, "stream?\n");
+    client.close();
+  });
+
+  test("SRS-148 device calls take turns: the second command is written once the first is answered", async () => {
+    const { client, server } = await connected({ handshake: false });
+    const first = client.request("A?");
+    const second = client.request("B?");
+    await server.until(() => server.written === "A?\n");
+    await settle();
+    assert.equal(server.written, "A?\n");
+    server.send("a\n");
+    await server.until(() => server.written === "A?\nB?\n");
+    server.send("b\n");
+    assert.deepEqual([await first, await second], ["a", "b"]);
+    client.close();
+  });
+
+  test("SRS-153 a failed ping in device mode leaves the next answer in step", async () => {
+    const { client, server } = await connected({ handshake: false });
+    server.answerPing = false;
+    server.replies.set("ping", "ERR -113\n");
+    server.replies.set("*IDN?", "ACME\n");
+    await assert.rejects(client.ping(), {
+      name: "ProtocolError",
+      message: 'expected "pong" to "ping", got "ERR -113"',
+    });
+    assert.equal(await client.request("*IDN?"), "ACME");
+    client.close();
+  });
+});
+
+describe("client over a fake transport: limits of the waits", () => {
+  test("SRS-015 a receive that gives up while an earlier one still waits leaves the earlier one its line", async () => {
+    const { client, server } = await connected();
+    const first = client.recv({ timeout: 1000 });
+    await assert.rejects(client.recv({ timeout: 10 }), TimeoutError);
+    server.send("x\ny\n");
+    assert.equal(await first, "x");
+    assert.equal(await client.recv({ timeout: 1000 }), "y");
+    client.close();
+  });
+
+  test("SRS-076 a query's answer may come at any time within its limit", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.query("q", { timeout: 1000 });
+    await timeout(30, undefined);
+    server.send("Q\npong\n");
+    assert.deepEqual(await answer, ["Q"]);
+    client.close();
+  });
+
+  test("SRS-076 SRS-077 the catch-up of a call takes its signal", async () => {
+    const { client, server } = await connected({ timeout: 2000 });
+    server.answerPing = false;
+    await assert.rejects(client.query("slow", { timeout: 10 }), TimeoutError);
+    const cancel = new AbortController();
+    const next = client.query("next", { signal: cancel.signal });
+    await settle();
+    const reason = new Error("cancelled while catching up");
+    cancel.abort(reason);
+    await assert.rejects(next, (error) => error === reason);
+    client.close();
+  });
+});
+
+describe("client over a fake transport: limits that hold", () => {
+  test("SRS-149 a call's limit counts from the call: waiting for its turn counts, and it never writes", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const first = client.query("held", { lines: 1, timeout: 5000 });
+    await server.until(() => server.written.endsWith("held\n"));
+    await assert.rejects(client.request("next", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    server.send("H\n");
+    assert.deepEqual(await first, ["H"]);
+    await settle();
+    assert.equal(server.written, "ping\nheld\n");
+    client.close();
+  });
+
+  test("SRS-150 a queued call whose signal aborts rejects at once and never writes", async () => {
+    const { client, server } = await connected({ handshake: false });
+    const first = client.request("A?");
+    const cancel = new AbortController();
+    const second = client.request("B?", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    server.send("a\n");
+    assert.equal(await first, "a");
+    server.replies.set("C?", "c\n");
+    assert.equal(await client.request("C?"), "c");
+    assert.equal(server.written, "A?\nC?\n");
+    client.close();
+  });
+
+  test("SRS-151 a write the peer does not take counts toward the limit; close() then ends within closeTimeout", async () => {
+    const { client, server } = await connected({ closeTimeout: 50 });
+    server.hold = new Promise(() => {});
+    await assert.rejects(client.request("big", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "not sent within 30 ms: the peer does not read what the client writes",
+    });
+    await assert.rejects(client.send("more", { timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    const started = performance.now();
+    await client[Symbol.asyncDispose]();
+    assert.ok(performance.now() - started < 1000, "did not wait on the write");
+    assert.ok(server.events.includes("close"));
+    assert.deepEqual(server.writes, ["ping\n", "big\nping\n", "disconnect\n"]);
+  });
+});
+
+describe("client over a fake transport: back-pressure", () => {
+  // What counts is the bytes received and not taken: "ab\n" is 3.
+  test("SRS-081 the client stops reading once maxQueuedBytes are queued, and reads on as they are taken", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 3 });
+    assert.equal(server.reads, 1);
+    server.send("ab\n");
+    server.send("cd\n");
+    await settle();
+    assert.equal(server.reads, 1, "3 bytes queued: no more reads");
+    assert.equal(await client.recv(), "ab");
+    await server.until(() => server.reads === 2);
+    await settle();
+    assert.equal(server.reads, 2);
+    assert.equal(await client.recv(), "cd");
+    await server.until(() => server.reads === 3);
+    client.close();
+  });
+
+  test("SRS-081 below maxQueuedBytes the client keeps reading", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 4 });
+    server.send("ab\n");
+    await server.until(() => server.reads === 2);
+    server.send("c\n");
+    await settle();
+    assert.equal(server.reads, 2);
+    client.close();
+  });
+
+  test("SRS-081 taking a line resumes reading only once less than maxQueuedBytes is queued", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 6 });
+    server.send("ab\ncd\nef\n");
+    await settle();
+    assert.equal(await client.recv(), "ab");
+    await settle();
+    assert.equal(server.reads, 1, "6 bytes still queued");
+    assert.equal(await client.recv(), "cd");
+    await server.until(() => server.reads === 2);
+    assert.equal(await client.recv(), "ef");
+    client.close();
+  });
+
+  test("SRS-081 the default maxQueuedBytes lets many lines queue", async () => {
+    const { client, server } = await connected({ handshake: false });
+    for (let i = 0; i < 10; i++) server.send(`line ${i}\n`);
+    await server.until(() => server.reads === 11);
+    assert.equal(await client.recv(), "line 0");
+    client.close();
+  });
+
+  test("SRS-078 SRS-081 a client that stopped reading still reads to the end when it closes", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    const { client } = await connected({ handshake: false, maxQueuedBytes: 3 }, server);
+    server.send("ab\n");
+    await settle();
+    assert.equal(server.reads, 1);
+    const took = performance.now();
+    await client[Symbol.asyncDispose]();
+    assert.ok(server.reads >= 2, "read on until the server closed");
+    assert.ok(performance.now() - took < 900, "did not wait out the second");
+    await assert.rejects(client.recv(), {
+      name: "ConnectionClosedError",
+      message: "the connection was closed by the client",
+    });
+  });
+});
 
 describe("client and an instrument (device mode)", () => {
   test("SRS-145 SRS-146 after a query times out, every later call gets its own answer, and nothing else is sent", async () => {
@@ -107,44 +361,6 @@ describe("client and a peer that does not read", () => {
       }
       const took = performance.now() - started;
       assert.ok(took < 3000, `${took} ms`);
-    });
-  });
-});
-
-describe("client and a oneline server: pipelining", () => {
-  test("SRS-155 a thousand concurrent requests each get their own answer", async () => {
-    await withClient({}, async (client) => {
-      const commands = Array.from({ length: 1000 }, (_, i) => `c${i}`);
-      const answers = await Promise.all(commands.map((command) => client.request(command)));
-      assert.deepEqual(answers, commands.map((command) => `echo:${command}`));
-      assert.equal(await client.request("last"), "echo:last");
-    });
-  });
-
-  test("SRS-155 a request that gives up among others leaves every other answer paired", async () => {
-    const release = deferred();
-    const handler = async (command: string) => {
-      if (command === "slow") await release.promise;
-      return `re:${command}`;
-    };
-    await withClient({ handler }, async (client) => {
-      const before = client.request("a");
-      const slow = client.request("slow", { timeout: 50 });
-      const after = client.request("b");
-      await assert.rejects(slow, TimeoutError);
-      release.resolve();
-      assert.deepEqual([await before, await after], ["re:a", "re:b"]);
-      assert.equal(await client.request("c"), "re:c");
-    });
-  });
-});
-
-describe("client: the block helper with the module's server", () => {
-  test("SRS-158 a block built by definiteLengthBlock and sent as a line reads back (data without CR or LF)", async () => {
-    const data = encoder.encode("0123456789");
-    const handler = () => new TextDecoder().decode(definiteLengthBlock(data));
-    await withClient({ handler }, async (client) => {
-      assert.deepEqual(await client.queryBlock("CURV?"), data);
     });
   });
 });

@@ -58,7 +58,6 @@ export type {
   ServerStats,
 } from "./server.ts";
 export { connect, OnelineClient } from "./client.ts";
-export { runtimeTransport } from "./runtime.ts";
 export type {
   ConnectOptions,
   QueryOptions,
@@ -89,4 +88,14 @@ export {
   TimeoutError,
   UnsolicitedResponseError,
 } from "./errors.ts";
-export type * from "./transport.ts";
+// The addresses and TLS options that serve(), connect() and the hooks take or
+// report are stable; the socket seam behind them is not, and has its own
+// export: "@oneline/socket-oneline/transport".
+export type {
+  Address,
+  ConnectEndpoint,
+  Endpoint,
+  ListenEndpoint,
+  TlsClientOptions,
+  TlsServerOptions,
+} from "./transport.ts";

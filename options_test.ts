@@ -11,14 +11,12 @@ import { serve } from "./server.ts";
 import type { ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
 import type { ConnectOptions } from "./client.ts";
-import { startServer, withClient } from "./test_util.ts";
+import { startServer, testTls, withClient } from "./test_util.ts";
 import type { Address } from "./transport.ts";
 
 const handler = () => undefined;
-const tls = {
-  cert: fs.readFileSync(new URL("./testdata/server.pem", import.meta.url), "utf8"),
-  key: fs.readFileSync(new URL("./testdata/server.key", import.meta.url), "utf8"),
-};
+const { cert, key } = testTls();
+const tls = { cert, key };
 
 type Case<T> = [options: T, name: "TypeError" | "RangeError", message: string];
 

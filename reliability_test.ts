@@ -4,7 +4,6 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import * as tls from "node:tls";
@@ -14,6 +13,7 @@ import { ListenError, TimeoutError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
 import type { Connection, Listener, Transport } from "./transport.ts";
 import {
+  assertServed,
   assertSocketsClosed,
   deferred,
   openSockets,
@@ -22,7 +22,10 @@ import {
   spawnScript,
   startServer,
   Subprocess,
+  testdataPath,
   type TestServer,
+  testTls,
+  timeout,
   untilSteady,
   waitUntil,
   within,
@@ -31,10 +34,8 @@ import {
 
 const socketsAtStart = openSockets();
 
-const testdata = (name: string) => new URL(`./testdata/${name}`, import.meta.url).pathname;
-const read = (name: string) => fs.readFileSync(testdata(name), "utf8");
-const serverTls = { cert: read("server.pem"), key: read("server.key") };
-const ca = read("ca.pem");
+const { cert, key, ca } = testTls();
+const serverTls = { cert, key };
 
 // Holds the server's one slot with a client that has been served.
 async function holdSlot(server: TestServer): Promise<RawClient> {
@@ -42,17 +43,6 @@ async function holdSlot(server: TestServer): Promise<RawClient> {
   await holder.write("ping\n");
   assert.equal(await holder.readLine(), "pong");
   return holder;
-}
-
-// A fresh client is served: it gets pong, then leaves.
-async function assertServed(server: TestServer, ms = 5000): Promise<void> {
-  const client = await RawClient.connect(server.port!);
-  try {
-    await client.write("ping\n");
-    assert.equal(await client.readLine(ms), "pong");
-  } finally {
-    client.destroy();
-  }
 }
 
 // Resolves once `socket` is open, or rejects on its error.
@@ -78,7 +68,7 @@ describe("hostile and broken clients", () => {
     await withServer({}, async (server) => {
       let failure: unknown;
       server.finished.catch((error) => failure = error);
-      const storm = spawnScript(testdata("reset_storm.ts"), [String(server.port), "800"]);
+      const storm = spawnScript(testdataPath("reset_storm.ts"), [String(server.port), "800"]);
       const run = await storm.done;
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /done/);
@@ -220,70 +210,6 @@ describe("hostile and broken clients", () => {
       } finally {
         next.destroy();
         holder.destroy();
-      }
-    });
-  });
-
-  test("SRS-067 a client that never reads what it is owed is disconnected by the idle timeout", async () => {
-    const handler = (command: string) => command === "big" ? "x".repeat(20_000_000) : command;
-    await withServer({ handler, idleTimeout: 300 }, async (server) => {
-      const greedy = await RawClient.connect(server.port!);
-      greedy.socket.pause();
-      await greedy.write("big\n");
-      const next = await RawClient.connect(server.port!);
-      try {
-        await next.write("ping\n");
-        // Served only once the greedy client has been cut off.
-        assert.equal(await next.readLine(10_000), "pong");
-      } finally {
-        greedy.destroy();
-        next.destroy();
-      }
-    });
-  });
-
-  test("SRS-067 a client that trickles a line byte by byte is disconnected by the idle timeout", async () => {
-    await withServer({ idleTimeout: 300 }, async (server) => {
-      const trickler = await RawClient.connect(server.port!);
-      let stop = false;
-      const trickle = (async () => {
-        while (!stop && !trickler.closed) {
-          await trickler.write("x").catch(() => {});
-          await new Promise((resolve) => setTimeout(resolve, 30));
-        }
-      })();
-      try {
-        assert.equal(await trickler.untilClosed(10_000), "");
-      } finally {
-        stop = true;
-        await trickle;
-        trickler.destroy();
-      }
-      await assertServed(server);
-    });
-  });
-
-  test("SRS-067 a client that takes a large answer slowly, but steadily, is not cut off", async () => {
-    const handler = () => "y".repeat(8 * 1024 * 1024);
-    await withServer({ handler, idleTimeout: 400 }, async (server) => {
-      const client = await RawClient.connect(server.port!);
-      try {
-        client.socket.pause();
-        await client.write("big\nping\n");
-        // Reads a little at a time: each slice it takes is progress.
-        const reading = setInterval(() => {
-          client.socket.resume();
-          setTimeout(() => client.socket.pause(), 20);
-        }, 100);
-        try {
-          const [answer, pong] = await client.readLines(2, 20_000);
-          assert.equal(answer.length, 8 * 1024 * 1024);
-          assert.equal(pong, "pong");
-        } finally {
-          clearInterval(reading);
-        }
-      } finally {
-        client.destroy();
       }
     });
   });
@@ -458,7 +384,7 @@ describe("hostile and broken clients", () => {
   });
 
   test("SRS-070 under a low open-file limit, fewer wait, and the server says so and serves on", async () => {
-    const [command, ...args] = [process.execPath, ...scriptArgs(testdata("logging_server.ts"))];
+    const [command, ...args] = [process.execPath, ...scriptArgs(testdataPath("logging_server.ts"))];
     const script = new Subprocess("bash", [
       "-c",
       'ulimit -n 128; exec "$0" "$@"',
@@ -523,7 +449,7 @@ describe("hostile and broken clients", () => {
   });
 
   test("SRS-071 a script whose handler never settles stays up; the client's reset frees the slot", async () => {
-    const script = spawnScript(testdata("hang_server.ts"), []);
+    const script = spawnScript(testdataPath("hang_server.ts"), []);
     try {
       const port = Number((await script.waitFor(/listening (\d+)/))[1]);
       const first = await RawClient.connect(port);
@@ -598,7 +524,7 @@ describe("found by the red team", () => {
   test("SRS-075 bytes a client trickles while it waits and while its handler runs all arrive, in order", async () => {
     const count = 600;
     const handler = async (command: string) => {
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await timeout(1, undefined);
       return `echo:${command}`;
     };
     await withServer({ handler }, async (server) => {

@@ -4,12 +4,14 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "./client.ts";
 import { ConnectError, ConnectionClosedError } from "./errors.ts";
 import { runtimeTransport } from "./runtime.ts";
+import * as main from "./mod.ts";
+import * as seam from "./transport.ts";
 import type { Connection } from "./transport.ts";
-import { withServer } from "./test_util.ts";
+import { testdataPath, withServer } from "./test_util.ts";
 
 const onDeno = "Deno" in globalThis;
 const onBun = process.versions.bun !== undefined;
@@ -123,6 +125,16 @@ describe("runtime", () => {
   });
 });
 
+describe("the transport seam's export", () => {
+  test("SRS-232 the seam is the ./transport export, not the main module's: runtimeTransport is there", () => {
+    const config = JSON.parse(readFileSync(new URL("./deno.json", import.meta.url), "utf8"));
+    assert.equal(config.exports["./transport"], "./transport.ts");
+    assert.equal(seam.runtimeTransport, runtimeTransport);
+    assert.equal("runtimeTransport" in main, false);
+    assert.equal(typeof seam.formatAddress, "function");
+  });
+});
+
 describe("least privilege on Deno", () => {
   // `script` gives the child a terminal, where Deno would prompt for any permission it lacks.
   const canRun = onDeno && existsSync("/usr/bin/script");
@@ -130,7 +142,7 @@ describe("least privilege on Deno", () => {
   if (!canRun) {
     test(name, { skip: "needs Deno and /usr/bin/script (a terminal for Deno's prompts)" });
   } else {test(name, async () => {
-      const program = new URL("./testdata/net_only.ts", import.meta.url).pathname;
+      const program = testdataPath("net_only.ts");
       const command = `${JSON.stringify(process.execPath)} run --allow-net ${
         JSON.stringify(program)
       }`;

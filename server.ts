@@ -22,10 +22,15 @@ import { openFileLimit } from "./_util/open_file_limit.ts";
 import { nextRetryMs } from "./_util/retry.ts";
 import { bounded } from "./_util/bounded.ts";
 import { Session } from "./_server/session.ts";
-import type { SessionEnd, SessionObserver, SessionSettings } from "./_server/session.ts";
+import type {
+  SessionEnd as DisconnectReason,
+  SessionObserver,
+  SessionSettings,
+} from "./_server/session.ts";
 import { BUILTINS } from "./_server/builtins.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
+import { optionsEndpoint } from "./_transport/default_endpoint.ts";
 import type {
   Address,
   Connection,
@@ -36,7 +41,8 @@ import type {
 } from "./transport.ts";
 
 export type { Handler, HandlerContext, HandlerResult, ResponseLine } from "./handler.ts";
-export type { SessionEnd as DisconnectReason } from "./_server/session.ts";
+// One public name for why a turn ended: the session calls it its end.
+export type { DisconnectReason };
 
 /**
  * A client whose turn it is or was, as {@linkcode OnelineServer.current} and
@@ -94,7 +100,7 @@ export interface ServerHooks {
   /** A client's turn begins (after `acceptConnection` let it in). */
   connect?(client: ClientInfo): void;
   /** A client's turn ended, and why. */
-  disconnect?(client: ClientInfo, reason: SessionEnd): void;
+  disconnect?(client: ClientInfo, reason: DisconnectReason): void;
   /**
    * A command arrived, built-ins included, before it is answered. `builtin`
    * says whether the server answers it itself (`ping`, and `disconnect` and
@@ -105,7 +111,9 @@ export interface ServerHooks {
   command?(command: string, client: ClientInfo, builtin: boolean): void;
   /**
    * A command failed (its handler threw, rejected, answered wrongly or timed
-   * out; `client` is its client), or a connection or accept failed.
+   * out; `client` is its client), or a connection or accept failed. This
+   * hook observes and answers nothing; to answer a failed command, use the
+   * `onError` option of {@linkcode ServeOptions}, which is called after it.
    */
   error?(error: unknown, client: ClientInfo | undefined): void;
 }
@@ -332,7 +340,10 @@ export interface ServeOptions {
    * (then with a {@linkcode TimeoutError}). The failure is logged either way;
    * what this returns is sent as the command's answer (nothing when it
    * returns nothing, throws or answers wrongly). Without it a failed command
-   * answers nothing.
+   * answers nothing. Not to be confused with the `on.error` hook of
+   * {@linkcode ServerHooks}, which observes every failure (connections and
+   * accepts too) and answers nothing: for a failed command `on.error` is
+   * called first, then this.
    *
    * @default {undefined} (a failed command answers nothing)
    */
@@ -931,9 +942,7 @@ export async function serve(options: ServeOptions): Promise<OnelineServer> {
   checkServeOptions(options);
   options.signal?.throwIfAborted();
   const transport = options.transport ?? await runtimeTransport();
-  const endpoint: ListenEndpoint = options.path !== undefined
-    ? { path: options.path, tls: options.tls }
-    : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
+  const endpoint: ListenEndpoint = optionsEndpoint(options);
   const settings = sessionSettings(options);
   const maxWaiting = waitingWithinFileLimit(options.maxWaiting ?? DEFAULT_MAX_WAITING, settings);
   const refusals = { count: 0 };

@@ -148,6 +148,33 @@ describe("hooks", () => {
       { name: "TypeError", message: /^options\.on\.conect is not an option/ },
     );
   });
+
+  test("SRS-231 for a failed command the on.error hook observes first, then onError answers; only onError's answer is sent", async () => {
+    const calls: string[] = [];
+    const failure = new Error("broke");
+    await withServer({
+      handler: (command) => {
+        if (command === "fail") throw failure;
+        return `ok ${command}`;
+      },
+      onError: (error, command) => {
+        calls.push(`onError ${(error as Error).message} ${command}`);
+        return `answered ${command}`;
+      },
+      on: {
+        error: (error, client) => {
+          calls.push(`on.error ${(error as Error).message} ${client?.id}`);
+          return "ignored" as never;
+        },
+      },
+    }, async (server) => {
+      await withRawClient(server, async (client) => {
+        await client.write("fail\nnext\n");
+        assert.deepEqual(await client.readLines(2), ["answered fail", "ok next"]);
+      });
+    });
+    assert.deepEqual(calls, ["on.error broke 1", "onError broke fail"]);
+  });
 });
 
 describe("introspection", () => {

@@ -2,20 +2,46 @@
 // Deno and Bun both provide, so one suite runs on both), a quiet server, a
 // logger that records what it is told, and bounded subprocesses.
 
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import process from "node:process";
 import * as tls from "node:tls";
+import { fileURLToPath } from "node:url";
 import { serve } from "./server.ts";
 import type { Logger, OnelineServer, ServeOptions } from "./server.ts";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { scriptArgs } from "./sample/script.ts";
+import { ConnectionClosedError } from "./errors.ts";
+import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
 
 // How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
 export { scriptArgs };
+
+/** The path of a file in `testdata/`. */
+export function testdataPath(name: string): string {
+  return fileURLToPath(new URL(`./testdata/${name}`, import.meta.url));
+}
+
+/** A file in `testdata/`, as text. */
+export function testdataText(name: string): string {
+  return fs.readFileSync(testdataPath(name), "utf8");
+}
+
+/**
+ * The test TLS material in `testdata/` (made by `make_certs.sh`): the server's certificate (for
+ * `localhost` and 127.0.0.1) and key, and the CA that signed it, as PEM text.
+ */
+export function testTls(): { cert: string; key: string; ca: string } {
+  return {
+    cert: testdataText("server.pem"),
+    key: testdataText("server.key"),
+    ca: testdataText("ca.pem"),
+  };
+}
 
 /** A logger that keeps every message, for assertions. */
 export interface CapturedLogger extends Logger {
@@ -173,6 +199,17 @@ export async function untilSteady(
 }
 
 /** Where a {@linkcode RawClient} connects: a TCP port, TLS on a port (trusting `ca`), or a path. */
+/** Asserts that a fresh client is served (it gets `pong` within `ms`), then lets it go. */
+export async function assertServed(server: TestServer, ms = 5000): Promise<void> {
+  const client = await RawClient.connect(server.port!);
+  try {
+    await client.write("ping\n");
+    assert.equal(await client.readLine(ms), "pong");
+  } finally {
+    client.destroy();
+  }
+}
+
 export type RawTarget = { port: number; hostname?: string; ca?: string } | { path: string };
 
 /**
@@ -515,4 +552,212 @@ export class Progress {
       clearTimeout(timer);
     }
   }
+}
+
+const memoryEncoder = new TextEncoder();
+const memoryDecoder = new TextDecoder();
+
+/**
+ * One end of an in-memory connection, as the code under test (a session, a client) holds it; the
+ * test plays the peer. It records each write and what was done to the connection, in order; the
+ * test sends bytes, ends its side, resets, and holds or fails writes. The suite's one fake
+ * connection: extend it (override `received`) for a peer that answers what it is sent.
+ */
+export class MemoryConnection implements Connection {
+  readonly remoteAddr: Address;
+  /** Each write, as text, in order (a held write too, from when it was made). */
+  readonly writes: string[] = [];
+  /** What was done to the connection, in order: `closeWrite`, `close`. */
+  readonly events: string[] = [];
+  /** Reads made so far. */
+  reads = 0;
+  /**
+   * While set, each write is recorded and then waits for it: a peer that does not read. A held
+   * write fails once the connection is closed, as a real one does.
+   */
+  hold: Promise<void> | undefined;
+  /** While set, writes fail with a `ConnectionClosedError` ("broken pipe") and are not recorded. */
+  failWrites = false;
+  /** Ends the peer's side as soon as the code ends its own (as a oneline server does). */
+  endOnCloseWrite = false;
+  readonly #inbox = new ChunkInbox();
+  readonly #progress = new Progress();
+  #closed = false;
+  #gone: () => void = () => {};
+  readonly #goneOnce = new Promise<void>((resolve) => this.#gone = resolve);
+
+  /** @param remoteAddr The peer's address, as the code under test sees it. */
+  constructor(remoteAddr: Address = { transport: "tcp", hostname: "192.0.2.1", port: 4000 }) {
+    this.remoteAddr = remoteAddr;
+  }
+
+  /** Everything written, as one text. */
+  get written(): string {
+    return this.writes.join("");
+  }
+
+  /** The peer sends bytes (one read for the code under test). */
+  send(data: string | Uint8Array): void {
+    this.#inbox.push(typeof data === "string" ? memoryEncoder.encode(data) : data);
+  }
+
+  /** The peer ends its side. */
+  end(): void {
+    this.#inbox.push(null);
+  }
+
+  /** The peer resets: writes fail from now on and the connection is gone. */
+  reset(): void {
+    this.failWrites = true;
+    this.#gone();
+    this.#inbox.push(null);
+  }
+
+  /** Waits until `done` holds, after a write, a read or a close; fails after 2 s. */
+  until(done: () => boolean): Promise<void> {
+    return this.#progress.until(done, () => `written ${JSON.stringify(this.written)}`);
+  }
+
+  /** What the peer does once it has read a write's text: nothing here. */
+  protected received(_text: string): void {}
+
+  read(): Promise<Uint8Array | null> {
+    this.reads++;
+    this.#progress.notify();
+    return this.#inbox.read(this.#closed);
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    if (this.failWrites) throw new ConnectionClosedError("broken pipe");
+    if (this.#closed) throw new ConnectionClosedError("closed");
+    const text = memoryDecoder.decode(data);
+    this.writes.push(text);
+    this.#progress.notify();
+    if (this.hold !== undefined) await Promise.race([this.hold, this.#goneOnce]);
+    if (this.#closed) throw new ConnectionClosedError("closed while writing");
+    this.received(text);
+  }
+
+  closeWrite(): Promise<void> {
+    this.events.push("closeWrite");
+    if (this.endOnCloseWrite) this.end();
+    this.#progress.notify();
+    return Promise.resolve();
+  }
+
+  watch(): Promise<void> {
+    return this.#goneOnce;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.events.push("close");
+    this.#gone();
+    this.#inbox.push(null);
+    this.#progress.notify();
+  }
+}
+
+/**
+ * A handler for the client's tests against a real server: `slow` answers `re:slow` after 300 ms,
+ * `two` the lines `a` and `b`, `none` nothing, `pong?` the line `pong`, any other command
+ * `re:<command>`.
+ */
+export const variedHandler = async (command: string): Promise<string | string[] | undefined> => {
+  if (command === "slow") {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return "re:slow";
+  }
+  if (command === "two") return ["a", "b"];
+  if (command === "none") return undefined;
+  if (command === "pong?") return "pong";
+  return `re:${command}`;
+};
+
+/** A oneline server's side of an in-memory connection: it answers `ping` and the replies set. */
+export class FakeServer extends MemoryConnection {
+  /** Answers `ping` with `pong` as the client writes it. */
+  answerPing = true;
+  /** Answers to other commands, sent as the client writes them. */
+  readonly replies = new Map<string, string>();
+
+  constructor() {
+    super({ transport: "tcp", hostname: "192.0.2.7", port: 7000 });
+  }
+
+  protected override received(text: string): void {
+    for (const line of text.split("\n").slice(0, -1)) {
+      if (line === "ping" && this.answerPing) this.send("pong\n");
+      const reply = this.replies.get(line);
+      if (reply !== undefined) this.send(reply);
+    }
+  }
+}
+
+/** A transport whose connects are answered by the test. */
+export class FakeTransport implements Transport {
+  readonly endpoints: ConnectEndpoint[] = [];
+  #connects: (() => Promise<Connection>)[] = [];
+
+  /** Queues how the next connects go; the last one repeats. */
+  then(...connects: (() => Promise<Connection>)[]): this {
+    this.#connects.push(...connects);
+    return this;
+  }
+
+  listen(): never {
+    throw new Error("not used");
+  }
+
+  connect(endpoint: ConnectEndpoint): Promise<Connection> {
+    this.endpoints.push(endpoint);
+    const next = this.#connects.length > 1 ? this.#connects.shift()! : this.#connects[0];
+    return next();
+  }
+}
+
+/**
+ * Resolves once every promise reaction queued so far has run: the fake transport is in memory, so
+ * whatever the client does in answer to what the test did has happened by then.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Runs `body` while counting the timers started and not yet fired or cleared. */
+export async function countingTimers(body: () => Promise<void>): Promise<number> {
+  const live = new Set<unknown>();
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+  // deno-lint-ignore no-explicit-any
+  const spySet = (callback: (...args: any[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer = realSet(() => {
+      live.delete(timer);
+      callback(...args);
+    }, ms);
+    live.add(timer);
+    return timer;
+  };
+  const spyClear = (timer: ReturnType<typeof setTimeout> | undefined) => {
+    live.delete(timer);
+    realClear(timer);
+  };
+  Object.assign(globalThis, { setTimeout: spySet, clearTimeout: spyClear });
+  try {
+    await body();
+  } finally {
+    Object.assign(globalThis, { setTimeout: realSet, clearTimeout: realClear });
+  }
+  for (const timer of live) realClear(timer as ReturnType<typeof setTimeout>);
+  return live.size;
+}
+
+/** A client connected to a fresh fake server, over a fake transport. */
+export async function connected(
+  options: ConnectOptions = {},
+  server = new FakeServer(),
+): Promise<{ client: OnelineClient; server: FakeServer; transport: FakeTransport }> {
+  const transport = new FakeTransport().then(() => Promise.resolve(server));
+  const client = await connect({ transport, ...options });
+  return { client, server, transport };
 }

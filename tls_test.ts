@@ -4,7 +4,6 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { connect } from "./client.ts";
 import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { serve } from "./server.ts";
@@ -15,17 +14,17 @@ import {
   openSockets,
   RawClient,
   startServer,
+  testdataText,
   type TestServer,
+  testTls,
   withServer,
 } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
 
-const read = (name: string) =>
-  fs.readFileSync(new URL(`./testdata/${name}`, import.meta.url), "utf8");
-const ca = read("ca.pem");
-const otherCa = read("other_ca.pem");
-const tls = { cert: read("server.pem"), key: read("server.key") };
+const { cert, key, ca } = testTls();
+const otherCa = testdataText("other_ca.pem");
+const tls = { cert, key };
 
 const handler = (command: string) => {
   if (command === "cmd01") return "ack";

@@ -1,11 +1,49 @@
 /**
  * The runtime seam: the few socket operations the server and the client
  * need, as interfaces. Each runtime implements them once, in the private
- * `_transport/` folder; `runtime.ts` picks the one for the runtime the code
- * runs on. Everything else is shared.
+ * `_transport/` folder; {@linkcode runtimeTransport} picks the one for the
+ * runtime the code runs on. Everything else is shared.
+ *
+ * **Unstable.** `Transport`, `Listener`, `ListenLimits`, `Connection` and
+ * `runtimeTransport` are for tests and exotic runtimes (the `transport`
+ * option of `serve()` and `connect()`), and may change in any release,
+ * minor ones included. The address and TLS option types (`Address`,
+ * `Endpoint`, `ListenEndpoint`, `ConnectEndpoint`, `TlsServerOptions`,
+ * `TlsClientOptions`) are stable, and are exported from the package's main
+ * module as well.
+ *
+ * @example Wrap the runtime's transport to watch what a client writes
+ * ```ts
+ * import { connect, serve } from "@oneline/socket-oneline";
+ * import { runtimeTransport } from "@oneline/socket-oneline/transport";
+ * import type { Transport } from "@oneline/socket-oneline/transport";
+ * import assert from "node:assert/strict";
+ *
+ * const inner = await runtimeTransport();
+ * const written: string[] = [];
+ * const watching: Transport = {
+ *   listen: (endpoint, limits) => inner.listen(endpoint, limits),
+ *   async connect(endpoint) {
+ *     const connection = await inner.connect(endpoint);
+ *     const write = connection.write.bind(connection);
+ *     connection.write = (data) => {
+ *       written.push(new TextDecoder().decode(data));
+ *       return write(data);
+ *     };
+ *     return connection;
+ *   },
+ * };
+ * await using server = await serve({ port: 0, logger: null, handler: () => "ack" });
+ * await using client = await connect({ port: server.port, transport: watching });
+ * assert.equal(await client.request("cmd01"), "ack");
+ * assert.equal(written[0], "ping\n"); // the handshake
+ * assert.ok(written.join("").includes("cmd01\n"));
+ * ```
  *
  * @module
  */
+
+export { runtimeTransport } from "./runtime.ts";
 
 /**
  * Where a socket is: a TCP host and port, or a Unix socket path.

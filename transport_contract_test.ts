@@ -19,6 +19,8 @@ import {
   openSockets,
   RawClient,
   startServer,
+  testTls,
+  timeout,
   waitUntil,
   within,
 } from "./test_util.ts";
@@ -26,9 +28,7 @@ import type { RawTarget, TestServer } from "./test_util.ts";
 
 const socketsAtStart = openSockets();
 const directory = fs.mkdtempSync(nodePath.join(os.tmpdir(), "oneline-contract-"));
-const cert = fs.readFileSync(new URL("./testdata/server.pem", import.meta.url), "utf8");
-const key = fs.readFileSync(new URL("./testdata/server.key", import.meta.url), "utf8");
-const ca = fs.readFileSync(new URL("./testdata/ca.pem", import.meta.url), "utf8");
+const { cert, key, ca } = testTls();
 let paths = 0;
 
 type Kind = "tcp" | "tls" | "unix";
@@ -322,7 +322,7 @@ for (const kind of KINDS) {
           await connection.write(late).catch((error) =>
             failure = error
           );
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await timeout(5, undefined);
         }
         assert.ok(failure instanceof ConnectionClosedError, String(failure));
         connection.close();

@@ -12,7 +12,9 @@ import type { OnelineClient } from "../client.ts";
 import { formatAddress } from "../transport.ts";
 import type { Endpoint } from "../transport.ts";
 import type { ReadTerminator, WriteTerminator } from "../framing.ts";
+import type { ClientReadTerminator } from "../_framing/terminators.ts";
 import { nearestKey } from "../_util/option_checks.ts";
+import { DEFAULT_HOSTNAME, DEFAULT_PORT } from "../_transport/default_endpoint.ts";
 
 /** The program's name, in usage texts and error messages. */
 export const PROGRAM = "socket-oneline";
@@ -181,7 +183,10 @@ export function clientFlags(flags: ParsedArgs["flags"]): { endpoint: Endpoint; t
  * @throws {UsageError} On a bad port, or `--path` with `--hostname` or `--port`.
  */
 export function endpointFlags(flags: ParsedArgs["flags"], lowestPort: 0 | 1): Endpoint {
-  const { hostname = "127.0.0.1", port = "5001", path } = flags as Record<string, string>;
+  const { hostname = DEFAULT_HOSTNAME, port = String(DEFAULT_PORT), path } = flags as Record<
+    string,
+    string
+  >;
   if (path !== undefined) {
     if (flags.hostname !== undefined || flags.port !== undefined) {
       throw new UsageError("--path cannot be combined with --hostname or --port");
@@ -221,6 +226,17 @@ export function millisecondsFlag(
 /** The values of `--read-terminator`, and the terminators they stand for. */
 export const READ_TERMINATOR_FLAGS: Readonly<Record<string, ReadTerminator>> = {
   lf: "\n",
+  cr: "\r",
+  any: "any",
+};
+
+/**
+ * The values of the client's `--read-terminator` (`send`, `repl`), and the
+ * terminators they stand for: the server's and `crlf`, only the pair.
+ */
+export const ANSWER_TERMINATOR_FLAGS: Readonly<Record<string, ClientReadTerminator>> = {
+  lf: "\n",
+  crlf: "\r\n",
   cr: "\r",
   any: "any",
 };

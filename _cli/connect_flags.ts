@@ -9,10 +9,18 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { ConnectionClosedError } from "../errors.ts";
-import type { ConnectOptions, OnelineClient, ReadTerminator, Terminator } from "../client.ts";
+import type { ConnectOptions, OnelineClient } from "../client.ts";
 import type { Line } from "../framing.ts";
 import type { Endpoint } from "../transport.ts";
-import { CLIENT_SPEC, clientFlags, connectOrReport, UsageError } from "./common.ts";
+import {
+  ANSWER_TERMINATOR_FLAGS,
+  CLIENT_SPEC,
+  clientFlags,
+  connectOrReport,
+  terminatorFlag,
+  UsageError,
+  WRITE_TERMINATOR_FLAGS,
+} from "./common.ts";
 import type { FlagSpec, ParsedArgs } from "./common.ts";
 
 /** The options of `send` and `repl`. */
@@ -34,13 +42,6 @@ export const CONNECT_USAGE =
   --write-terminator T what ends each command: lf (default), crlf or cr
   --tls                connect with TLS, verifying the server's certificate
   --ca FILE            also trust this CA certificate (PEM); implies --tls`;
-
-const TERMINATOR_NAMES: Readonly<Record<string, ReadTerminator>> = {
-  lf: "\n",
-  crlf: "\r\n",
-  cr: "\r",
-  any: "any",
-};
 
 /** How `send` and `repl` connect. */
 export interface ConnectFlags {
@@ -77,28 +78,19 @@ export function connectFlags(flags: ParsedArgs["flags"]): ConnectFlags {
   const options: ConnectOptions = {};
   const device = flags["no-handshake"] === true;
   if (device) options.handshake = false;
-  const read = flags["read-terminator"];
-  if (read !== undefined) options.readTerminator = terminator(read, "read-terminator", true);
-  const write = flags["write-terminator"];
-  if (write !== undefined) {
-    options.writeTerminator = terminator(write, "write-terminator", false) as Terminator;
-  }
+  const read = terminatorFlag(flags["read-terminator"], "read-terminator", ANSWER_TERMINATOR_FLAGS);
+  if (read !== undefined) options.readTerminator = read;
+  const write = terminatorFlag(
+    flags["write-terminator"],
+    "write-terminator",
+    WRITE_TERMINATOR_FLAGS,
+  );
+  if (write !== undefined) options.writeTerminator = write;
   if (flags.tls === true || flags.ca !== undefined) {
     if ("path" in endpoint) throw new UsageError("--tls cannot be combined with --path");
     options.tls = flags.ca === undefined ? {} : { caCerts: [readCa(String(flags.ca))] };
   }
   return { endpoint, timeout, device, options };
-}
-
-function terminator(value: string | true, name: string, any: boolean): ReadTerminator {
-  const names = any ? "lf, crlf, cr or any" : "lf, crlf or cr";
-  const found = Object.hasOwn(TERMINATOR_NAMES, String(value))
-    ? TERMINATOR_NAMES[String(value)]
-    : undefined;
-  if (found === undefined || (found === "any" && !any)) {
-    throw new UsageError(`--${name} must be ${names}, got "${value}"`);
-  }
-  return found;
 }
 
 function readCa(path: string): string {

@@ -1,10 +1,22 @@
 /**
- * The package's version, for `--version`. Kept here rather than read from
- * `deno.json`, so that it holds wherever the CLI runs (a bundle, an npm
- * package); a test checks that it matches `deno.json`.
+ * The package's version, for `--version`: read from `deno.json`, the one
+ * place it is written, as a JSON module (which Deno, Bun and Node import
+ * alike, and which a bundle inlines).
  *
  * @module
  */
 
-/** The version in `deno.json`. */
-export const VERSION = "0.1.0";
+import denoJson from "../deno.json" with { type: "json" };
+
+/**
+ * The version in `deno.json`.
+ *
+ * @example
+ * ```ts
+ * import { VERSION } from "./version.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(VERSION, /^\d+\.\d+\.\d+/);
+ * ```
+ */
+export const VERSION: string = denoJson.version;

@@ -8,12 +8,8 @@
 
 import { BlockFormatError } from "../errors.ts";
 import { parseBlockHeader } from "./block.ts";
-
-/**
- * What ends an answer line: LF (a CR right before it is dropped), the pair
- * CR LF only, CR only, or `"any"` of CR, LF and CR LF (the pair ends one line).
- */
-export type ReadTerminator = "\n" | "\r\n" | "\r" | "any";
+import { CR, LF } from "./types.ts";
+import type { ClientReadTerminator as ReadTerminator } from "./terminators.ts";
 
 /** One answer line's bytes, without its terminator; `tooLong` when cut at the cap. */
 export interface RawLine {
@@ -23,8 +19,6 @@ export interface RawLine {
   tooLong: boolean;
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
 const INITIAL_BYTES = 4096;
 // A buffer grown past this for a large answer is let go once it is empty.
 const KEPT_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AnswerReader } from "./answer_reader.ts";
-import type { ReadTerminator } from "./answer_reader.ts";
+import type { ClientReadTerminator as ReadTerminator } from "./terminators.ts";
 import { definiteLengthBlock } from "./block.ts";
 import { BlockFormatError } from "../errors.ts";
 

@@ -4,12 +4,11 @@
  * @module
  */
 
-import { DEFAULT_MAX_LINE_BYTES, LF, TERMINATOR } from "./types.ts";
+import { CR, DEFAULT_MAX_LINE_BYTES, LF, TERMINATOR } from "./types.ts";
 import type { LineSplitterOptions } from "./types.ts";
 import { checkKeepCR, checkReadTerminator } from "./terminators.ts";
 import { checkPositiveInteger } from "../_util/option_checks.ts";
 
-const CR = 0x0d;
 const NUL = 0x00;
 const NO_BYTES = new Uint8Array(0);
 // Where the next CR or LF is not known yet (any position is past it).

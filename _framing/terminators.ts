@@ -30,6 +30,39 @@ import { describeValue } from "../_util/option_checks.ts";
 export type ReadTerminator = "\n" | "\r" | "any";
 
 /**
+ * What ends an answer line that the client reads: LF (a CR right before it
+ * is dropped), the pair CR LF only (a CR or an LF alone is part of the
+ * line), CR only, or `"any"` of CR, LF and CR LF (the pair ends one line).
+ * Only the client takes `"\r\n"`: a server's commands end with LF, and
+ * LF already drops the CR before it.
+ *
+ * @example Only CR LF ends a line
+ * ```ts
+ * import { connect } from "../client.ts";
+ * import type { ClientReadTerminator } from "./terminators.ts";
+ * import { runtimeTransport } from "../runtime.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const readTerminator: ClientReadTerminator = "\r\n";
+ * const transport = await runtimeTransport();
+ * const limits = { maxWaiting: 1, handshakeTimeout: 1000, closeTimeout: 1000, onRefused() {} };
+ * const listener = await transport.listen({ hostname: "127.0.0.1", port: 0 }, limits);
+ * const port = (listener.addr as { port: number }).port;
+ * const device = listener.accept().then(async (connection) => {
+ *   await connection!.read();
+ *   await connection!.write(new TextEncoder().encode("a\nb\rc\r\n"));
+ *   return connection!;
+ * });
+ * const client = await connect({ port, handshake: false, readTerminator });
+ * assert.equal(await client.request("read?"), "a\nb\rc");
+ * client.close();
+ * (await device).close();
+ * await listener.close();
+ * ```
+ */
+export type ClientReadTerminator = "\n" | "\r\n" | "\r" | "any";
+
+/**
  * What ends each line that is written: LF, CRLF or CR.
  *
  * @example
@@ -45,7 +78,35 @@ export type ReadTerminator = "\n" | "\r" | "any";
 export type WriteTerminator = "\n" | "\r\n" | "\r";
 
 const READ_TERMINATORS: readonly ReadTerminator[] = ["\n", "\r", "any"];
-const WRITE_TERMINATORS: readonly WriteTerminator[] = ["\n", "\r\n", "\r"];
+
+/**
+ * Every write terminator, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * import { WRITE_TERMINATORS } from "./terminators.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(WRITE_TERMINATORS, ["\n", "\r\n", "\r"]);
+ * ```
+ */
+export const WRITE_TERMINATORS: readonly WriteTerminator[] = ["\n", "\r\n", "\r"];
+
+/**
+ * Every read terminator the client takes, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * import { CLIENT_READ_TERMINATORS } from "./terminators.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(CLIENT_READ_TERMINATORS, ["\n", "\r\n", "\r", "any"]);
+ * ```
+ */
+export const CLIENT_READ_TERMINATORS: readonly ClientReadTerminator[] = [
+  ...WRITE_TERMINATORS,
+  "any",
+];
 
 // What a value people often write means, for the did-you-mean of a wrong one.
 const READ_ALIASES: Readonly<Record<string, ReadTerminator>> = {

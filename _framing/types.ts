@@ -39,6 +39,19 @@ export const TERMINATOR = "\n";
 export const LF = 0x0a;
 
 /**
+ * The carriage return byte, which `"\r"`, `"\r\n"` and `"any"` end lines with.
+ *
+ * @example
+ * ```ts
+ * import { CR } from "./types.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(CR, "\r".charCodeAt(0));
+ * ```
+ */
+export const CR = 0x0d;
+
+/**
  * Why a line is flagged invalid.
  *
  * @example

@@ -8,10 +8,11 @@
  * @module
  */
 
-const LF = 0x0a;
-const CR = 0x0d;
+import { CR, LF } from "../_framing/types.ts";
+import { BUILTINS as SERVER_BUILTINS } from "../_server/builtins.ts";
+
 /** The mock answers these itself: recording them would only add noise. */
-const BUILTINS = new Set(["ping", "disconnect", "shutdown"]);
+const BUILTINS = new Set(SERVER_BUILTINS.map((builtin) => builtin.name));
 /** How many different later answers a command keeps (then only a count). */
 export const MAX_VARIANTS = 20;
 

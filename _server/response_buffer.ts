@@ -5,6 +5,8 @@
  * @module
  */
 
+import { LF } from "../_framing/types.ts";
+
 // Small, as many sessions answer a few short lines and a large buffer per
 // connection shows in the cost of short connections (see the README's
 // performance section); a big first batch grows it at once.
@@ -19,7 +21,7 @@ const SMALL_BYTES = 16;
 // copy of their own size. So a 100 MB answer costs a slice's room, not three
 // bytes per character reserved up front and a buffer doubled around it.
 const SLICE_UNITS = 256 * 1024;
-const LF_BYTES = new Uint8Array([0x0a]);
+const LF_BYTES = new Uint8Array([LF]);
 const encoder = new TextEncoder();
 
 /** A long string being encoded, a slice per take. */

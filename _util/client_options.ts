@@ -7,6 +7,7 @@
 
 import type { ConnectOptions, QueryOptions, ReadTerminator, Terminator } from "../client.ts";
 import type { TlsClientOptions } from "../transport.ts";
+import { CLIENT_READ_TERMINATORS, WRITE_TERMINATORS } from "../_framing/terminators.ts";
 import {
   checkBoolean,
   checkEndpointOptions,
@@ -46,8 +47,6 @@ const DEFAULT_MAX_BLOCK_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024;
 const DEFAULT_QUIET_MS = 100;
 const DEFAULT_CLOSE_MS = 1000;
-const WRITE_TERMINATORS: readonly string[] = ["\n", "\r\n", "\r"];
-const READ_TERMINATORS: readonly string[] = [...WRITE_TERMINATORS, "any"];
 
 // Every option of connect() and of its `tls` and `retry`, and of one receive,
 // request or query, so that a misspelt one is refused; `satisfies` keeps each
@@ -147,7 +146,7 @@ export function checkConnectOptions(options: ConnectOptions): void {
   checkPositiveInteger(options.maxBlockBytes, "options.maxBlockBytes");
   checkMilliseconds(options.quietTime, "options.quietTime", false);
   checkMilliseconds(options.closeTimeout, "options.closeTimeout", false);
-  checkTerminator(options.readTerminator, "options.readTerminator", READ_TERMINATORS);
+  checkTerminator(options.readTerminator, "options.readTerminator", CLIENT_READ_TERMINATORS);
   checkTerminator(options.writeTerminator, "options.writeTerminator", WRITE_TERMINATORS);
   if (options.retry !== undefined) {
     if (typeof options.retry !== "object" || options.retry === null) {
