@@ -7,7 +7,7 @@
  */
 
 import { BlockFormatError } from "../errors.ts";
-import { parseBlockHeader } from "./block.ts";
+import { parseBlockHeader } from "../_framing/block.ts";
 
 /**
  * What ends an answer line: LF (a CR right before it is dropped), the pair

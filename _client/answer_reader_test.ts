@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AnswerReader } from "./answer_reader.ts";
 import type { ReadTerminator } from "./answer_reader.ts";
-import { definiteLengthBlock } from "./block.ts";
+import { definiteLengthBlock } from "../_framing/block.ts";
 import { BlockFormatError } from "../errors.ts";
 
 const encoder = new TextEncoder();
