@@ -6,15 +6,8 @@
  */
 
 import { checkSingleLine, toLine } from "./_framing/text.ts";
-import { AnswerReader } from "./_framing/answer_reader.ts";
-import type { RawLine } from "./_framing/answer_reader.ts";
-import type {
-  ClientReadTerminator as ReadTerminator,
-  WriteTerminator as Terminator,
-} from "./_framing/terminators.ts";
 import type { Line } from "./framing.ts";
 import {
-  BlockFormatError,
   ConnectError,
   ConnectionClosedError,
   InvalidResponseError,
@@ -26,259 +19,21 @@ import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
 import { optionsEndpoint } from "./_transport/default_endpoint.ts";
 import { bounded } from "./_util/bounded.ts";
-import { CallLimit, orAbort } from "./_util/call_limit.ts";
-import { TurnQueue } from "./_util/turns.ts";
-import type { Turn } from "./_util/turns.ts";
-import { checkConnectOptions, checkRecvOptions, clientSettings } from "./_util/client_options.ts";
 import { checkMilliseconds } from "./_util/option_checks.ts";
-import type { ClientSettings } from "./_util/client_options.ts";
-import type {
-  Address,
-  ConnectEndpoint,
-  Connection,
-  TlsClientOptions,
-  Transport,
-} from "./transport.ts";
+import { Channel, textOf } from "./_client/channel.ts";
+import { checkConnectOptions, checkRecvOptions, clientSettings } from "./_client/options.ts";
+import type { ConnectOptions, QueryOptions, RecvOptions } from "./_client/options.ts";
+import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
 
-export type { ReadTerminator, Terminator };
-
-/**
- * Options of {@linkcode connect}.
- *
- * @example
- * ```ts
- * import { connect } from "./client.ts";
- * import type { ConnectOptions } from "./client.ts";
- * import { serve } from "./server.ts";
- * import assert from "node:assert/strict";
- *
- * await using server = await serve({ port: 0, logger: null, handler: () => "ack" });
- * const options: ConnectOptions = { hostname: "127.0.0.1", port: server.port, timeout: 2000 };
- * const client = await connect(options);
- * assert.equal(client.timeout, 2000);
- * client.close();
- * ```
- */
-export interface ConnectOptions {
-  /**
-   * The server's host.
-   *
-   * @default {"127.0.0.1"}
-   */
-  hostname?: string;
-  /**
-   * The server's TCP port.
-   *
-   * @default {5001}
-   */
-  port?: number;
-  /**
-   * Connect to this Unix socket path instead of TCP (not with `hostname`,
-   * `port` or `tls`: that is a `TypeError`).
-   *
-   * @default {undefined} (TCP to `hostname` and `port`)
-   */
-  path?: string;
-  /**
-   * Connect with TLS (not with `path`), verifying the server's certificate;
-   * one that does not verify fails the connect with a `ConnectError`.
-   *
-   * @default {undefined} (plain TCP)
-   */
-  tls?: TlsClientOptions;
-  /**
-   * Milliseconds allowed to connect and to get `pong` back from the
-   * handshake, and the default limit of every receive (settable later as
-   * {@linkcode OnelineClient.timeout}). `Infinity` waits forever.
-   *
-   * @default {5000}
-   */
-  timeout?: number;
-  /**
-   * Keep trying to connect, for a server that is still starting: a connect
-   * that fails is tried again every `interval` ms until `until` ms have
-   * passed (each try bounded by `timeout`). The handshake is not retried.
-   *
-   * @default {undefined} (one try)
-   */
-  retry?: { until: number; interval?: number };
-  /**
-   * Confirm the server with a `ping` → `pong` round trip before resolving.
-   * `false` is **device mode**, for an instrument that is not a oneline
-   * server: the client then never sends anything it was not asked to (no
-   * `ping`, no `disconnect`), `request()` reads one line and `query()`
-   * `lines` lines (one by default), one call at a time, and after a call
-   * that gave up the next one first drops what the device still sends, until
-   * it has been quiet for `quietTime`.
-   *
-   * @default {true}
-   */
-  handshake?: boolean;
-  /**
-   * Device mode: how long the device must have sent nothing before the
-   * client takes what comes next for the next answer, after a call that gave
-   * up and in `clear()`. Make it longer than the device's slowest answer.
-   *
-   * @default {100}
-   */
-  quietTime?: number;
-  /**
-   * Milliseconds that `close()` and `await using` allow the connection to
-   * close politely (the `disconnect`, the end of stream, the server's close,
-   * a write still under way) before the client destroys the socket.
-   *
-   * @default {1000}
-   */
-  closeTimeout?: number;
-  /**
-   * Say `disconnect` when the client closes ({@linkcode OnelineClient.close},
-   * `await using`), so that a server of the original kind, which needs it,
-   * can serve the next client.
-   *
-   * @default {true} with the handshake, `false` without
-   */
-  disconnectOnClose?: boolean;
-  /**
-   * What ends each answer line: `"\n"` (a CR right before it is dropped),
-   * `"\r\n"` (only the CR LF pair ends a line, as PyVISA's
-   * `read_termination`: a lone CR or LF is part of the line), `"\r"` (a lone
-   * LF is part of the line), or `"any"` of CR, LF and CR LF (the pair ends
-   * one line).
-   *
-   * @default {"\n"}
-   */
-  readTerminator?: ReadTerminator;
-  /**
-   * What the client appends to each command.
-   *
-   * @default {"\n"}
-   */
-  writeTerminator?: Terminator;
-  /**
-   * Longest answer line, in bytes. A longer one is never handed out as text:
-   * `request()`, `query()` and `recv()` reject with an
-   * `InvalidResponseError` that holds its first `maxLineBytes` bytes
-   * (`recvLine()` gives them, flagged `too_long`).
-   *
-   * @default {1048576}
-   */
-  maxLineBytes?: number;
-  /**
-   * Longest definite-length block `queryBlock()` and `readBlock()` take, in
-   * bytes of data; a longer one is a `BlockFormatError`.
-   *
-   * @default {67108864}
-   */
-  maxBlockBytes?: number;
-  /**
-   * Bytes received and not yet read kept before the client stops reading the
-   * socket (the server then waits for it), so a server that floods a client
-   * that does not read costs about this much memory. A call that waits for
-   * more of its answer (a long line, a block) reads on.
-   *
-   * @default {1048576}
-   */
-  maxQueuedBytes?: number;
-  /**
-   * The socket layer; the runtime's own by default.
-   *
-   * @default {undefined} (the runtime's own, from `runtimeTransport()`)
-   */
-  transport?: Transport;
-}
-
-/**
- * Options of one receive, request or query.
- *
- * @example Wait at most half a second, or until the user cancels
- * ```ts
- * import { connect } from "./client.ts";
- * import { TimeoutError } from "./errors.ts";
- * import { serve } from "./server.ts";
- * import assert from "node:assert/strict";
- *
- * await using server = await serve({ port: 0, logger: null, handler: () => "21.5" });
- * await using client = await connect({ port: server.port });
- * const cancel = new AbortController();
- * const answer = await client.request("measure", { timeout: 500, signal: cancel.signal });
- * assert.equal(answer, "21.5");
- * // Nothing was asked, so nothing comes.
- * await assert.rejects(client.recv({ timeout: 100 }), TimeoutError);
- * const waiting = client.recv({ signal: cancel.signal });
- * cancel.abort(new Error("the user cancelled"));
- * await assert.rejects(waiting, /the user cancelled/);
- * ```
- */
-export interface RecvOptions {
-  /**
-   * Milliseconds the call may take, counted from the moment it is made: its
-   * wait for the calls before it, its write and its reads. `Infinity` waits
-   * forever.
-   *
-   * @default {undefined} (the client's `timeout`)
-   */
-  timeout?: number;
-  /**
-   * Gives up when aborted, rejecting with the signal's reason.
-   *
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * Options of {@linkcode OnelineClient.query}.
- *
- * @example
- * ```ts
- * import { connect } from "./client.ts";
- * import { serve } from "./server.ts";
- * import assert from "node:assert/strict";
- *
- * const handler = (command: string) =>
- *   command === "status" ? ["busy", "temperature 21.5"] : ["line 1", "line 2", "line 3"];
- * await using server = await serve({ port: 0, logger: null, handler });
- * await using client = await connect({ port: server.port });
- * const lines = await client.query("status", { timeout: 1000 });
- * assert.deepEqual(lines, ["busy", "temperature 21.5"]);
- * const three = await client.query("dump", { lines: 3 });
- * assert.deepEqual(three, ["line 1", "line 2", "line 3"]);
- * ```
- */
-export interface QueryOptions extends RecvOptions {
-  /**
-   * Read exactly this many lines instead of fencing the answer with `ping`:
-   * for a command whose own answer may be `pong`. In device mode, the number
-   * of lines the command answers.
-   *
-   * @default {undefined} (fenced up to the `pong` of a `ping` sent after the command; one line in device mode)
-   */
-  lines?: number;
-}
+export type {
+  ConnectOptions,
+  QueryOptions,
+  ReadTerminator,
+  RecvOptions,
+  Terminator,
+} from "./_client/options.ts";
 
 const DEFAULT_RETRY_INTERVAL_MS = 100;
-const PONG = new TextEncoder().encode("pong");
-const encoder = new TextEncoder();
-
-// Where a call is, for the message of its timeout.
-type Stage = "turn" | "write" | "read" | "quiet";
-
-// One command and how its answer is read.
-interface Exchange<T> {
-  // The command, with its fence when it has one, as one write; undefined for clear().
-  bytes: Uint8Array | undefined;
-  // Whether the answer ends at a fence of its own (oneline mode), so that it can be read to
-  // its end whether or not its caller is still there: such exchanges overlap on the wire.
-  fenced: boolean;
-  // Reads the answer; an unfenced one stops when `signal` aborts.
-  read(signal?: AbortSignal): Promise<T>;
-}
-
-// clear(): no command, only the resynchronisation.
-const CLEAR: Exchange<void> = { bytes: undefined, fenced: false, read: () => Promise.resolve() };
-
-// How connect() makes a client: the constructor stays private to the class.
-let construct: (connection: Connection, settings: ClientSettings) => OnelineClient;
 
 /**
  * A connection to a oneline server or, in device mode, to an instrument, as
@@ -318,42 +73,18 @@ let construct: (connection: Connection, settings: ClientSettings) => OnelineClie
 export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   /** The server's address. */
   readonly remoteAddr: Address;
-  readonly #connection: Connection;
-  readonly #settings: ClientSettings;
-  #timeout: number;
-  readonly #reader: AnswerReader;
-  // Writes, and reads, each take their turn in the order the calls were made.
-  readonly #writes = new TurnQueue();
-  readonly #reads = new TurnQueue();
-  // Whether what comes next is the next call's answer: "out of step" from an unfenced
-  // exchange's write until its answer is read whole, and so after one that gave up, until a
-  // call resynchronises (a ping and its pong; in device mode, a quiet moment).
-  #sync: "in step" | "out of step" = "in step";
-  // Why the connection is closed; undefined while it is open.
-  #closeReason: string | undefined;
-  // Aborted when the client closes: every call still waiting ends.
-  readonly #closing = new AbortController();
-  // The read waiting for more bytes: only the one whose turn it is reads.
-  #arrival: { resolve(): void; reject(error: unknown): void } | undefined;
-  #resumeReading: (() => void) | undefined;
-  // The write of `disconnect` or `shutdown`, once the client has said it.
-  #goodbye: Promise<void> | undefined;
-  #leaving: Promise<void> | undefined;
-  // The read loop, which ends when the server closes (or the client does).
-  readonly #reading: Promise<void>;
+  readonly #channel: Channel;
 
-  /** Use {@linkcode connect}. */
-  private constructor(connection: Connection, settings: ClientSettings) {
-    this.#connection = connection;
+  /**
+   * Use {@linkcode connect}, which checks the options and connects first.
+   *
+   * @ignore
+   * @param connection The open connection.
+   * @param channel Its writes and reads.
+   */
+  constructor(connection: Connection, channel: Channel) {
     this.remoteAddr = connection.remoteAddr;
-    this.#settings = settings;
-    this.#timeout = settings.timeout;
-    this.#reader = new AnswerReader(settings.readTerminator, settings.maxLineBytes);
-    this.#reading = this.#readLoop();
-  }
-
-  static {
-    construct = (...args) => new OnelineClient(...args);
+    this.#channel = channel;
   }
 
   /**
@@ -362,7 +93,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @returns `false` once either side has closed it.
    */
   get connected(): boolean {
-    return this.#closeReason === undefined;
+    return this.#channel.connected;
   }
 
   /**
@@ -371,7 +102,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @returns The limit.
    */
   get timeout(): number {
-    return this.#timeout;
+    return this.#channel.timeout;
   }
 
   /**
@@ -382,7 +113,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   set timeout(ms: number) {
     checkMilliseconds(ms, "timeout", true);
-    this.#timeout = ms;
+    this.#channel.timeout = ms;
   }
 
   /**
@@ -401,12 +132,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async send(command: string, options: RecvOptions = {}): Promise<void> {
     checkSingleLine(command, "command");
     checkRecvOptions(options);
-    const limit = this.#limit(options);
-    try {
-      await this.#write(this.#encode(command), limit, this.#writes.take());
-    } finally {
-      limit.dispose();
-    }
+    await this.#channel.send(command, options);
   }
 
   /**
@@ -421,7 +147,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   async recvLine(options: RecvOptions = {}): Promise<Line> {
     checkRecvOptions(options);
-    const line = await this.#readAlone(options, (signal) => this.#line(signal));
+    const line = await this.#channel.recvLine(options);
     return toLine(line.raw, line.tooLong);
   }
 
@@ -437,7 +163,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   async recv(options: RecvOptions = {}): Promise<string> {
     checkRecvOptions(options);
-    return textOf(await this.#readAlone(options, (signal) => this.#line(signal)));
+    return textOf(await this.#channel.recvLine(options));
   }
 
   /**
@@ -453,7 +179,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   async readBlock(options: RecvOptions = {}): Promise<Uint8Array> {
     checkRecvOptions(options);
-    return await this.#readAlone(options, (signal) => this.#block(signal));
+    return await this.#channel.readBlock(options);
   }
 
   /**
@@ -469,7 +195,9 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @throws {ConnectionClosedError} When the connection closes first.
    */
   async request(command: string, options: QueryOptions = {}): Promise<string> {
-    const lines = await this.query(command, options);
+    checkRecvOptions(options);
+    checkSingleLine(command, "command");
+    const lines = (await this.#channel.query(command, options.lines, options)).map(textOf);
     if (lines.length !== 1) {
       throw new ProtocolError(
         `${JSON.stringify(command)} was answered with ${lines.length} lines, not one: ` +
@@ -505,7 +233,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async requestBytes(command: string, options: RecvOptions = {}): Promise<Uint8Array> {
     checkRecvOptions(options);
     checkSingleLine(command, "command");
-    const lines = await this.#exchange(this.#linesExchange(command, undefined), options);
+    const lines = await this.#channel.query(command, undefined, options);
     if (lines.length !== 1) {
       throw new ProtocolError(
         `${JSON.stringify(command)} was answered with ${lines.length} lines, not one`,
@@ -544,8 +272,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async query(command: string, options: QueryOptions = {}): Promise<string[]> {
     checkRecvOptions(options);
     checkSingleLine(command, "command");
-    const lines = await this.#exchange(this.#linesExchange(command, options.lines), options);
-    return lines.map(textOf);
+    return (await this.#channel.query(command, options.lines, options)).map(textOf);
   }
 
   /**
@@ -591,18 +318,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async queryBlock(command: string, options: RecvOptions = {}): Promise<Uint8Array> {
     checkRecvOptions(options);
     checkSingleLine(command, "command");
-    if (this.#settings.device) {
-      return await this.#exchange({
-        bytes: this.#encode(command),
-        fenced: false,
-        read: (signal) => this.#block(signal),
-      }, options);
-    }
-    return await this.#exchange({
-      bytes: this.#encode(command, "ping"),
-      fenced: true,
-      read: (signal) => this.#fencedBlock(signal),
-    }, options);
+    return await this.#channel.queryBlock(command, options);
   }
 
   /**
@@ -618,7 +334,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   async clear(options: RecvOptions = {}): Promise<void> {
     checkRecvOptions(options);
-    await this.#exchange(CLEAR, options);
+    await this.#channel.clear(options);
   }
 
   /**
@@ -631,7 +347,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    */
   async ping(options: RecvOptions = {}): Promise<void> {
     checkRecvOptions(options);
-    const lines = await this.query("ping", { timeout: options.timeout, signal: options.signal });
+    const lines = (await this.#channel.query("ping", undefined, options)).map(textOf);
     if (lines.length !== 1 || lines[0] !== "pong") {
       const got = lines.length === 1 ? lines[0] : lines;
       throw new ProtocolError(`expected "pong" to "ping", got ${JSON.stringify(got)}`);
@@ -645,7 +361,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @param options How long to wait for the server to close.
    */
   async disconnect(options: RecvOptions = {}): Promise<void> {
-    await this.#sayGoodbye("disconnect", options);
+    checkRecvOptions(options);
+    await this.#channel.sayGoodbye("disconnect", options);
   }
 
   /**
@@ -655,7 +372,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @param options How long to wait for the server to close.
    */
   async shutdown(options: RecvOptions = {}): Promise<void> {
-    await this.#sayGoodbye("shutdown", options);
+    checkRecvOptions(options);
+    await this.#channel.sayGoodbye("shutdown", options);
   }
 
   /**
@@ -668,7 +386,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * to wait for the server.
    */
   close(): void {
-    this.#leave();
+    this.#channel.leave();
   }
 
   /**
@@ -678,7 +396,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
    * @returns A promise that resolves once the connection is closed.
    */
   [Symbol.asyncDispose](): Promise<void> {
-    return this.#leave();
+    return this.#channel.leave();
   }
 
   /**
@@ -690,364 +408,14 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   async *[Symbol.asyncIterator](): AsyncIterator<string> {
     for (;;) {
       try {
-        yield await this.recv({ timeout: Infinity });
+        // Its own options, known good: no check for every line.
+        yield textOf(await this.#channel.recvLine({ timeout: Infinity }));
       } catch (error) {
         if (error instanceof ConnectionClosedError) return;
         throw error;
       }
     }
   }
-
-  #encode(...lines: string[]): Uint8Array {
-    const terminator = this.#settings.writeTerminator;
-    return encoder.encode(lines.join(terminator) + terminator);
-  }
-
-  // The limit of one call, from now: its timeout, its signal, and the client closing.
-  #limit(options: RecvOptions): CallLimit<Stage> {
-    const timeout = options.timeout ?? this.#timeout;
-    const quiet = this.#settings.quietTime;
-    return new CallLimit<Stage>(timeout, [options.signal, this.#closing.signal], (stage) => {
-      const message = stage === "turn"
-        ? `no response within ${timeout} ms: the calls before it held the connection all that time`
-        : stage === "write"
-        ? `not sent within ${timeout} ms: the peer does not read what the client writes`
-        : stage === "quiet"
-        ? `the device did not stay quiet for ${quiet} ms (quietTime) within ${timeout} ms: it ` +
-          "still sends what an earlier call left"
-        : `no response within ${timeout} ms`;
-      return new TimeoutError(message, timeout);
-    });
-  }
-
-  // Writes at its turn, which ends once the bytes are all out (or the write failed), whether
-  // or not the caller gives up at its limit meanwhile.
-  async #write(bytes: Uint8Array, limit: CallLimit<Stage>, turn: Turn): Promise<void> {
-    try {
-      await limit.wait(turn.ready, "turn");
-      limit.signal.throwIfAborted();
-    } catch (error) {
-      turn.release();
-      throw error;
-    }
-    const written = this.#transportWrite(bytes);
-    written.then(turn.release, turn.release);
-    await limit.wait(written, "write");
-  }
-
-  #transportWrite(bytes: Uint8Array): Promise<void> {
-    if (this.#closeReason !== undefined) {
-      return Promise.reject(new ConnectionClosedError(this.#closeReason));
-    }
-    return this.#connection.write(bytes).catch((error) => {
-      throw new ConnectionClosedError("send failed: the connection is gone", { cause: error });
-    });
-  }
-
-  // A raw read, at its read turn and within its limit. Lines and blocks are taken whole, so a
-  // read that gives up takes nothing.
-  async #readAlone<T>(options: RecvOptions, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const limit = this.#limit(options);
-    const turn = this.#reads.take();
-    try {
-      await limit.wait(turn.ready, "read");
-      return await read(limit.signal);
-    } finally {
-      turn.release();
-      limit.dispose();
-    }
-  }
-
-  // The exchange of one command line and its answer lines.
-  #linesExchange(command: string, count: number | undefined): Exchange<RawLine[]> {
-    if (this.#settings.device || count !== undefined) {
-      return {
-        bytes: this.#encode(command),
-        fenced: false,
-        read: (signal) => this.#lines(count ?? 1, signal),
-      };
-    }
-    // A ping is its own fence.
-    if (command === "ping") {
-      return {
-        bytes: this.#encode(command),
-        fenced: true,
-        read: async (signal) => [...await this.#throughPong(signal), { raw: PONG, tooLong: false }],
-      };
-    }
-    return {
-      bytes: this.#encode(command, "ping"),
-      fenced: true,
-      read: (signal) => this.#throughPong(signal),
-    };
-  }
-
-  // Runs one exchange: its limit counts from now, over its wait for its turn, its write and
-  // its reads.
-  async #exchange<T>(exchange: Exchange<T>, options: RecvOptions): Promise<T> {
-    const limit = this.#limit(options);
-    const writeTurn = this.#writes.take();
-    const readTurn = this.#reads.take();
-    try {
-      try {
-        await limit.wait(writeTurn.ready, "turn");
-        limit.signal.throwIfAborted();
-      } catch (error) {
-        writeTurn.release();
-        readTurn.release();
-        throw error;
-      }
-      return exchange.fenced && this.#sync === "in step"
-        ? await this.#overlapping(exchange, limit, writeTurn, readTurn)
-        : await this.#alone(exchange, limit, writeTurn, readTurn);
-    } finally {
-      limit.dispose();
-    }
-  }
-
-  // A fenced exchange is written as soon as the writes before it are, and its answer, read
-  // once those before it are, is read to its fence even if its caller gives up.
-  async #overlapping<T>(
-    exchange: Exchange<T>,
-    limit: CallLimit<Stage>,
-    writeTurn: Turn,
-    readTurn: Turn,
-  ): Promise<T> {
-    const written = this.#transportWrite(exchange.bytes!);
-    written.then(writeTurn.release, writeTurn.release);
-    const answer = readTurn.ready.then(() => written).then(() => exchange.read());
-    answer.then(readTurn.release, readTurn.release);
-    await limit.wait(written, "write");
-    return await limit.wait(answer, "read");
-  }
-
-  // An unfenced exchange (and any, while the client is out of step) has the connection to
-  // itself: it starts once every answer before it is read, resynchronises first if it must, and
-  // nothing is written after it until its answer is read or it gave up.
-  async #alone<T>(
-    exchange: Exchange<T>,
-    limit: CallLimit<Stage>,
-    writeTurn: Turn,
-    readTurn: Turn,
-  ): Promise<T> {
-    let written: Promise<void> = Promise.resolve();
-    try {
-      await limit.wait(readTurn.ready, "turn");
-      if (this.#sync === "out of step" || exchange.bytes === undefined) {
-        this.#sync = "out of step";
-        await this.#resync(limit);
-        this.#sync = "in step";
-      }
-      if (exchange.bytes !== undefined) {
-        limit.signal.throwIfAborted();
-        this.#sync = "out of step";
-        written = this.#transportWrite(exchange.bytes);
-        await limit.wait(written, "write");
-      }
-      limit.stage = "read";
-      const answer = await exchange.read(limit.signal);
-      this.#sync = "in step";
-      return answer;
-    } finally {
-      readTurn.release();
-      // Not before its bytes are all out: the next write must not run into them.
-      written.then(writeTurn.release, writeTurn.release);
-    }
-  }
-
-  // Brings the client back in step: a ping and its pong, or in device mode a quiet moment.
-  async #resync(limit: CallLimit<Stage>): Promise<void> {
-    if (this.#settings.device) {
-      limit.stage = "quiet";
-      return await this.#drain(limit.signal);
-    }
-    await limit.wait(this.#transportWrite(this.#encode("ping")), "write");
-    limit.stage = "read";
-    await this.#throughPong(limit.signal);
-  }
-
-  // Drops every byte received until none has come for quietTime.
-  async #drain(signal: AbortSignal): Promise<void> {
-    for (;;) {
-      this.#reader.discard();
-      const quiet = new AbortController();
-      const timer = setTimeout(() => quiet.abort(), this.#settings.quietTime);
-      try {
-        await this.#more(AbortSignal.any([signal, quiet.signal]));
-      } catch (error) {
-        if (error === quiet.signal.reason) return;
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  }
-
-  async #sayGoodbye(command: string, options: RecvOptions): Promise<void> {
-    checkRecvOptions(options);
-    // Written after the calls before it, also when the client closes meanwhile: it then does
-    // not say disconnect again.
-    const writeTurn = this.#writes.take();
-    const bytes = this.#encode(command);
-    const goodbye = writeTurn.ready.then(() => this.#connection.write(bytes));
-    goodbye.then(writeTurn.release, writeTurn.release);
-    this.#goodbye = goodbye;
-    const limit = this.#limit(options);
-    const turn = this.#reads.take();
-    try {
-      await limit.wait(goodbye, "write").catch((error) => {
-        if (!limit.signal.aborted) throw new ConnectionClosedError(String(error), { cause: error });
-        throw error;
-      });
-      await limit.wait(turn.ready, "read");
-      // Whatever the server still says before it closes is dropped.
-      for (;;) await this.#line(limit.signal);
-    } catch (error) {
-      if (!(error instanceof ConnectionClosedError)) throw error;
-    } finally {
-      turn.release();
-      limit.dispose();
-      this.close();
-    }
-  }
-
-  // Takes a line or a block once it has all come; the connection's end is a ConnectionClosedError.
-  async #take<T>(take: () => T | undefined, signal?: AbortSignal): Promise<T> {
-    for (;;) {
-      const taken = take();
-      if (taken !== undefined) {
-        if (this.#reader.buffered < this.#settings.maxQueuedBytes) this.#resumeReading?.();
-        return taken;
-      }
-      await this.#more(signal);
-    }
-  }
-
-  #line(signal?: AbortSignal): Promise<RawLine> {
-    return this.#take(() => this.#reader.takeLine(), signal);
-  }
-
-  #block(signal?: AbortSignal): Promise<Uint8Array> {
-    return this.#take(() => this.#reader.takeBlock(this.#settings.maxBlockBytes), signal);
-  }
-
-  async #lines(count: number, signal?: AbortSignal): Promise<RawLine[]> {
-    const lines: RawLine[] = [];
-    while (lines.length < count) lines.push(await this.#line(signal));
-    return lines;
-  }
-
-  // Every line up to the next pong, which is dropped.
-  async #throughPong(signal?: AbortSignal): Promise<RawLine[]> {
-    const lines: RawLine[] = [];
-    for (let line = await this.#line(signal); !isPong(line); line = await this.#line(signal)) {
-      lines.push(line);
-    }
-    return lines;
-  }
-
-  // A block and its fence: a block that is not one is an error once the fence has come.
-  async #fencedBlock(signal?: AbortSignal): Promise<Uint8Array> {
-    const block = await this.#block(signal).catch((error) => {
-      if (error instanceof BlockFormatError) return error;
-      throw error;
-    });
-    const after = await this.#throughPong(signal);
-    if (block instanceof BlockFormatError) throw block;
-    if (after.length > 0) {
-      const texts = after.map((line) => toLine(line.raw, line.tooLong).text);
-      throw new ProtocolError(`the block was followed by more lines: ${JSON.stringify(texts)}`);
-    }
-    return block;
-  }
-
-  // Waits until more bytes have come; rejects once none will, or when `signal` aborts.
-  #more(signal?: AbortSignal): Promise<void> {
-    if (this.#closeReason !== undefined) {
-      return Promise.reject(new ConnectionClosedError(this.#closeReason));
-    }
-    let arrival!: { resolve(): void; reject(error: unknown): void };
-    const arrived = new Promise<void>((resolve, reject) => arrival = { resolve, reject });
-    this.#arrival = arrival;
-    this.#resumeReading?.();
-    const waited = signal === undefined ? arrived : orAbort(arrived, signal);
-    return waited.finally(() => {
-      if (this.#arrival === arrival) this.#arrival = undefined;
-    });
-  }
-
-  // Ends the client now and its connection politely, within closeTimeout.
-  #leave(): Promise<void> {
-    if (this.#leaving !== undefined) return this.#leaving;
-    const connection = this.#connection;
-    if (this.#settings.disconnectOnClose && this.#goodbye === undefined && this.connected) {
-      // After what is on its way already; the transport keeps writes in order.
-      this.#goodbye = connection.write(this.#encode("disconnect"));
-    }
-    this.#end("the connection was closed by the client", true);
-    const goodbye = this.#goodbye;
-    const politely = (async () => {
-      await goodbye?.catch(() => {});
-      await connection.closeWrite();
-      await this.#reading;
-    })();
-    this.#leaving = (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#settings.closeTimeout);
-      });
-      await Promise.race([politely, late]);
-      clearTimeout(timer);
-      connection.close();
-    })();
-    return this.#leaving;
-  }
-
-  async #readLoop(): Promise<void> {
-    for (;;) {
-      // A caller that does not read stops the client reading: the server then waits for it.
-      while (
-        this.#reader.buffered >= this.#settings.maxQueuedBytes && this.#arrival === undefined &&
-        this.connected
-      ) {
-        await new Promise<void>((resolve) => this.#resumeReading = resolve);
-        this.#resumeReading = undefined;
-      }
-      const chunk = await this.#connection.read();
-      if (chunk === null) break;
-      // After the client closed, what still comes is nobody's: it is read and dropped.
-      if (!this.connected) continue;
-      this.#reader.push(chunk);
-      this.#arrival?.resolve();
-    }
-    // Everything the server sent is read: nothing more can come, so the socket goes now.
-    this.#connection.close();
-    this.#end("the server closed the connection", false);
-  }
-
-  #end(reason: string, byClient: boolean): void {
-    if (this.#closeReason !== undefined) return;
-    this.#closeReason = reason;
-    this.#resumeReading?.();
-    this.#arrival?.reject(new ConnectionClosedError(reason));
-    if (byClient) {
-      // Unread answers are nobody's now, and every call still waiting ends.
-      this.#reader.discard();
-      this.#closing.abort(new ConnectionClosedError(reason));
-    }
-  }
-}
-
-function isPong(line: RawLine): boolean {
-  return !line.tooLong && line.raw.length === PONG.length &&
-    line.raw.every((b, i) => b === PONG[i]);
-}
-
-// The text of an answer line, which must be exact.
-function textOf(line: RawLine): string {
-  const decoded = toLine(line.raw, line.tooLong);
-  if (decoded.reason !== undefined) throw new InvalidResponseError(line.raw, decoded.reason);
-  return decoded.text;
 }
 
 // Opens the connection, trying again while it fails and `retry.until` allows.
@@ -1148,7 +516,8 @@ export async function connect(options: ConnectOptions = {}): Promise<OnelineClie
   const timeout = settings.timeout;
   const endpoint: ConnectEndpoint = optionsEndpoint(options);
   const transport = options.transport ?? await runtimeTransport();
-  const client = construct(await open(transport, endpoint, options, timeout), settings);
+  const connection = await open(transport, endpoint, options, timeout);
+  const client = new OnelineClient(connection, new Channel(connection, settings));
   if (settings.device) return client;
   const address = formatAddress(endpoint);
   try {

@@ -4,8 +4,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AnswerReader } from "./answer_reader.ts";
-import type { ClientReadTerminator as ReadTerminator } from "./terminators.ts";
-import { definiteLengthBlock } from "./block.ts";
+import type { ClientReadTerminator as ReadTerminator } from "../_framing/terminators.ts";
+import { definiteLengthBlock } from "../_framing/block.ts";
 import { BlockFormatError } from "../errors.ts";
 
 const encoder = new TextEncoder();

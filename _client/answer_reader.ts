@@ -7,9 +7,9 @@
  */
 
 import { BlockFormatError } from "../errors.ts";
-import { parseBlockHeader } from "./block.ts";
-import { CR, LF } from "./types.ts";
-import type { ClientReadTerminator as ReadTerminator } from "./terminators.ts";
+import { parseBlockHeader } from "../_framing/block.ts";
+import { CR, LF } from "../_framing/types.ts";
+import type { ClientReadTerminator as ReadTerminator } from "../_framing/terminators.ts";
 
 /** One answer line's bytes, without its terminator; `tooLong` when cut at the cap. */
 export interface RawLine {
