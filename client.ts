@@ -20,7 +20,8 @@ import {
 } from "./errors.ts";
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
-import { bounded } from "./_util/bounded.ts";
+import { sleep } from "./_util/clock.ts";
+import type { Clock } from "./_util/clock.ts";
 import { CallLimit, orAbort } from "./_util/call_limit.ts";
 import { TurnQueue } from "./_util/turns.ts";
 import type { Turn } from "./_util/turns.ts";
@@ -703,7 +704,8 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
   #limit(options: RecvOptions): CallLimit<Stage> {
     const timeout = options.timeout ?? this.#timeout;
     const quiet = this.#settings.quietTime;
-    return new CallLimit<Stage>(timeout, [options.signal, this.#closing.signal], (stage) => {
+    const signals = [options.signal, this.#closing.signal];
+    return new CallLimit<Stage>(timeout, signals, (stage) => {
       const message = stage === "turn"
         ? `no response within ${timeout} ms: the calls before it held the connection all that time`
         : stage === "write"
@@ -713,7 +715,7 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
           "still sends what an earlier call left"
         : `no response within ${timeout} ms`;
       return new TimeoutError(message, timeout);
-    });
+    }, this.#settings.clock);
   }
 
   // Writes at its turn, which ends once the bytes are all out (or the write failed), whether
@@ -867,14 +869,15 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
     for (;;) {
       this.#reader.discard();
       const quiet = new AbortController();
-      const timer = setTimeout(() => quiet.abort(), this.#settings.quietTime);
+      const { clock, quietTime } = this.#settings;
+      const timer = clock.setTimeout(() => quiet.abort(), quietTime);
       try {
         await this.#more(AbortSignal.any([signal, quiet.signal]));
       } catch (error) {
         if (error === quiet.signal.reason) return;
         throw error;
       } finally {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
       }
     }
   }
@@ -988,12 +991,10 @@ export class OnelineClient implements AsyncDisposable, AsyncIterable<string> {
       await this.#reading;
     })();
     this.#leaving = (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#settings.closeTimeout);
-      });
+      const done = new AbortController();
+      const late = sleep(this.#settings.clock, this.#settings.closeTimeout, done.signal);
       await Promise.race([politely, late]);
-      clearTimeout(timer);
+      done.abort();
       connection.close();
     })();
     return this.#leaving;
@@ -1052,27 +1053,31 @@ async function open(
   endpoint: ConnectEndpoint,
   options: ConnectOptions,
   timeout: number,
+  clock: Clock,
 ): Promise<Connection> {
   const address = formatAddress(endpoint);
-  const retryUntil = performance.now() + (options.retry?.until ?? 0);
+  const retryUntil = clock.now() + (options.retry?.until ?? 0);
   const interval = options.retry?.interval ?? DEFAULT_RETRY_INTERVAL_MS;
   for (;;) {
     const connecting = transport.connect(endpoint);
+    const limit = new CallLimit(
+      timeout,
+      [],
+      () => new ConnectError(address, `not connected within ${timeout} ms`),
+      clock,
+    );
     try {
-      return await bounded(
-        connecting,
-        timeout,
-        undefined,
-        () => new ConnectError(address, `not connected within ${timeout} ms`),
-      );
+      return await limit.wait(connecting, "connect");
     } catch (error) {
       // Should the connection come up after all, nobody will use it.
       connecting.then((late) => late.close(), () => {});
       const failure = error instanceof ConnectError
         ? error
         : new ConnectError(address, String(error), { cause: error });
-      if (performance.now() + interval > retryUntil) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, interval));
+      if (clock.now() + interval > retryUntil) throw failure;
+      await sleep(clock, interval);
+    } finally {
+      limit.dispose();
     }
   }
 }
@@ -1146,7 +1151,10 @@ export async function connect(options: ConnectOptions = {}): Promise<OnelineClie
     ? { path: options.path, tls: options.tls }
     : { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 5001, tls: options.tls };
   const transport = options.transport ?? await runtimeTransport();
-  const client = construct(await open(transport, endpoint, options, timeout), settings);
+  const client = construct(
+    await open(transport, endpoint, options, timeout, settings.clock),
+    settings,
+  );
   if (settings.device) return client;
   const address = formatAddress(endpoint);
   try {

@@ -20,7 +20,8 @@ import {
 import { TimeoutError } from "./errors.ts";
 import { openFileLimit } from "./_util/open_file_limit.ts";
 import { nextRetryMs } from "./_util/retry.ts";
-import { bounded } from "./_util/bounded.ts";
+import { CallLimit } from "./_util/call_limit.ts";
+import { sleep, systemClock } from "./_util/clock.ts";
 import { Session } from "./_server/session.ts";
 import type { SessionEnd, SessionObserver, SessionSettings } from "./_server/session.ts";
 import { BUILTINS } from "./_server/builtins.ts";
@@ -390,19 +391,6 @@ const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_ACCEPT_CONNECTION_TIMEOUT_MS = 5000;
 const DEFAULT_CLOSE_TIMEOUT_MS = 1000;
 
-// Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
-
 // Any thrown value as text: a Symbol or an object without a prototype has no
 // string form a template literal could use.
 function describe(value: unknown): string {
@@ -446,6 +434,7 @@ function sessionSettings(options: ServeOptions): SessionSettings {
     lineTooLong: options.lineTooLong ?? "handler",
     onError: options.onError,
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    clock: systemClock,
   };
 }
 
@@ -634,7 +623,7 @@ export class OnelineServer implements AsyncDisposable {
         if (retryMs === 0) this.#settings.logError("accept failed; backing off", error);
         this.#failed(error, undefined);
         retryMs = nextRetryMs(retryMs);
-        await sleep(retryMs, this.#stopper.signal);
+        await sleep(this.#settings.clock, retryMs, this.#stopper.signal);
         continue;
       }
       if (connection === null) break;
@@ -730,19 +719,25 @@ export class OnelineServer implements AsyncDisposable {
     const ms = this.#acceptConnectionTimeout;
     const stopper = this.#stopper.signal;
     let admitted: unknown;
+    // A server that stops does not wait for the check.
+    const limit = new CallLimit(
+      ms,
+      [stopper],
+      () => new TimeoutError(`the check took over ${ms} ms`, ms),
+      this.#settings.clock,
+    );
     try {
-      // A server that stops does not wait for the check.
-      admitted = await bounded(
+      admitted = await limit.wait(
         Promise.resolve(this.#acceptConnection(connection.remoteAddr)),
-        ms,
-        stopper,
-        () => new TimeoutError(`the check took over ${ms} ms`, ms),
+        "check",
       );
     } catch (error) {
       if (!stopper.aborted) {
         this.#settings.logError(`connection check failed for ${peer}; refused`, error);
       }
       return false;
+    } finally {
+      limit.dispose();
     }
     if (typeof admitted !== "boolean") {
       this.#settings.logError(

@@ -20,6 +20,7 @@ import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
 import { closePolitely } from "../_transport/close_politely.ts";
+import type { Clock, Timer } from "../_util/clock.ts";
 
 /**
  * Why a client's turn ended: it closed or vanished (`"closed"`), it sent
@@ -70,6 +71,8 @@ export interface SessionSettings {
   onError: ((error: unknown, command: string) => HandlerResult) | undefined;
   /** How long a client the server disconnects may take to read its last answers and close. */
   closeTimeout: number;
+  /** Times the idle, handler and close timeouts. */
+  clock: Clock;
 }
 
 const DONE = Promise.resolve();
@@ -97,7 +100,7 @@ export class Session {
   #finishing = false;
   // Whether the exchange waits for the client's next bytes, with no command under way.
   #awaitingRead = false;
-  #finishTimer: ReturnType<typeof setTimeout> | undefined;
+  #finishTimer: Timer | undefined;
   readonly #peer: string;
   // Made on the first handler call: sessions that only ping never need one, and aborting one
   // costs a DOMException with a stack trace on every close.
@@ -135,7 +138,7 @@ export class Session {
   #watching = false;
   // Idle timing: when the client last made progress, and the timer that checks it.
   #lastProgress = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #idleTimer: Timer | undefined;
   #gotLine = false;
 
   constructor(connection: Connection, settings: SessionSettings, observer: SessionObserver) {
@@ -192,7 +195,7 @@ export class Session {
     if (!this.#awaitingRead) return;
     // The pending read ends when the client closes (or sends more, which is dropped).
     this.#connection.closeWrite();
-    this.#finishTimer = setTimeout(
+    this.#finishTimer = this.#settings.clock.setTimeout(
       () => this.stop("server shutdown"),
       this.#settings.closeTimeout,
     );
@@ -222,7 +225,7 @@ export class Session {
         this.#observer.failed(error);
       }
     }
-    clearTimeout(this.#idleTimer);
+    this.#settings.clock.clearTimeout(this.#idleTimer);
     if (end === "closed" || this.#end !== undefined) {
       this.stop(end);
       return this.#end!;
@@ -230,7 +233,11 @@ export class Session {
     // Handlers learn of the end now, not once the client has gone.
     this.#aborter?.abort();
     const close = () => this.stop(end);
-    this.#closed = closePolitely(this.#connection, this.#settings.closeTimeout).then(close, close);
+    this.#closed = closePolitely(
+      this.#connection,
+      this.#settings.closeTimeout,
+      this.#settings.clock,
+    ).then(close, close);
     return end;
   }
 
@@ -253,8 +260,8 @@ export class Session {
   stop(reason: SessionEnd): void {
     if (this.#end !== undefined) return;
     this.#end = reason;
-    clearTimeout(this.#idleTimer);
-    clearTimeout(this.#finishTimer);
+    this.#settings.clock.clearTimeout(this.#idleTimer);
+    this.#settings.clock.clearTimeout(this.#finishTimer);
     this.#aborter?.abort();
     this.#connection.close();
   }
@@ -262,23 +269,24 @@ export class Session {
   // The idle timeout counts from the client's last progress (see ServeOptions.idleTimeout):
   // one timer, re-armed for the time left, instead of one per read.
   #startIdleTimer(): void {
-    const idleTimeout = this.#settings.idleTimeout;
+    const { idleTimeout, clock } = this.#settings;
     if (idleTimeout === undefined) return;
-    this.#lastProgress = Date.now();
+    this.#lastProgress = clock.now();
     const check = () => {
-      const quiet = Date.now() - this.#lastProgress;
+      const quiet = clock.now() - this.#lastProgress;
       // The time a handler takes is the server's, not the client's, unless it waits for the
       // client to take what it sent.
       if (this.#handlerRunning && this.#writing === undefined) {
-        this.#idleTimer = setTimeout(check, idleTimeout);
-      } else if (quiet < idleTimeout) this.#idleTimer = setTimeout(check, idleTimeout - quiet);
-      else this.stop("idle");
+        this.#idleTimer = clock.setTimeout(check, idleTimeout);
+      } else if (quiet < idleTimeout) {
+        this.#idleTimer = clock.setTimeout(check, idleTimeout - quiet);
+      } else this.stop("idle");
     };
-    this.#idleTimer = setTimeout(check, idleTimeout);
+    this.#idleTimer = clock.setTimeout(check, idleTimeout);
   }
 
   #progress(): void {
-    if (this.#idleTimer !== undefined) this.#lastProgress = Date.now();
+    if (this.#idleTimer !== undefined) this.#lastProgress = this.#settings.clock.now();
   }
 
   // The signal handlers get: aborted when the session ends.
@@ -521,16 +529,16 @@ export class Session {
     result: PromiseLike<HandlerResult>,
     context: CommandContext,
   ): Promise<SessionEnd | undefined> {
-    const { handlerTimeout } = this.#settings;
+    const { handlerTimeout, clock } = this.#settings;
     const signal = this.#signal();
     this.#watchConnection();
     return new Promise((resolve) => {
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: Timer | undefined;
       const finish = (end: SessionEnd | undefined) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
         context.end();
         this.#handlerRunning = false;
@@ -541,7 +549,7 @@ export class Session {
       if (signal.aborted) return finish("stopped");
       signal.addEventListener("abort", onAbort);
       if (handlerTimeout !== undefined) {
-        timer = setTimeout(() => {
+        timer = clock.setTimeout(() => {
           const error = new TimeoutError("handler timed out", handlerTimeout);
           this.#failed(
             text,
@@ -550,12 +558,12 @@ export class Session {
           );
           // What it sent so far, and what onError answers, still go out, then the connection
           // closes; a client that does not take them within closeTimeout is cut off.
-          const cutOff = setTimeout(
+          const cutOff = clock.setTimeout(
             () => this.stop("handler timeout"),
             this.#settings.closeTimeout,
           );
           this.#flush().catch(() => {}).then(() => {
-            clearTimeout(cutOff);
+            clock.clearTimeout(cutOff);
             finish("handler timeout");
           });
         }, handlerTimeout);

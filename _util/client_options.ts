@@ -7,6 +7,8 @@
 
 import type { ConnectOptions, QueryOptions, ReadTerminator, Terminator } from "../client.ts";
 import type { TlsClientOptions } from "../transport.ts";
+import { systemClock } from "./clock.ts";
+import type { Clock } from "./clock.ts";
 import {
   checkBoolean,
   checkEndpointOptions,
@@ -38,6 +40,8 @@ export interface ClientSettings {
   quietTime: number;
   /** Ms a polite close may take before the socket is destroyed. */
   closeTimeout: number;
+  /** Times every limit. */
+  clock: Clock;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -222,5 +226,6 @@ export function clientSettings(options: ConnectOptions): ClientSettings {
     disconnectOnClose: options.disconnectOnClose ?? handshake,
     quietTime: options.quietTime ?? DEFAULT_QUIET_MS,
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_MS,
+    clock: systemClock,
   };
 }
