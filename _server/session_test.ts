@@ -502,6 +502,13 @@ describe("session: how it ends", () => {
   });
 });
 
+/** A connection whose read fails in a way no client causes: a bug of the server's. */
+class FaultyConnection extends FakeConnection {
+  override read(): Promise<Uint8Array | null> {
+    return Promise.reject(new TypeError("a bug"));
+  }
+}
+
 describe("session: logs", () => {
   test("SRS-045 verbose logs every line in and every line out, built-ins included", async () => {
     const { connection, run, logs } = start({
@@ -526,6 +533,17 @@ describe("session: logs", () => {
       `${PEER} > 1`,
       `${PEER} > 2`,
     ]);
+  });
+
+  test("SRS-220 a failure that is not the client leaving is a bug: logged and reported, and the session ends as closed", async () => {
+    const { connection, run, logs, errors, failures } = start({}, new FaultyConnection());
+    assert.equal(await run, "closed");
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].message, `${PEER}: the session failed`);
+    assert.ok(errors[0].error instanceof TypeError);
+    assert.deepEqual(failures, [errors[0].error]);
+    assert.deepEqual(logs, []);
+    assert.deepEqual(connection.events, ["close"]);
   });
 
   test("SRS-045 without verbose nothing is logged", async () => {
@@ -1305,6 +1323,34 @@ describe("session: what the server learns, and finishing", () => {
     assert.equal(await run, "server shutdown");
     await session.closed;
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
+  test("SRS-100 SRS-220 handling: while the handler is called, and while an async one runs", async () => {
+    const seen: boolean[] = [];
+    const answer = deferred<string>();
+    let session: Session | undefined;
+    const started = start(
+      {
+        handler: (command) => {
+          seen.push(session!.handling);
+          return command === "async" ? answer.promise : "sync";
+        },
+      },
+      undefined,
+      undefined,
+      (s) => session = s,
+    );
+    const { connection, run } = started;
+    assert.equal(session!.handling, false);
+    connection.send("a\nasync\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.equal(session!.handling, true);
+    answer.resolve("done");
+    await connection.until(() => connection.wire === "sync\ndone\n");
+    assert.equal(session!.handling, false);
+    assert.deepEqual(seen, [true, true]);
+    connection.end();
+    assert.equal(await run, "closed");
   });
 
   test("SRS-006 finish() after the session ended changes nothing", async () => {
