@@ -77,6 +77,19 @@ function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
 
+// A line's text: a slice of its read's text when the read was all ASCII (see Session.#split).
+function lineText(
+  source: Uint8Array,
+  start: number,
+  end: number,
+  chunk: Uint8Array,
+  ascii: string | undefined,
+): DecodedLine {
+  return source === chunk && ascii !== undefined
+    ? { text: ascii.slice(start, end), invalid: false }
+    : decodeLine(source.subarray(start, end));
+}
+
 /** Serves one connection; see {@linkcode Session.run}. */
 export class Session {
   readonly #connection: Connection;
@@ -341,20 +354,21 @@ export class Session {
     const start = starts[i];
     const end = ends[i];
     const builtin = builtins[i];
-    // A line of a read that was all ASCII is a slice of the read's text.
-    const decode = (): DecodedLine =>
-      source === chunk && ascii !== undefined
-        ? { text: ascii.slice(start, end), invalid: false }
-        : decodeLine(source.subarray(start, end));
     let line: DecodedLine | undefined;
     if (this.#everyLine) {
-      line = decode();
+      line = lineText(source, start, end, chunk, ascii);
       if (this.#settings.verbose) this.#settings.log(`${this.#peer} < ${line.text}`);
       this.#observer.command?.(line.text, builtin !== undefined);
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     if (builtin !== undefined) return this.#runBuiltin(builtin);
-    const pending = this.#handle(source, start, end, tooLong[i], line ?? decode());
+    const pending = this.#handle(
+      source,
+      start,
+      end,
+      tooLong[i],
+      line ?? lineText(source, start, end, chunk, ascii),
+    );
     // An async handler: what earlier commands answered goes out while it runs.
     return pending && this.#flush().then(() => pending);
   }

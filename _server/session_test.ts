@@ -371,7 +371,7 @@ describe("session: how it ends", () => {
     assert.equal(connection.wire, "echo:a\n");
   });
 
-  test("SRS-019 a client that never closes after disconnect is closed after closeTimeout", async () => {
+  test("SRS-019 SRS-221 a client that never closes after disconnect is closed after closeTimeout", async () => {
     const clock = new FakeClock();
     const { connection, session, run } = start({ closeTimeout: 30, clock });
     connection.send("disconnect\n");
@@ -384,7 +384,7 @@ describe("session: how it ends", () => {
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
-  test("SRS-019 SRS-041 after disconnect the idle timeout no longer applies: the client has closeTimeout to leave", async () => {
+  test("SRS-019 SRS-041 SRS-221 after disconnect the idle timeout no longer applies: the client has closeTimeout to leave", async () => {
     const clock = new FakeClock();
     const { connection, session, run } = start({ idleTimeout: 20, closeTimeout: 200, clock });
     connection.send("disconnect\n");
@@ -910,7 +910,7 @@ describe("session: async handlers", () => {
 });
 
 describe("session: timeouts", () => {
-  test("SRS-042 a handler that never settles: its sends and onError's answer go out, then the end", async () => {
+  test("SRS-042 SRS-221 a handler that never settles: its sends and onError's answer go out, then the end", async () => {
     const clock = new FakeClock();
     const { connection, session, run, errors } = start({
       clock,
@@ -937,7 +937,7 @@ describe("session: timeouts", () => {
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
-  test("SRS-042 SRS-069 a handler that settles while its timeout's answers are written is answered; the next one's sends still go out at once", async () => {
+  test("SRS-042 SRS-069 SRS-221 a handler that settles while its timeout's answers are written is answered; the next one's sends still go out at once", async () => {
     const release = deferred<void>();
     const first = deferred<string>();
     const go = deferred<void>();
@@ -981,7 +981,7 @@ describe("session: timeouts", () => {
     assert.equal(errors.length, 1);
   });
 
-  test("SRS-042 a handler that settles in time is not cut off, nor is the session later", async () => {
+  test("SRS-042 SRS-221 a handler that settles in time is not cut off, nor is the session later", async () => {
     const clock = new FakeClock();
     const { connection, run, errors } = start({
       clock,
@@ -999,7 +999,7 @@ describe("session: timeouts", () => {
     assert.deepEqual(errors, []);
   });
 
-  test("SRS-042 a client that does not take the last answers after a handler timeout is cut off", async () => {
+  test("SRS-042 SRS-221 a client that does not take the last answers after a handler timeout is cut off", async () => {
     const clock = new FakeClock();
     const { connection, run } = start({
       clock,
@@ -1021,7 +1021,7 @@ describe("session: timeouts", () => {
     assert.deepEqual(connection.events, ["close"]);
   });
 
-  test("SRS-041 a silent client is disconnected after the idle timeout", async () => {
+  test("SRS-041 SRS-221 a silent client is disconnected after the idle timeout", async () => {
     const clock = new FakeClock();
     const { connection, run } = start({ idleTimeout: 30, clock });
     await clock.tick(29);
@@ -1031,7 +1031,7 @@ describe("session: timeouts", () => {
     assert.deepEqual(connection.events, ["close"]);
   });
 
-  test("SRS-041 lines keep the session alive; the idle time counts from the last one", async () => {
+  test("SRS-041 SRS-221 lines keep the session alive; the idle time counts from the last one", async () => {
     const clock = new FakeClock();
     const { connection, run } = start({ idleTimeout: 150, clock });
     for (let i = 0; i < 4; i++) {
@@ -1047,7 +1047,7 @@ describe("session: timeouts", () => {
     assert.equal(connection.wire, "pong\n".repeat(4));
   });
 
-  test("SRS-041 SRS-067 bytes without a whole line are no progress, at first or after a line", async () => {
+  test("SRS-041 SRS-067 SRS-221 bytes without a whole line are no progress, at first or after a line", async () => {
     for (const first of ["", "ping\n"]) {
       const clock = new FakeClock();
       const { connection, run } = start({ idleTimeout: 100, clock });
@@ -1064,7 +1064,7 @@ describe("session: timeouts", () => {
     }
   });
 
-  test("SRS-041 the idle timeout ends the session that long after the last line, not later", async () => {
+  test("SRS-041 SRS-221 the idle timeout ends the session that long after the last line, not later", async () => {
     // A line that is not answered: the line alone is the progress.
     const clock = new FakeClock();
     const { connection, run } = start({ idleTimeout: 300, handler: () => undefined, clock });
@@ -1080,7 +1080,7 @@ describe("session: timeouts", () => {
     assert.equal(await run, "idle");
   });
 
-  test("SRS-067 a client that takes a large answer slowly but steadily is not idle", async () => {
+  test("SRS-067 SRS-221 a client that takes a large answer slowly but steadily is not idle", async () => {
     const big = "z".repeat(600 * 1024);
     const clock = new FakeClock();
     const { connection, run } = start({
@@ -1107,7 +1107,7 @@ describe("session: timeouts", () => {
     assert.equal(connection.wire.length, big.length + 1);
   });
 
-  test("SRS-067 a first read without a whole line is no progress", async () => {
+  test("SRS-067 SRS-221 a first read without a whole line is no progress", async () => {
     const clock = new FakeClock();
     const { connection, run } = start({ idleTimeout: 300, clock });
     await clock.tick(200);
@@ -1119,7 +1119,7 @@ describe("session: timeouts", () => {
     assert.equal(await run, "idle");
   });
 
-  test("SRS-041 the time an async handler takes is not the client's idleness", async () => {
+  test("SRS-041 SRS-221 the time an async handler takes is not the client's idleness", async () => {
     const answer = deferred<string>();
     const clock = new FakeClock();
     const { connection, run } = start({ idleTimeout: 40, handler: () => answer.promise, clock });
@@ -1136,7 +1136,7 @@ describe("session: timeouts", () => {
     assert.equal(clock.now(), 190);
   });
 
-  test("SRS-067 a client that does not take a handler's sends is idle, though the handler runs", async () => {
+  test("SRS-067 SRS-221 a client that does not take a handler's sends is idle, though the handler runs", async () => {
     let signal: AbortSignal | undefined;
     const clock = new FakeClock();
     const { connection, run } = start({
@@ -1310,7 +1310,7 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(connection.events, ["closeWrite"]);
   });
 
-  test("SRS-100 finish(): a client that never closes is closed after closeTimeout", async () => {
+  test("SRS-100 SRS-221 finish(): a client that never closes is closed after closeTimeout", async () => {
     const clock = new FakeClock();
     const { connection, session, run } = start({ closeTimeout: 30, clock });
     connection.send("ping\n");
