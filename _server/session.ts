@@ -15,7 +15,7 @@ import type { ContextOwner } from "./command_context.ts";
 import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
-import { BUILTINS, findBuiltin } from "./builtins.ts";
+import { BUILTINS, findBuiltin, isBuiltin } from "./builtins.ts";
 import type { Builtin } from "./builtins.ts";
 import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
@@ -23,7 +23,17 @@ import type { Connection } from "../transport.ts";
 import { closePolitely } from "../_transport/close_politely.ts";
 import type { Clock, Timer } from "../_util/clock.ts";
 import { IdleTimer } from "./idle_timer.ts";
-import { CALLING, ended, HANDLING, move, NEW, READING, SERVING } from "./phase.ts";
+import {
+  CALLING,
+  canMove,
+  closing,
+  ended,
+  finishing,
+  HANDLING,
+  NEW,
+  READING,
+  SERVING,
+} from "./phase.ts";
 import type { Phase, SessionEnd } from "./phase.ts";
 
 export type { SessionEnd };
@@ -119,6 +129,26 @@ export class Session {
   readonly #fastReply: Uint8Array;
   // The lines of the current read that are not answered at once.
   readonly #batch = new LineBatch();
+  // Takes each line as it is found, and the built-in it names, if any. The
+  // hot path: the first built-in of the table (`ping`, which cannot be turned
+  // off) is answered at once when that changes nothing a client could see:
+  // while no line of this read waits before it (answers stay in order), no
+  // line is logged or reported (then every line is), and the responses are
+  // under maxPendingBytes (backpressure is checked once per line in #exchange).
+  readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
+    this.#commands++;
+    const builtin = tooLong
+      ? undefined
+      : isBuiltin(FAST_BUILTIN, bytes, start, end)
+      ? FAST_BUILTIN
+      : findBuiltin(this.#settings.builtins, bytes, start, end);
+    if (
+      builtin === FAST_BUILTIN && this.#batch.length === 0 && !this.#everyLine &&
+      this.#responses.length < this.#settings.maxPendingBytes
+    ) {
+      this.#responses.appendFramed(this.#fastReply);
+    } else this.#batch.push(bytes, start, end, tooLong, builtin);
+  };
   readonly #appendResponse: (line: ResponseLine) => void;
   #closed: Promise<void> = DONE;
   // The one writer while a handler runs (see #flush); undefined when none writes.
@@ -193,7 +223,7 @@ export class Session {
     this.#connection.closeWrite();
     const { clock, closeTimeout } = this.#settings;
     const timer = clock.setTimeout(() => this.stop("server shutdown"), closeTimeout);
-    this.#enter({ name: "finishing", timer });
+    this.#enter(finishing(timer));
   }
 
   /**
@@ -223,7 +253,7 @@ export class Session {
     this.#idle?.stop();
     if (end === "closed" || this.#phase.name === "ended") return this.#end(end);
     const phase = this.#phase;
-    this.#enter({ name: "closing", timer: phase.name === "finishing" ? phase.timer : undefined });
+    this.#enter(closing(phase.name === "finishing" ? phase.timer : undefined));
     // Handlers learn of the end now, not once the client has gone.
     this.#aborter?.abort();
     const { clock, closeTimeout } = this.#settings;
@@ -266,8 +296,14 @@ export class Session {
     return reason;
   }
 
+  // Moves to the next phase. A move the table does not list is a bug; once ended, the exchange
+  // still unwinds, and its moves change nothing.
   #enter(next: Phase): void {
-    this.#phase = move(this.#phase, next);
+    const from = this.#phase;
+    if (canMove(from, next)) this.#phase = next;
+    else if (from.name !== "ended") {
+      throw new Error(`a session cannot move from ${from.name} to ${next.name}`);
+    }
   }
 
   // The signal handlers get: aborted when the session ends.
@@ -322,23 +358,6 @@ export class Session {
     if (this.#commands !== commands) this.#idle?.progress();
     return ascii;
   }
-
-  // Takes each line as it is found, and the built-in it names, if any. The
-  // hot path: the first built-in of the table (`ping`, which cannot be turned
-  // off) is answered at once when that changes nothing a client could see:
-  // while no line of this read waits before it (answers stay in order), no
-  // line is logged or reported (then every line is), and the responses are
-  // under maxPendingBytes (backpressure is checked once per line in #exchange).
-  readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
-    this.#commands++;
-    const builtin = tooLong ? undefined : findBuiltin(this.#settings.builtins, bytes, start, end);
-    if (
-      builtin === FAST_BUILTIN && this.#batch.length === 0 && !this.#everyLine &&
-      this.#responses.length < this.#settings.maxPendingBytes
-    ) {
-      this.#responses.appendFramed(this.#fastReply);
-    } else this.#batch.push(bytes, start, end, tooLong, builtin);
-  };
 
   // Serves line i of the batch, by the protocol's order: a line over the cap
   // (closing, if so configured), a built-in, the handler. Its text is decoded
