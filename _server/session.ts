@@ -108,7 +108,8 @@ export class Session {
   // Whether every line is logged or reported, which the ping fast path would skip.
   readonly #everyLine: boolean;
   #phase: Phase = NEW;
-  // Set by finish() while a command is under way: the exchange ends after it.
+  // Set by finish() when the session is not reading: the exchange ends after the command
+  // under way, if any.
   #finishAfterCommand = false;
   #commands = 0;
   readonly #peer: string;
