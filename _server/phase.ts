@@ -88,24 +88,29 @@ export const CALLING: Phase = { name: "calling", ...moves("calling") };
 export const HANDLING: Phase = { name: "handling", ...moves("handling") };
 
 /**
- * Whether a session may move from `from` to `to`: by {@linkcode NEXT}.
+ * The phase after a move from `from` to `to`: `to`, or `from` once ended (a
+ * stopped session still unwinds, and its moves change nothing).
  *
  * @param from The phase now.
  * @param to The phase to move to.
- * @returns `true` for a move the table lists.
+ * @returns The new phase.
+ * @throws {Error} For a move {@linkcode NEXT} does not list: a bug.
  *
  * @example
  * ```ts
- * import { canMove, ended, NEW, READING, SERVING } from "./phase.ts";
+ * import { ended, move, NEW, READING, SERVING } from "./phase.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(canMove(NEW, READING), true);
- * assert.equal(canMove(NEW, SERVING), false);
- * assert.equal(canMove(ended("idle"), READING), false);
+ * assert.equal(move(NEW, READING), READING);
+ * assert.throws(() => move(NEW, SERVING), /cannot move from new to serving/);
+ * const stopped = ended("idle");
+ * assert.equal(move(stopped, READING), stopped);
  * ```
  */
-export function canMove(from: Phase, to: Phase): boolean {
-  return (from.next & to.bit) !== 0;
+export function move(from: Phase, to: Phase): Phase {
+  if ((from.next & to.bit) !== 0) return to;
+  if (from.name === "ended") return from;
+  throw new Error(`a session cannot move from ${from.name} to ${to.name}`);
 }
 
 /**

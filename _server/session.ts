@@ -25,11 +25,11 @@ import type { Clock, Timer } from "../_util/clock.ts";
 import { IdleTimer } from "./idle_timer.ts";
 import {
   CALLING,
-  canMove,
   closing,
   ended,
   finishing,
   HANDLING,
+  move,
   NEW,
   READING,
   SERVING,
@@ -214,9 +214,8 @@ export class Session {
    * connection then closes politely, within `closeTimeout`.
    */
   finish(): void {
-    const phase = this.#phase.name;
-    if (phase === "finishing" || phase === "closing" || phase === "ended") return;
-    if (phase !== "reading") {
+    // Not reading: the exchange ends after the command under way (or has ended already).
+    if (this.#phase !== READING) {
       this.#finishAfterCommand = true;
       return;
     }
@@ -289,22 +288,14 @@ export class Session {
     if (phase.name === "ended") return phase.reason;
     this.#phase = ended(reason);
     this.#idle?.stop();
-    if (phase.name === "finishing" || phase.name === "closing") {
-      this.#settings.clock.clearTimeout(phase.timer);
-    }
+    if ("timer" in phase) this.#settings.clock.clearTimeout(phase.timer);
     this.#aborter?.abort();
     this.#connection.close();
     return reason;
   }
 
-  // Moves to the next phase. A move the table does not list is a bug; once ended, the exchange
-  // still unwinds, and its moves change nothing.
   #enter(next: Phase): void {
-    const from = this.#phase;
-    if (canMove(from, next)) this.#phase = next;
-    else if (from.name !== "ended") {
-      throw new Error(`a session cannot move from ${from.name} to ${next.name}`);
-    }
+    this.#phase = move(this.#phase, next);
   }
 
   // The signal handlers get: aborted when the session ends.

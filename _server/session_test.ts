@@ -1353,6 +1353,25 @@ describe("session: what the server learns, and finishing", () => {
     assert.equal(await run, "closed");
   });
 
+  test("SRS-100 SRS-221 finish(): once the client has left, or the session is stopped, no timer is left", async () => {
+    for (const leave of ["close", "stop"]) {
+      const clock = new FakeClock();
+      const { connection, session, run } = start({ closeTimeout: 30, clock });
+      connection.send("ping\n");
+      await connection.until(() => connection.reads === 2);
+      session.finish();
+      assert.deepEqual(clock.pending, [30]);
+      if (leave === "close") connection.end();
+      else session.stop("stopped");
+      assert.equal(await run, leave === "close" ? "server shutdown" : "stopped");
+      await session.closed;
+      assert.deepEqual(clock.pending, []);
+      // The polite close ends the stream again (a no-op), then closes.
+      const closing = leave === "close" ? ["closeWrite", "closeWrite"] : ["closeWrite"];
+      assert.deepEqual(connection.events, [...closing, "close"]);
+    }
+  });
+
   test("SRS-006 finish() after the session ended changes nothing", async () => {
     const { connection, session, run } = start();
     connection.end();
