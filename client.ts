@@ -18,7 +18,9 @@ import {
 import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
 import { optionsEndpoint } from "./_transport/default_endpoint.ts";
-import { bounded } from "./_util/bounded.ts";
+import { sleep } from "./_util/clock.ts";
+import type { Clock } from "./_util/clock.ts";
+import { CallLimit } from "./_util/call_limit.ts";
 import { checkMilliseconds } from "./_util/option_checks.ts";
 import { Channel, textOf } from "./_client/channel.ts";
 import { checkConnectOptions, checkRecvOptions, clientSettings } from "./_client/options.ts";
@@ -424,27 +426,31 @@ async function open(
   endpoint: ConnectEndpoint,
   options: ConnectOptions,
   timeout: number,
+  clock: Clock,
 ): Promise<Connection> {
   const address = formatAddress(endpoint);
-  const retryUntil = performance.now() + (options.retry?.until ?? 0);
+  const retryUntil = clock.now() + (options.retry?.until ?? 0);
   const interval = options.retry?.interval ?? DEFAULT_RETRY_INTERVAL_MS;
   for (;;) {
     const connecting = transport.connect(endpoint);
+    const limit = new CallLimit(
+      timeout,
+      [],
+      () => new ConnectError(address, `not connected within ${timeout} ms`),
+      clock,
+    );
     try {
-      return await bounded(
-        connecting,
-        timeout,
-        undefined,
-        () => new ConnectError(address, `not connected within ${timeout} ms`),
-      );
+      return await limit.wait(connecting, "connect");
     } catch (error) {
       // Should the connection come up after all, nobody will use it.
       connecting.then((late) => late.close(), () => {});
       const failure = error instanceof ConnectError
         ? error
         : new ConnectError(address, String(error), { cause: error });
-      if (performance.now() + interval > retryUntil) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, interval));
+      if (clock.now() + interval > retryUntil) throw failure;
+      await sleep(clock, interval);
+    } finally {
+      limit.dispose();
     }
   }
 }
@@ -516,7 +522,7 @@ export async function connect(options: ConnectOptions = {}): Promise<OnelineClie
   const timeout = settings.timeout;
   const endpoint: ConnectEndpoint = optionsEndpoint(options);
   const transport = options.transport ?? await runtimeTransport();
-  const connection = await open(transport, endpoint, options, timeout);
+  const connection = await open(transport, endpoint, options, timeout, settings.clock);
   const client = new OnelineClient(connection, new Channel(connection, settings));
   if (settings.device) return client;
   const address = formatAddress(endpoint);

@@ -7,7 +7,8 @@
 
 import { TimeoutError } from "./errors.ts";
 import { nextRetryMs } from "./_util/retry.ts";
-import { bounded } from "./_util/bounded.ts";
+import { CallLimit } from "./_util/call_limit.ts";
+import { sleep } from "./_util/clock.ts";
 import { describe } from "./_util/describe.ts";
 import { Session } from "./_server/session.ts";
 import type { SessionObserver } from "./_server/session.ts";
@@ -33,19 +34,6 @@ export type { ServerStats } from "./_server/stats.ts";
  * {@linkcode OnelineServer.finished} tells when it has).
  */
 type ServerStatus = "running" | "draining" | "stopped";
-
-// Resolves after `ms`, or at once when `signal` aborts; never leaves a timer.
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
-}
 
 /**
  * A running server, as returned by {@linkcode serve}.
@@ -207,7 +195,7 @@ export class OnelineServer implements AsyncDisposable {
         if (retryMs === 0) this.#settings.session.logError("accept failed; backing off", error);
         this.#failed(error, undefined);
         retryMs = nextRetryMs(retryMs);
-        await sleep(retryMs, this.#stopper.signal);
+        await sleep(this.#settings.session.clock, retryMs, this.#stopper.signal);
         continue;
       }
       if (connection === null) break;
@@ -300,19 +288,25 @@ export class OnelineServer implements AsyncDisposable {
     const peer = formatAddress(connection.remoteAddr);
     const stopper = this.#stopper.signal;
     let admitted: unknown;
+    // A server that stops does not wait for the check.
+    const limit = new CallLimit(
+      ms,
+      [stopper],
+      () => new TimeoutError(`the check took over ${ms} ms`, ms),
+      this.#settings.session.clock,
+    );
     try {
-      // A server that stops does not wait for the check.
-      admitted = await bounded(
+      admitted = await limit.wait(
         Promise.resolve(acceptConnection(connection.remoteAddr)),
-        ms,
-        stopper,
-        () => new TimeoutError(`the check took over ${ms} ms`, ms),
+        "check",
       );
     } catch (error) {
       if (!stopper.aborted) {
         this.#settings.session.logError(`connection check failed for ${peer}; refused`, error);
       }
       return false;
+    } finally {
+      limit.dispose();
     }
     if (typeof admitted !== "boolean") {
       this.#settings.session.logError(

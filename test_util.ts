@@ -17,6 +17,7 @@ import type { ConnectOptions, OnelineClient } from "./client.ts";
 import { scriptArgs } from "./sample/script.ts";
 import { ConnectionClosedError } from "./errors.ts";
 import type { Address, ConnectEndpoint, Connection, Transport } from "./transport.ts";
+import type { Clock, Timer } from "./_util/clock.ts";
 
 // How this runtime runs a script (`run -A …` on Deno, `run …` on Bun, as is on Node).
 export { scriptArgs };
@@ -133,9 +134,12 @@ export function timeout<T>(ms: number, value: T): Promise<T> {
  * to check that something has not happened after an event that would follow it.
  */
 export async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
-  const pending = {};
-  const first = await Promise.race([promise.then(() => null, () => null), pending]);
-  return first !== pending;
+  let settled = false;
+  const mark = () => settled = true;
+  promise.then(mark, mark);
+  // A settled promise's reaction was queued just now, so it runs before this await resumes.
+  await undefined;
+  return settled;
 }
 
 /** A promise with its resolver, for handlers that wait for the test. */
@@ -760,4 +764,61 @@ export async function connected(
   const transport = new FakeTransport().then(() => Promise.resolve(server));
   const client = await connect({ transport, ...options });
   return { client, server, transport };
+}
+/**
+ * A {@linkcode Clock} that moves only when told, as std's `FakeTime` does:
+ * time starts at 0, and {@linkcode FakeClock.tick} runs the timers that fall
+ * due in order of their time (then of their setting), with the work they
+ * start settled before the next one runs.
+ */
+export class FakeClock implements Clock {
+  #now = 0;
+  #set = 0;
+  readonly #timers = new Map<number, { at: number; callback: () => void }>();
+
+  /** The fake time, in ms. */
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(callback: () => void, ms: number): Timer {
+    const id = ++this.#set;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), callback });
+    return id as unknown as Timer;
+  }
+
+  clearTimeout(timer: Timer | undefined): void {
+    this.#timers.delete(timer as unknown as number);
+  }
+
+  /** When the pending timers fall due, earliest first. */
+  get pending(): number[] {
+    return [...this.#timers.values()].map((timer) => timer.at).sort((a, b) => a - b);
+  }
+
+  /**
+   * Moves time on by `ms`, running each timer that falls due meanwhile at its
+   * own time; resolves once the work they started has settled.
+   */
+  async tick(ms = 0): Promise<void> {
+    const until = this.#now + ms;
+    for (;;) {
+      await settled();
+      let next: [number, { at: number; callback: () => void }] | undefined;
+      for (const entry of this.#timers) {
+        if (entry[1].at <= until && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      }
+      if (next === undefined) break;
+      this.#timers.delete(next[0]);
+      this.#now = next[1].at;
+      next[1].callback();
+    }
+    this.#now = until;
+  }
+}
+
+// Lets every callback already queued run (promise reactions, in-memory I/O): one turn of the
+// runtime's own event loop, which no fake time drives.
+function settled(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

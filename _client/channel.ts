@@ -17,7 +17,8 @@ import {
   ProtocolError,
   TimeoutError,
 } from "../errors.ts";
-import { CallLimit, orAbort } from "./call_limit.ts";
+import { CallLimit, orAbort } from "../_util/call_limit.ts";
+import { sleep } from "../_util/clock.ts";
 import { TurnQueue } from "./turns.ts";
 import type { Turn } from "./turns.ts";
 import type { ClientSettings, RecvOptions } from "./options.ts";
@@ -211,7 +212,7 @@ export class Channel {
           "still sends what an earlier call left"
         : `no response within ${timeout} ms`;
       return new TimeoutError(message, timeout);
-    });
+    }, this.#settings.clock);
   }
 
   // Writes at its turn, which ends once the bytes are all out (or the write failed), whether
@@ -365,14 +366,15 @@ export class Channel {
     for (;;) {
       this.#reader.discard();
       const quiet = new AbortController();
-      const timer = setTimeout(() => quiet.abort(), this.#settings.quietTime);
+      const { clock, quietTime } = this.#settings;
+      const timer = clock.setTimeout(() => quiet.abort(), quietTime);
       try {
         await this.#more(AbortSignal.any([signal, quiet.signal]));
       } catch (error) {
         if (error === quiet.signal.reason) return;
         throw error;
       } finally {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
       }
     }
   }
@@ -496,12 +498,10 @@ export class Channel {
       await this.#reading;
     })();
     this.#leaving = (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#settings.closeTimeout);
-      });
+      const done = new AbortController();
+      const late = sleep(this.#settings.clock, this.#settings.closeTimeout, done.signal);
       await Promise.race([politely, late]);
-      clearTimeout(timer);
+      done.abort();
       connection.close();
     })();
     return this.#leaving;

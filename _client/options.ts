@@ -12,6 +12,8 @@ import type {
 } from "../_framing/terminators.ts";
 import type { TlsClientOptions, Transport } from "../transport.ts";
 import { CLIENT_READ_TERMINATORS, WRITE_TERMINATORS } from "../_framing/terminators.ts";
+import { systemClock } from "../_util/clock.ts";
+import type { Clock } from "../_util/clock.ts";
 import {
   checkBoolean,
   checkEndpointOptions,
@@ -259,6 +261,8 @@ export interface ClientSettings {
   quietTime: number;
   /** Ms a polite close may take before the socket is destroyed. */
   closeTimeout: number;
+  /** Times every limit. */
+  clock: Clock;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -441,5 +445,6 @@ export function clientSettings(options: ConnectOptions): ClientSettings {
     disconnectOnClose: options.disconnectOnClose ?? handshake,
     quietTime: options.quietTime ?? DEFAULT_QUIET_MS,
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_MS,
+    clock: systemClock,
   };
 }

@@ -43,9 +43,8 @@ function builtin(
 }
 
 /**
- * Every built-in. The first is answered on the session's hot path, which
- * does not look at `ServeOptions.builtins`: it must be one that cannot be
- * turned off.
+ * Every built-in. The first is answered on the session's hot path, with a
+ * reply made once: it must be one that cannot be turned off.
  *
  * @example
  * ```ts

@@ -4,9 +4,12 @@
  * @module
  */
 
+import type { Builtin } from "./builtins.ts";
+
 /**
  * The lines of one read: line `i` is `sources[i]` from `starts[i]` to
- * `ends[i]`, cut at the cap when `tooLong[i]`. Ranges, not views, so that no
+ * `ends[i]`, cut at the cap when `tooLong[i]`, and the built-in it names, if
+ * any, is `builtins[i]`. Ranges, not views, so that no
  * object is made per line; the arrays are reused from read to read.
  *
  * @example
@@ -33,6 +36,8 @@ export class LineBatch {
   readonly ends: number[] = [];
   /** Whether each line was over the cap. */
   readonly tooLong: boolean[] = [];
+  /** The built-in each line names, found as the line was split. */
+  readonly builtins: (Builtin | undefined)[] = [];
 
   /**
    * The number of lines.
@@ -50,12 +55,20 @@ export class LineBatch {
    * @param start Where it starts.
    * @param end Where it ends.
    * @param tooLong Whether it was over the cap.
+   * @param builtin The built-in it names.
    */
-  push(source: Uint8Array, start: number, end: number, tooLong: boolean): void {
+  push(
+    source: Uint8Array,
+    start: number,
+    end: number,
+    tooLong: boolean,
+    builtin?: Builtin,
+  ): void {
     this.sources.push(source);
     this.starts.push(start);
     this.ends.push(end);
     this.tooLong.push(tooLong);
+    this.builtins.push(builtin);
   }
 
   /** Forgets every line, for the next read. */
@@ -66,6 +79,7 @@ export class LineBatch {
       this.starts.length =
       this.ends.length =
       this.tooLong.length =
+      this.builtins.length =
         0;
   }
 }

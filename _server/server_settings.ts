@@ -8,6 +8,7 @@
 import { DEFAULT_MAX_LINE_BYTES } from "../framing.ts";
 import { openFileLimit } from "../_util/open_file_limit.ts";
 import { describe } from "../_util/describe.ts";
+import { systemClock } from "../_util/clock.ts";
 import type { ListenEndpoint } from "../transport.ts";
 import { optionsEndpoint } from "../_transport/default_endpoint.ts";
 import type { SessionSettings } from "./session.ts";
@@ -81,6 +82,7 @@ function sessionSettings(options: ServeOptions, log: Log): SessionSettings {
     lineTooLong: options.lineTooLong ?? "handler",
     onError: options.onError,
     closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS,
+    clock: systemClock,
   };
 }
 

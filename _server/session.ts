@@ -7,6 +7,7 @@
 
 import { RangeSplitter } from "../_framing/range_splitter.ts";
 import { asciiText, checkSingleLine, decodeLine } from "../_framing/text.ts";
+import type { DecodedLine } from "../_framing/text.ts";
 import { terminatorBytes } from "../_framing/terminators.ts";
 import type { InvalidReason, ReadTerminator, WriteTerminator } from "../framing.ts";
 import { CommandContext, responseLines } from "./command_context.ts";
@@ -20,23 +21,22 @@ import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
 import { closePolitely } from "../_transport/close_politely.ts";
+import type { Clock, Timer } from "../_util/clock.ts";
+import { IdleTimer } from "./idle_timer.ts";
+import {
+  CALLING,
+  closing,
+  ended,
+  finishing,
+  HANDLING,
+  move,
+  NEW,
+  READING,
+  SERVING,
+} from "./phase.ts";
+import type { Phase, SessionEnd } from "./phase.ts";
 
-/**
- * Why a client's turn ended: it closed or vanished (`"closed"`), it sent
- * `disconnect` or `shutdown`, it made no progress for `idleTimeout`
- * (`"idle"`), its handler ran out of `handlerTimeout`, it sent a line over the
- * cap under `lineTooLong: "close"`, the server was closed (`"stopped"`), or
- * the server's `shutdown()` let its command finish (`"server shutdown"`).
- */
-export type SessionEnd =
-  | "closed"
-  | "disconnect"
-  | "shutdown"
-  | "idle"
-  | "handler timeout"
-  | "line too long"
-  | "stopped"
-  | "server shutdown";
+export type { SessionEnd };
 
 /** What the server learns from a session as it runs. */
 export interface SessionObserver {
@@ -70,10 +70,12 @@ export interface SessionSettings {
   onError: ((error: unknown, command: string) => HandlerResult) | undefined;
   /** How long a client the server disconnects may take to read its last answers and close. */
   closeTimeout: number;
+  /** Times the idle, handler and close timeouts. */
+  clock: Clock;
 }
 
 const DONE = Promise.resolve();
-// The built-in answered on the hot path (see Session.#answeredAtOnce).
+// The built-in answered on the hot path (see Session.#collect).
 const FAST_BUILTIN = BUILTINS[0];
 // Reads this long or longer are decoded whole (see Session.#split).
 const DECODE_WHOLE_READ_BYTES = 64;
@@ -85,6 +87,19 @@ function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }
 
+// A line's text: a slice of its read's text when the read was all ASCII (see Session.#split).
+function lineText(
+  source: Uint8Array,
+  start: number,
+  end: number,
+  chunk: Uint8Array,
+  ascii: string | undefined,
+): DecodedLine {
+  return source === chunk && ascii !== undefined
+    ? { text: ascii.slice(start, end), invalid: false }
+    : decodeLine(source.subarray(start, end));
+}
+
 /** Serves one connection; see {@linkcode Session.run}. */
 export class Session {
   readonly #connection: Connection;
@@ -92,16 +107,18 @@ export class Session {
   readonly #observer: SessionObserver;
   // Whether every line is logged or reported, which the ping fast path would skip.
   readonly #everyLine: boolean;
+  #phase: Phase = NEW;
+  // Set by finish() when the session is not reading: the exchange ends after the command
+  // under way, if any.
+  #finishAfterCommand = false;
   #commands = 0;
-  // Set by finish(): the exchange ends after the command under way.
-  #finishing = false;
-  // Whether the exchange waits for the client's next bytes, with no command under way.
-  #awaitingRead = false;
-  #finishTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #peer: string;
   // Made on the first handler call: sessions that only ping never need one, and aborting one
   // costs a DOMException with a stack trace on every close.
   #aborter: AbortController | undefined;
+  // Whether the session ends when the connection goes (set up once, on the first async handler).
+  #watching = false;
+  readonly #idle: IdleTimer | undefined;
   readonly #splitter: RangeSplitter;
   // Whether reads reuse their array (see #read), and the current read, kept when a handler
   // keeps its bytes (see #contextOwner).
@@ -113,30 +130,32 @@ export class Session {
   readonly #fastReply: Uint8Array;
   // The lines of the current read that are not answered at once.
   readonly #batch = new LineBatch();
+  // Takes each line as it is found, and the built-in it names, if any. The
+  // hot path: the first built-in of the table (`ping`, which cannot be turned
+  // off) is answered at once when that changes nothing a client could see:
+  // while no line of this read waits before it (answers stay in order), no
+  // line is logged or reported (then every line is), and the responses are
+  // under maxPendingBytes (backpressure is checked once per line in #exchange).
   readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
-    this.#gotLine = true;
     this.#commands++;
-    if (!this.#answeredAtOnce(bytes, start, end, tooLong)) {
-      this.#batch.push(bytes, start, end, tooLong);
-    }
+    const builtin = tooLong
+      ? undefined
+      : isBuiltin(FAST_BUILTIN, bytes, start, end)
+      ? FAST_BUILTIN
+      : findBuiltin(this.#settings.builtins, bytes, start, end);
+    if (
+      builtin === FAST_BUILTIN && this.#batch.length === 0 && !this.#everyLine &&
+      this.#responses.length < this.#settings.maxPendingBytes
+    ) {
+      this.#responses.appendFramed(this.#fastReply);
+    } else this.#batch.push(bytes, start, end, tooLong, builtin);
   };
   readonly #appendResponse: (line: ResponseLine) => void;
-  #end: SessionEnd | undefined;
   #closed: Promise<void> = DONE;
-  // Whether an async handler runs: its sends go out at once, and writes may overlap.
-  #handlerRunning = false;
-  // Whether the handler is being called (its synchronous part runs).
-  #calling = false;
-  // The writer while a handler runs (see #flush); undefined when none writes.
+  // The one writer while a handler runs (see #flush); undefined when none writes.
   #writing: Promise<void> | undefined;
   // The flush that context.send asked for, run once the handler's current turn is over.
   #sendFlush: Promise<void> | undefined;
-  // Whether the session ends when the connection goes (set up once, on the first async handler).
-  #watching = false;
-  // Idle timing: when the client last made progress, and the timer that checks it.
-  #lastProgress = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  #gotLine = false;
 
   constructor(connection: Connection, settings: SessionSettings, observer: SessionObserver) {
     this.#connection = connection;
@@ -145,6 +164,14 @@ export class Session {
     this.#everyLine = settings.verbose || observer.command !== undefined;
     this.#peer = formatAddress(connection.remoteAddr);
     this.#transientReads = connection.readTransient !== undefined;
+    // The time a handler takes is the server's, not the client's, unless it waits for the
+    // client to take what it sent.
+    this.#idle = settings.idleTimeout === undefined ? undefined : new IdleTimer(
+      settings.clock,
+      settings.idleTimeout,
+      () => this.#phase === HANDLING && this.#writing === undefined,
+      () => this.stop("idle"),
+    );
     this.#splitter = new RangeSplitter({
       maxLineBytes: settings.maxLineBytes,
       keepCR: settings.keepCR,
@@ -170,9 +197,9 @@ export class Session {
     return this.#peer;
   }
 
-  /** Whether an async handler runs now (it may be what calls the server's `shutdown()`). */
+  /** Whether a handler runs now (it may be what calls the server's `shutdown()`). */
   get handling(): boolean {
-    return this.#calling || this.#handlerRunning;
+    return this.#phase === CALLING || this.#phase === HANDLING;
   }
 
   /** How many commands (lines) the client has sent so far, built-ins included. */
@@ -187,15 +214,16 @@ export class Session {
    * connection then closes politely, within `closeTimeout`.
    */
   finish(): void {
-    if (this.#finishing || this.#end !== undefined) return;
-    this.#finishing = true;
-    if (!this.#awaitingRead) return;
+    // Not reading: the exchange ends after the command under way (or has ended already).
+    if (this.#phase !== READING) {
+      this.#finishAfterCommand = true;
+      return;
+    }
     // The pending read ends when the client closes (or sends more, which is dropped).
     this.#connection.closeWrite();
-    this.#finishTimer = setTimeout(
-      () => this.stop("server shutdown"),
-      this.#settings.closeTimeout,
-    );
+    const { clock, closeTimeout } = this.#settings;
+    const timer = clock.setTimeout(() => this.stop("server shutdown"), closeTimeout);
+    this.#enter(finishing(timer));
   }
 
   /**
@@ -208,7 +236,7 @@ export class Session {
    */
   async run(): Promise<SessionEnd> {
     let end: SessionEnd;
-    this.#startIdleTimer();
+    this.#idle?.start();
     try {
       end = await this.#exchange();
     } catch (error) {
@@ -222,15 +250,15 @@ export class Session {
         this.#observer.failed(error);
       }
     }
-    clearTimeout(this.#idleTimer);
-    if (end === "closed" || this.#end !== undefined) {
-      this.stop(end);
-      return this.#end!;
-    }
+    this.#idle?.stop();
+    if (end === "closed" || this.#phase.name === "ended") return this.#end(end);
+    const phase = this.#phase;
+    this.#enter(closing(phase.name === "finishing" ? phase.timer : undefined));
     // Handlers learn of the end now, not once the client has gone.
     this.#aborter?.abort();
+    const { clock, closeTimeout } = this.#settings;
     const close = () => this.stop(end);
-    this.#closed = closePolitely(this.#connection, this.#settings.closeTimeout).then(close, close);
+    this.#closed = closePolitely(this.#connection, closeTimeout, clock).then(close, close);
     return end;
   }
 
@@ -251,77 +279,48 @@ export class Session {
    * @param reason Why the session ends.
    */
   stop(reason: SessionEnd): void {
-    if (this.#end !== undefined) return;
-    this.#end = reason;
-    clearTimeout(this.#idleTimer);
-    clearTimeout(this.#finishTimer);
+    this.#end(reason);
+  }
+
+  // Stops, and returns the reason reported: the first one given.
+  #end(reason: SessionEnd): SessionEnd {
+    const phase = this.#phase;
+    if (phase.name === "ended") return phase.reason;
+    this.#phase = ended(reason);
+    this.#idle?.stop();
+    if ("timer" in phase) this.#settings.clock.clearTimeout(phase.timer);
     this.#aborter?.abort();
     this.#connection.close();
+    return reason;
   }
 
-  // The idle timeout counts from the client's last progress (see ServeOptions.idleTimeout):
-  // one timer, re-armed for the time left, instead of one per read.
-  #startIdleTimer(): void {
-    const idleTimeout = this.#settings.idleTimeout;
-    if (idleTimeout === undefined) return;
-    this.#lastProgress = Date.now();
-    const check = () => {
-      const quiet = Date.now() - this.#lastProgress;
-      // The time a handler takes is the server's, not the client's, unless it waits for the
-      // client to take what it sent.
-      if (this.#handlerRunning && this.#writing === undefined) {
-        this.#idleTimer = setTimeout(check, idleTimeout);
-      } else if (quiet < idleTimeout) this.#idleTimer = setTimeout(check, idleTimeout - quiet);
-      else this.stop("idle");
-    };
-    this.#idleTimer = setTimeout(check, idleTimeout);
-  }
-
-  #progress(): void {
-    if (this.#idleTimer !== undefined) this.#lastProgress = Date.now();
+  #enter(next: Phase): void {
+    this.#phase = move(this.#phase, next);
   }
 
   // The signal handlers get: aborted when the session ends.
   #signal(): AbortSignal {
     if (this.#aborter === undefined) {
       this.#aborter = new AbortController();
-      if (this.#end !== undefined) this.#aborter.abort();
+      if (this.#phase.name === "ended") this.#aborter.abort();
     }
     return this.#aborter.signal;
   }
 
-  // The hot path: the first built-in of the table (`ping`, which cannot be
-  // turned off) is answered as its line is found, when that changes nothing
-  // a client could see. That
-  // holds while no line of this read waits before it (answers stay in
-  // order), no line is logged or reported (then every line is), the line is whole,
-  // and the responses are under maxPendingBytes (backpressure is checked
-  // once per line in #exchange).
-  #answeredAtOnce(bytes: Uint8Array, start: number, end: number, tooLong: boolean): boolean {
-    const fast = FAST_BUILTIN;
-    if (
-      this.#batch.length !== 0 || tooLong || this.#everyLine ||
-      this.#responses.length >= this.#settings.maxPendingBytes ||
-      !isBuiltin(fast, bytes, start, end)
-    ) return false;
-    this.#responses.appendFramed(this.#fastReply);
-    return true;
-  }
-
   async #exchange(): Promise<SessionEnd> {
     const batch = this.#batch;
-    while (!this.#finishing) {
-      this.#awaitingRead = true;
+    while (!this.#finishAfterCommand) {
+      this.#enter(READING);
       const chunk = await this.#read();
-      this.#awaitingRead = false;
-      if (chunk === null) return this.#finishing ? "server shutdown" : "closed";
-      if (this.#finishing) break;
+      if (this.#phase.name === "finishing") return "server shutdown";
+      if (chunk === null) return "closed";
+      this.#enter(SERVING);
       const ascii = this.#split(chunk);
       for (let i = 0; i < batch.length; i++) {
         const serving = this.#serveLine(i, chunk, ascii);
         const end = serving === undefined ? undefined : await serving;
         if (end !== undefined) return end;
-        if (this.#finishing) break;
+        if (this.#finishAfterCommand) break;
         if (this.#responses.length >= this.#settings.maxPendingBytes) await this.#flush();
       }
       if (this.#settings.lineTooLong === "close" && this.#splitter.overflowing) {
@@ -345,45 +344,55 @@ export class Session {
     const ascii = this.#splitter.overflowing || chunk.length < DECODE_WHOLE_READ_BYTES
       ? undefined
       : asciiText(chunk);
+    const commands = this.#commands;
     this.#splitter.splitRanges(chunk, this.#collect, ascii);
-    if (this.#gotLine) {
-      this.#gotLine = false;
-      this.#progress();
-    }
+    // A whole line is progress; bytes of a line not yet ended are not.
+    if (this.#commands !== commands) this.#idle?.progress();
     return ascii;
   }
 
   // Serves line i of the batch, by the protocol's order: a line over the cap
-  // (closing, if so configured), a built-in, the handler. Returns a promise
+  // (closing, if so configured), a built-in, the handler. Its text is decoded
+  // once, when a log, the observer or the handler needs it. Returns a promise
   // only when it must wait, and then how the session ends, if it does.
   #serveLine(
     i: number,
     chunk: Uint8Array,
     ascii: string | undefined,
   ): Promise<SessionEnd | undefined> | undefined {
-    const { sources, starts, ends, tooLong } = this.#batch;
+    const { sources, starts, ends, tooLong, builtins } = this.#batch;
     const source = sources[i];
     const start = starts[i];
     const end = ends[i];
-    const { verbose, log } = this.#settings;
-    const builtin = tooLong[i]
-      ? undefined
-      : findBuiltin(this.#settings.builtins, source, start, end);
+    const builtin = builtins[i];
+    let line: DecodedLine | undefined;
     if (this.#everyLine) {
-      const text = decodeLine(source.subarray(start, end)).text;
-      if (verbose) log(`${this.#peer} < ${text}`);
-      this.#observer.command?.(text, builtin !== undefined);
+      line = lineText(source, start, end, chunk, ascii);
+      if (this.#settings.verbose) this.#settings.log(`${this.#peer} < ${line.text}`);
+      this.#observer.command?.(line.text, builtin !== undefined);
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
-    if (builtin?.reply !== undefined) {
-      this.#appendResponse(builtin.reply);
-      return undefined;
-    }
-    if (builtin?.end !== undefined) return this.#flush().then(() => builtin.end);
-    const text = source === chunk && ascii !== undefined ? ascii.slice(start, end) : undefined;
-    const pending = this.#handle(source, start, end, tooLong[i], text);
+    if (builtin !== undefined) return this.#runBuiltin(builtin);
+    const pending = this.#handle(
+      source,
+      start,
+      end,
+      tooLong[i],
+      line ?? lineText(source, start, end, chunk, ascii),
+    );
     // An async handler: what earlier commands answered goes out while it runs.
     return pending && this.#flush().then(() => pending);
+  }
+
+  // The one place a built-in takes effect: it answers, or it ends the session after the
+  // answers before it.
+  #runBuiltin(builtin: Builtin): Promise<SessionEnd> | undefined {
+    if (builtin.end === undefined) {
+      this.#appendResponse(builtin.reply!);
+      return undefined;
+    }
+    const end = builtin.end;
+    return this.#flush().then(() => end);
   }
 
   // A transient read where the transport has one: every line of a chunk is
@@ -400,7 +409,7 @@ export class Session {
   #flush(): Promise<void> {
     if (this.#writing !== undefined) return this.#writing;
     if (this.#responses.length === 0) return DONE;
-    if (!this.#handlerRunning) {
+    if (this.#phase !== HANDLING) {
       const written = this.#write(this.#responses.take());
       return this.#responses.length === 0 ? written : written.then(() => this.#flush());
     }
@@ -421,13 +430,13 @@ export class Session {
   // Writes bytes, counting each slice the client takes as progress when the
   // idle timeout is on.
   #write(bytes: Uint8Array): Promise<void> {
-    return this.#idleTimer === undefined ? this.#connection.write(bytes) : this.#writeSlices(bytes);
+    return this.#idle === undefined ? this.#connection.write(bytes) : this.#writeSlices(bytes);
   }
 
   async #writeSlices(bytes: Uint8Array): Promise<void> {
     for (let start = 0; start < bytes.length; start += WRITE_SLICE_BYTES) {
       await this.#connection.write(bytes.subarray(start, start + WRITE_SLICE_BYTES));
-      this.#progress();
+      this.#idle!.progress();
     }
   }
 
@@ -436,7 +445,7 @@ export class Session {
   // handler when there is room again. It never rejects: a client that is
   // gone ends the session, which aborts the handler's signal.
   #sent(): Promise<void> {
-    if (!this.#handlerRunning) return DONE;
+    if (this.#phase !== HANDLING) return DONE;
     this.#sendFlush ??= DONE.then(() => {
       this.#sendFlush = undefined;
       return this.#flush();
@@ -457,17 +466,14 @@ export class Session {
     start: number,
     end: number,
     tooLong: boolean,
-    lineText: string | undefined,
+    line: DecodedLine,
   ): Promise<SessionEnd | undefined> | undefined {
-    let text: string;
-    let reason: InvalidReason | undefined = tooLong ? "too_long" : undefined;
-    if (lineText !== undefined) {
-      text = lineText;
-    } else {
-      const decoded = decodeLine(source.subarray(start, end));
-      text = decoded.text;
-      if (decoded.invalid && reason === undefined) reason = "decode";
-    }
+    const text = line.text;
+    const reason: InvalidReason | undefined = tooLong
+      ? "too_long"
+      : line.invalid
+      ? "decode"
+      : undefined;
     const context = new CommandContext(
       source,
       start,
@@ -479,23 +485,23 @@ export class Session {
     );
     let result: HandlerResult | PromiseLike<HandlerResult>;
     let thenable: boolean;
+    this.#enter(CALLING);
     try {
-      this.#calling = true;
       result = this.#settings.handler(text, context);
       // Reading `then` runs code too (a getter, a Proxy): what it throws is the handler's failure.
       thenable = typeof result !== "string" && isPromiseLike(result);
     } catch (error) {
+      this.#enter(SERVING);
       context.end();
       this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
       return undefined;
-    } finally {
-      this.#calling = false;
     }
     if (thenable) {
       // From here on its sends go out at once, and the session watches for the client to go.
-      this.#handlerRunning = true;
+      this.#enter(HANDLING);
       return this.#settle(text, result as PromiseLike<HandlerResult>, context);
     }
+    this.#enter(SERVING);
     context.end();
     this.#answer(text, result as HandlerResult);
     return undefined;
@@ -521,27 +527,27 @@ export class Session {
     result: PromiseLike<HandlerResult>,
     context: CommandContext,
   ): Promise<SessionEnd | undefined> {
-    const { handlerTimeout } = this.#settings;
+    const { handlerTimeout, clock } = this.#settings;
     const signal = this.#signal();
     this.#watchConnection();
     return new Promise((resolve) => {
       let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: Timer | undefined;
       const finish = (end: SessionEnd | undefined) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
         context.end();
-        this.#handlerRunning = false;
-        this.#progress();
+        this.#enter(SERVING);
+        this.#idle?.progress();
         resolve(end);
       };
       const onAbort = () => finish("stopped");
       if (signal.aborted) return finish("stopped");
       signal.addEventListener("abort", onAbort);
       if (handlerTimeout !== undefined) {
-        timer = setTimeout(() => {
+        timer = clock.setTimeout(() => {
           const error = new TimeoutError("handler timed out", handlerTimeout);
           this.#failed(
             text,
@@ -550,12 +556,12 @@ export class Session {
           );
           // What it sent so far, and what onError answers, still go out, then the connection
           // closes; a client that does not take them within closeTimeout is cut off.
-          const cutOff = setTimeout(
+          const cutOff = clock.setTimeout(
             () => this.stop("handler timeout"),
             this.#settings.closeTimeout,
           );
           this.#flush().catch(() => {}).then(() => {
-            clearTimeout(cutOff);
+            clock.clearTimeout(cutOff);
             finish("handler timeout");
           });
         }, handlerTimeout);

@@ -9,7 +9,8 @@ import { BUILTINS } from "./builtins.ts";
 import { ConnectionClosedError, TimeoutError, UnsolicitedResponseError } from "../errors.ts";
 import type { HandlerContext } from "../handler.ts";
 import type { Address, Connection } from "../transport.ts";
-import { ChunkInbox, Progress } from "../test_util.ts";
+import { ChunkInbox, FakeClock, hasSettled, Progress } from "../test_util.ts";
+import { systemClock } from "../_util/clock.ts";
 
 const PEER = "192.0.2.1:4000";
 const encoder = new TextEncoder();
@@ -145,6 +146,7 @@ function start(
     lineTooLong: "handler",
     onError: undefined,
     closeTimeout: 1000,
+    clock: systemClock,
     ...options,
   }, { failed: (error) => failures.push(error), ...observer });
   beforeRun?.(session);
@@ -369,26 +371,29 @@ describe("session: how it ends", () => {
     assert.equal(connection.wire, "echo:a\n");
   });
 
-  test("SRS-019 a client that never closes after disconnect is closed after closeTimeout", async () => {
-    const { connection, session, run } = start({ closeTimeout: 30 });
+  test("SRS-019 SRS-221 a client that never closes after disconnect is closed after closeTimeout", async () => {
+    const clock = new FakeClock();
+    const { connection, session, run } = start({ closeTimeout: 30, clock });
     connection.send("disconnect\n");
     assert.equal(await run, "disconnect");
-    let closed = false;
-    const closing = session.closed.then(() => closed = true);
-    await connection.until(() => connection.events.length > 0);
-    assert.equal(closed, false);
-    await closing;
+    await clock.tick(29);
+    assert.equal(await hasSettled(session.closed), false);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    await clock.tick(1);
+    assert.equal(await hasSettled(session.closed), true);
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
-  test("SRS-019 SRS-041 after disconnect the idle timeout no longer applies: the client has closeTimeout to leave", async () => {
-    const { connection, session, run } = start({ idleTimeout: 20, closeTimeout: 200 });
+  test("SRS-019 SRS-041 SRS-221 after disconnect the idle timeout no longer applies: the client has closeTimeout to leave", async () => {
+    const clock = new FakeClock();
+    const { connection, session, run } = start({ idleTimeout: 20, closeTimeout: 200, clock });
     connection.send("disconnect\n");
     assert.equal(await run, "disconnect");
-    const ended = Date.now();
-    await session.closed;
-    const lingered = Date.now() - ended;
-    assert.ok(lingered >= 150, `closed ${lingered} ms after the end`);
+    assert.deepEqual(clock.pending, [200]);
+    await clock.tick(199);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    await clock.tick(1);
+    assert.equal(await hasSettled(session.closed), true);
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
@@ -497,6 +502,13 @@ describe("session: how it ends", () => {
   });
 });
 
+/** A connection whose read fails in a way no client causes: a bug of the server's. */
+class FaultyConnection extends FakeConnection {
+  override read(): Promise<Uint8Array | null> {
+    return Promise.reject(new TypeError("a bug"));
+  }
+}
+
 describe("session: logs", () => {
   test("SRS-045 verbose logs every line in and every line out, built-ins included", async () => {
     const { connection, run, logs } = start({
@@ -521,6 +533,17 @@ describe("session: logs", () => {
       `${PEER} > 1`,
       `${PEER} > 2`,
     ]);
+  });
+
+  test("SRS-220 a failure that is not the client leaving is a bug: logged and reported, and the session ends as closed", async () => {
+    const { connection, run, logs, errors, failures } = start({}, new FaultyConnection());
+    assert.equal(await run, "closed");
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].message, `${PEER}: the session failed`);
+    assert.ok(errors[0].error instanceof TypeError);
+    assert.deepEqual(failures, [errors[0].error]);
+    assert.deepEqual(logs, []);
+    assert.deepEqual(connection.events, ["close"]);
   });
 
   test("SRS-045 without verbose nothing is logged", async () => {
@@ -887,8 +910,10 @@ describe("session: async handlers", () => {
 });
 
 describe("session: timeouts", () => {
-  test("SRS-042 a handler that never settles: its sends and onError's answer go out, then the end", async () => {
+  test("SRS-042 SRS-221 a handler that never settles: its sends and onError's answer go out, then the end", async () => {
+    const clock = new FakeClock();
     const { connection, session, run, errors } = start({
+      clock,
       handlerTimeout: 20,
       handler: (_command, ctx) => {
         ctx.send("partial");
@@ -897,6 +922,10 @@ describe("session: timeouts", () => {
       onError: (error) => `onError:${(error as TimeoutError).timeout}`,
     });
     connection.send("stuck\n");
+    await clock.tick(19);
+    assert.equal(errors.length, 0);
+    assert.equal(connection.wire, "partial\n");
+    await clock.tick(1);
     assert.equal(await run, "handler timeout");
     assert.equal(connection.wire, "partial\nonError:20\n");
     assert.equal(errors[0].message, 'handler did not settle within 20 ms on "stuck"');
@@ -908,13 +937,14 @@ describe("session: timeouts", () => {
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
   });
 
-  test("SRS-042 SRS-069 a handler that settles while its timeout's answers are written is answered; the next one's sends still go out at once", async () => {
+  test("SRS-042 SRS-069 SRS-221 a handler that settles while its timeout's answers are written is answered; the next one's sends still go out at once", async () => {
     const release = deferred<void>();
     const first = deferred<string>();
     const go = deferred<void>();
     const done = deferred<string>();
+    const clock = new FakeClock();
     const { connection, run, errors } = start({
-      // Long enough for the second handler, which the test drives step by step at once.
+      clock,
       handlerTimeout: 250,
       closeTimeout: 60_000,
       handler: async (command, ctx) => {
@@ -931,8 +961,10 @@ describe("session: timeouts", () => {
     });
     connection.hold = release.promise;
     connection.send("slow\nnext\n");
+    await connection.until(() => connection.writes.length === 1);
     // The timeout runs out while "partial" is still being written: its flush waits.
-    await connection.until(() => errors.length === 1);
+    await clock.tick(250);
+    assert.equal(errors.length, 1);
     assert.equal(errors[0].message, 'handler did not settle within 250 ms on "slow"');
     first.resolve("answer");
     connection.hold = undefined;
@@ -949,14 +981,17 @@ describe("session: timeouts", () => {
     assert.equal(errors.length, 1);
   });
 
-  test("SRS-042 a handler that settles in time is not cut off, nor is the session later", async () => {
+  test("SRS-042 SRS-221 a handler that settles in time is not cut off, nor is the session later", async () => {
+    const clock = new FakeClock();
     const { connection, run, errors } = start({
+      clock,
       handlerTimeout: 100,
       handler: () => Promise.resolve("quick"),
     });
     connection.send("a\n");
     await connection.until(() => connection.writes.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.deepEqual(clock.pending, []);
+    await clock.tick(150);
     connection.send("b\n");
     connection.end();
     assert.equal(await run, "closed");
@@ -964,8 +999,10 @@ describe("session: timeouts", () => {
     assert.deepEqual(errors, []);
   });
 
-  test("SRS-042 a client that does not take the last answers after a handler timeout is cut off", async () => {
+  test("SRS-042 SRS-221 a client that does not take the last answers after a handler timeout is cut off", async () => {
+    const clock = new FakeClock();
     const { connection, run } = start({
+      clock,
       handlerTimeout: 20,
       closeTimeout: 30,
       handler: () => new Promise<string>(() => {}),
@@ -973,64 +1010,81 @@ describe("session: timeouts", () => {
     });
     connection.hold = new Promise(() => {});
     connection.send("stuck\n");
-    assert.equal(await run, "handler timeout");
+    await clock.tick(20);
     assert.equal(connection.wire, "timed out\n");
+    // closeTimeout counts from the timeout.
+    assert.deepEqual(clock.pending, [50]);
+    await clock.tick(29);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
+    assert.equal(await run, "handler timeout");
     assert.deepEqual(connection.events, ["close"]);
   });
 
-  test("SRS-041 a silent client is disconnected after the idle timeout", async () => {
-    const { connection, run } = start({ idleTimeout: 30 });
+  test("SRS-041 SRS-221 a silent client is disconnected after the idle timeout", async () => {
+    const clock = new FakeClock();
+    const { connection, run } = start({ idleTimeout: 30, clock });
+    await clock.tick(29);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
     assert.deepEqual(connection.events, ["close"]);
   });
 
-  test("SRS-041 lines keep the session alive; the idle time counts from the last one", async () => {
-    const { connection, run } = start({ idleTimeout: 150 });
-    let ended = false;
-    run.then(() => ended = true);
+  test("SRS-041 SRS-221 lines keep the session alive; the idle time counts from the last one", async () => {
+    const clock = new FakeClock();
+    const { connection, run } = start({ idleTimeout: 150, clock });
     for (let i = 0; i < 4; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await clock.tick(50);
       connection.send("ping\n");
     }
-    const lastLine = Date.now();
-    assert.equal(ended, false);
+    // The last line came at 200: the session ends at 350, not before.
+    await clock.tick(149);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
-    assert.ok(Date.now() - lastLine >= 130, `idle ${Date.now() - lastLine} ms after the last line`);
+    assert.equal(clock.now(), 350);
     assert.equal(connection.wire, "pong\n".repeat(4));
   });
 
-  test("SRS-041 bytes without a whole line are no progress", async () => {
-    const { connection, run } = start({ idleTimeout: 100 });
-    let ended = false;
-    run.then(() => ended = true);
-    let sent = 0;
-    for (; sent < 12 && !ended; sent++) {
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      connection.send("x");
+  test("SRS-041 SRS-067 SRS-221 bytes without a whole line are no progress, at first or after a line", async () => {
+    for (const first of ["", "ping\n"]) {
+      const clock = new FakeClock();
+      const { connection, run } = start({ idleTimeout: 100, clock });
+      connection.send(first);
+      for (let i = 0; i < 2; i++) {
+        await clock.tick(40);
+        connection.send("x");
+      }
+      await clock.tick(19);
+      assert.equal(await hasSettled(run), false);
+      await clock.tick(1);
+      assert.equal(await run, "idle");
+      assert.equal(connection.wire, first === "" ? "" : "pong\n");
     }
-    assert.equal(await run, "idle");
-    assert.ok(sent < 12, "a trickle of bytes kept the session alive");
   });
 
-  test("SRS-041 the idle timeout ends the session that long after the last line, not later", async () => {
+  test("SRS-041 SRS-221 the idle timeout ends the session that long after the last line, not later", async () => {
     // A line that is not answered: the line alone is the progress.
-    const { connection, run } = start({ idleTimeout: 300, handler: () => undefined });
-    let ended = false;
-    run.then(() => ended = true);
+    const clock = new FakeClock();
+    const { connection, run } = start({ idleTimeout: 300, handler: () => undefined, clock });
     // The line comes a third of the way into the first period: the check then finds the client
     // quiet for less than the timeout, and waits only for the time left.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal(ended, false);
+    await clock.tick(100);
     connection.send("quiet\n");
-    const line = Date.now();
+    await clock.tick(200);
+    assert.deepEqual(clock.pending, [400]);
+    await clock.tick(99);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
-    const quiet = Date.now() - line;
-    assert.ok(quiet >= 280 && quiet < 500, `idle ${quiet} ms after the line`);
   });
 
-  test("SRS-067 a client that takes a large answer slowly but steadily is not idle", async () => {
+  test("SRS-067 SRS-221 a client that takes a large answer slowly but steadily is not idle", async () => {
     const big = "z".repeat(600 * 1024);
+    const clock = new FakeClock();
     const { connection, run } = start({
+      clock,
       idleTimeout: 300,
       maxLineBytes: 1024 * 1024,
       handler: () => big,
@@ -1041,7 +1095,7 @@ describe("session: timeouts", () => {
     for (let slice = 1; slice <= 3; slice++) {
       await connection.until(() => connection.writes.length === slice);
       // The client takes each 256 KiB slice in 150 ms: longer than the idle timeout in all.
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await clock.tick(150);
       const taken = release;
       release = deferred<void>();
       connection.hold = release.promise;
@@ -1049,54 +1103,44 @@ describe("session: timeouts", () => {
     }
     connection.end();
     assert.equal(await run, "closed");
+    assert.equal(clock.now(), 450);
     assert.equal(connection.wire.length, big.length + 1);
   });
 
-  test("SRS-067 a first read without a whole line is no progress", async () => {
-    const { connection, run } = start({ idleTimeout: 300 });
-    const started = Date.now();
-    let ended = false;
-    run.then(() => ended = true);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(ended, false);
+  test("SRS-067 SRS-221 a first read without a whole line is no progress", async () => {
+    const clock = new FakeClock();
+    const { connection, run } = start({ idleTimeout: 300, clock });
+    await clock.tick(200);
     connection.send("x");
+    // Counted from the bytes, the session would last until 500.
+    await clock.tick(99);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
-    const elapsed = Date.now() - started;
-    // Counted from the bytes, the session would last until 500 ms at the earliest.
-    assert.ok(elapsed < 450, `idle after ${elapsed} ms`);
   });
 
-  test("SRS-067 bytes that follow a complete line are no progress either", async () => {
-    const { connection, run } = start({ idleTimeout: 100 });
-    let ended = false;
-    run.then(() => ended = true);
-    connection.send("ping\n");
-    let sent = 0;
-    for (; sent < 12 && !ended; sent++) {
-      await new Promise((resolve) => setTimeout(resolve, 40));
-      connection.send("x");
-    }
-    assert.equal(await run, "idle");
-    assert.ok(sent < 12, "a trickle of bytes after a line kept the session alive");
-    assert.equal(connection.wire, "pong\n");
-  });
-
-  test("SRS-041 the time an async handler takes is not the client's idleness", async () => {
-    const { connection, run } = start({
-      idleTimeout: 40,
-      handler: () => new Promise((resolve) => setTimeout(() => resolve("late"), 150)),
-    });
+  test("SRS-041 SRS-221 the time an async handler takes is not the client's idleness", async () => {
+    const answer = deferred<string>();
+    const clock = new FakeClock();
+    const { connection, run } = start({ idleTimeout: 40, handler: () => answer.promise, clock });
     connection.send("x\n");
+    await clock.tick(150);
+    answer.resolve("late");
     await connection.until(() => connection.writes.length === 1);
     assert.equal(connection.wire, "late\n");
-    const answered = Date.now();
+    // Idle time counts from the answer, at 150.
+    await clock.tick(39);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
-    assert.ok(Date.now() - answered >= 30, "idle time counts from the answer");
+    assert.equal(clock.now(), 190);
   });
 
-  test("SRS-067 a client that does not take a handler's sends is idle, though the handler runs", async () => {
+  test("SRS-067 SRS-221 a client that does not take a handler's sends is idle, though the handler runs", async () => {
     let signal: AbortSignal | undefined;
+    const clock = new FakeClock();
     const { connection, run } = start({
+      clock,
       idleTimeout: 40,
       maxPendingBytes: 4,
       handler: async (_command, ctx) => {
@@ -1109,6 +1153,9 @@ describe("session: timeouts", () => {
     });
     connection.hold = new Promise(() => {});
     connection.send("x\n");
+    await clock.tick(39);
+    assert.equal(await hasSettled(run), false);
+    await clock.tick(1);
     assert.equal(await run, "idle");
     assert.equal(signal!.aborted, true);
     assert.equal(connection.wire, "12345\n");
@@ -1263,14 +1310,66 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(connection.events, ["closeWrite"]);
   });
 
-  test("SRS-100 finish(): a client that never closes is closed after closeTimeout", async () => {
-    const { connection, session, run } = start({ closeTimeout: 30 });
+  test("SRS-100 SRS-221 finish(): a client that never closes is closed after closeTimeout", async () => {
+    const clock = new FakeClock();
+    const { connection, session, run } = start({ closeTimeout: 30, clock });
     connection.send("ping\n");
     await connection.until(() => connection.reads === 2);
     session.finish();
+    await clock.tick(29);
+    assert.equal(await hasSettled(run), false);
+    assert.deepEqual(connection.events, ["closeWrite"]);
+    await clock.tick(1);
     assert.equal(await run, "server shutdown");
     await session.closed;
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
+  });
+
+  test("SRS-100 SRS-220 handling: while the handler is called, and while an async one runs", async () => {
+    const seen: boolean[] = [];
+    const answer = deferred<string>();
+    let session: Session | undefined;
+    const started = start(
+      {
+        handler: (command) => {
+          seen.push(session!.handling);
+          return command === "async" ? answer.promise : "sync";
+        },
+      },
+      undefined,
+      undefined,
+      (s) => session = s,
+    );
+    const { connection, run } = started;
+    assert.equal(session!.handling, false);
+    connection.send("a\nasync\n");
+    await connection.until(() => connection.writes.length === 1);
+    assert.equal(session!.handling, true);
+    answer.resolve("done");
+    await connection.until(() => connection.wire === "sync\ndone\n");
+    assert.equal(session!.handling, false);
+    assert.deepEqual(seen, [true, true]);
+    connection.end();
+    assert.equal(await run, "closed");
+  });
+
+  test("SRS-100 SRS-221 finish(): once the client has left, or the session is stopped, no timer is left", async () => {
+    for (const leave of ["close", "stop"]) {
+      const clock = new FakeClock();
+      const { connection, session, run } = start({ closeTimeout: 30, clock });
+      connection.send("ping\n");
+      await connection.until(() => connection.reads === 2);
+      session.finish();
+      assert.deepEqual(clock.pending, [30]);
+      if (leave === "close") connection.end();
+      else session.stop("stopped");
+      assert.equal(await run, leave === "close" ? "server shutdown" : "stopped");
+      await session.closed;
+      assert.deepEqual(clock.pending, []);
+      // The polite close ends the stream again (a no-op), then closes.
+      const closing = leave === "close" ? ["closeWrite", "closeWrite"] : ["closeWrite"];
+      assert.deepEqual(connection.events, [...closing, "close"]);
+    }
   });
 
   test("SRS-006 finish() after the session ended changes nothing", async () => {

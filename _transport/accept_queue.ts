@@ -8,6 +8,8 @@
  */
 
 import type { ListenLimits } from "../transport.ts";
+import { systemClock } from "../_util/clock.ts";
+import type { Clock, Timer } from "../_util/clock.ts";
 
 // How long a connection that finds the queue full is held, for connections
 // that left meanwhile to be seen and dropped, before it is refused; and how
@@ -47,7 +49,8 @@ export class AcceptQueue<T> {
   readonly #items: T[] = [];
   // Connections that found the queue full, held for HOLD_MS.
   readonly #held: T[] = [];
-  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  #holdTimer: Timer | undefined;
+  readonly #clock: Clock;
   // Resolved once no connection is held any more.
   #settled: PromiseWithResolvers<void> | undefined;
   readonly #limits: ListenLimits;
@@ -61,10 +64,12 @@ export class AcceptQueue<T> {
    *
    * @param limits Its bound (`maxWaiting`) and whom to tell of a refusal.
    * @param refuse Closes a connection refused after it was held.
+   * @param clock Times the hold.
    */
-  constructor(limits: ListenLimits, refuse: (item: T) => void) {
+  constructor(limits: ListenLimits, refuse: (item: T) => void, clock: Clock = systemClock) {
     this.#limits = limits;
     this.#refuse = refuse;
+    this.#clock = clock;
   }
 
   /** How many connections wait to be taken (those held a moment included). */
@@ -98,7 +103,7 @@ export class AcceptQueue<T> {
       return false;
     }
     this.#held.push(item);
-    this.#holdTimer ??= setTimeout(() => this.#refuseHeld(), HOLD_MS);
+    this.#holdTimer ??= this.#clock.setTimeout(() => this.#refuseHeld(), HOLD_MS);
     return true;
   }
 
@@ -118,7 +123,7 @@ export class AcceptQueue<T> {
   }
 
   #settle(): void {
-    clearTimeout(this.#holdTimer);
+    this.#clock.clearTimeout(this.#holdTimer);
     this.#holdTimer = undefined;
     this.#settled?.resolve();
     this.#settled = undefined;

@@ -6,6 +6,8 @@
  */
 
 import type { Connection } from "../transport.ts";
+import { systemClock } from "../_util/clock.ts";
+import type { Clock } from "../_util/clock.ts";
 
 /**
  * Closes `connection` politely: an end of stream first, then the peer's last
@@ -15,12 +17,15 @@ import type { Connection } from "../transport.ts";
  *
  * @param connection The connection.
  * @param ms How long the peer may take to close its side.
+ * @param clock Times `ms`.
  * @returns A promise that resolves once the connection is closed.
  *
  * @example
  * ```ts
  * import { closePolitely } from "./close_politely.ts";
  * import type { Connection } from "../transport.ts";
+import { systemClock } from "../_util/clock.ts";
+import type { Clock } from "../_util/clock.ts";
  * import assert from "node:assert/strict";
  *
  * const calls: string[] = [];
@@ -37,15 +42,19 @@ import type { Connection } from "../transport.ts";
  * assert.deepEqual(calls, ["closeWrite", "read", "read", "close"]);
  * ```
  */
-export async function closePolitely(connection: Connection, ms: number): Promise<void> {
+export async function closePolitely(
+  connection: Connection,
+  ms: number,
+  clock: Clock = systemClock,
+): Promise<void> {
   await connection.closeWrite();
-  const timer = setTimeout(() => connection.close(), ms);
+  const timer = clock.setTimeout(() => connection.close(), ms);
   try {
     while (await (connection.readTransient?.() ?? connection.read()) !== null) {
       // Dropped: nothing after the end is served.
     }
   } finally {
-    clearTimeout(timer);
+    clock.clearTimeout(timer);
     connection.close();
   }
 }

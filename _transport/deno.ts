@@ -16,6 +16,7 @@ import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { nextRetryMs } from "../_util/retry.ts";
 import { closePolitely } from "./close_politely.ts";
+import { sleep, systemClock } from "../_util/clock.ts";
 import { DepartureProbe, EMPTY_WRITE } from "./departure_probe.ts";
 import { SERVED_READ_AHEAD_BYTES, WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 
@@ -262,7 +263,7 @@ class DenoListener implements Listener {
         if (CONNECTION_ERRORS.some((type) => error instanceof type)) continue;
         this.#queue.fail(error);
         retryMs = nextRetryMs(retryMs);
-        await new Promise((resolve) => setTimeout(resolve, retryMs));
+        await sleep(systemClock, retryMs);
         continue;
       }
       this.#enqueue(conn);

@@ -7,6 +7,9 @@
  * @module
  */
 
+import { systemClock } from "../_util/clock.ts";
+import type { Clock, Timer } from "../_util/clock.ts";
+
 /** Milliseconds between two probes of a connection that is not read. */
 export const PROBE_INTERVAL_MS = 50;
 
@@ -37,17 +40,20 @@ export const EMPTY_WRITE: Uint8Array = new Uint8Array(0);
 export class DepartureProbe {
   readonly #write: () => Promise<void>;
   readonly #gone: () => void;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #clock: Clock;
+  #timer: Timer | undefined;
 
   /**
    * Creates a probe that is not yet started.
    *
    * @param write Writes nothing; rejects once the connection is gone.
    * @param gone Told once a probe failed.
+   * @param clock Times the probes.
    */
-  constructor(write: () => Promise<void>, gone: () => void) {
+  constructor(write: () => Promise<void>, gone: () => void, clock: Clock = systemClock) {
     this.#write = write;
     this.#gone = gone;
+    this.#clock = clock;
   }
 
   /** Whether it probes now. */
@@ -57,8 +63,13 @@ export class DepartureProbe {
 
   /** Starts probing, unless it already does. */
   start(): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => {
+    if (this.#timer === undefined) this.#next();
+  }
+
+  // One timer at a time, set again as each probe is sent: an interval, on any clock.
+  #next(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#next();
       this.#write().catch(() => {
         this.stop();
         this.#gone();
@@ -68,7 +79,7 @@ export class DepartureProbe {
 
   /** Stops probing. Idempotent. */
   stop(): void {
-    clearInterval(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }

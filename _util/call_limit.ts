@@ -5,6 +5,9 @@
  * @module
  */
 
+import { systemClock } from "./clock.ts";
+import type { Clock, Timer } from "./clock.ts";
+
 /**
  * One call's limit. Its `signal` aborts when the time runs out (with the
  * error `onTimeout` makes for the stage the call is at), or when any of the
@@ -27,7 +30,8 @@ export class CallLimit<Stage extends string = string> {
   readonly signal: AbortSignal;
   /** The stage the call is at, for the timeout's error. */
   stage: Stage | undefined;
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: Clock;
+  readonly #timer: Timer | undefined;
 
   /**
    * Starts the limit now.
@@ -35,15 +39,18 @@ export class CallLimit<Stage extends string = string> {
    * @param timeout Milliseconds; `Infinity` for none.
    * @param signals Signals that end the call early; `undefined` ones are skipped.
    * @param onTimeout Makes the error of a timeout at a stage.
+   * @param clock Times the limit.
    */
   constructor(
     timeout: number,
     signals: readonly (AbortSignal | undefined)[],
     onTimeout: (stage: Stage | undefined) => Error,
+    clock: Clock = systemClock,
   ) {
     const own = new AbortController();
+    this.#clock = clock;
     if (timeout !== Infinity) {
-      this.#timer = setTimeout(() => own.abort(onTimeout(this.stage)), timeout);
+      this.#timer = clock.setTimeout(() => own.abort(onTimeout(this.stage)), timeout);
     }
     const given = signals.filter((signal) => signal !== undefined);
     this.signal = given.length === 0 ? own.signal : AbortSignal.any([...given, own.signal]);
@@ -63,7 +70,7 @@ export class CallLimit<Stage extends string = string> {
 
   /** Clears the timer. */
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
   }
 }
 
