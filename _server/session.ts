@@ -15,6 +15,7 @@ import type { ContextOwner } from "./command_context.ts";
 import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
+import { ResponseWriter } from "./response_writer.ts";
 import { BUILTINS, findBuiltin, isBuiltin } from "./builtins.ts";
 import type { Builtin } from "./builtins.ts";
 import { LineBatch } from "./line_batch.ts";
@@ -79,9 +80,6 @@ const DONE = Promise.resolve();
 const FAST_BUILTIN = BUILTINS[0];
 // Reads this long or longer are decoded whole (see Session.#split).
 const DECODE_WHOLE_READ_BYTES = 64;
-// Responses go out in slices of this size at most when the idle timeout is
-// on, so that a client slowly taking a large answer still makes progress.
-const WRITE_SLICE_BYTES = 256 * 1024;
 
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
@@ -152,8 +150,7 @@ export class Session {
   };
   readonly #appendResponse: (line: ResponseLine) => void;
   #closed: Promise<void> = DONE;
-  // The one writer while a handler runs (see #flush); undefined when none writes.
-  #writing: Promise<void> | undefined;
+  readonly #writer: ResponseWriter;
   // The flush that context.send asked for, run once the handler's current turn is over.
   #sendFlush: Promise<void> | undefined;
 
@@ -169,7 +166,7 @@ export class Session {
     this.#idle = settings.idleTimeout === undefined ? undefined : new IdleTimer(
       settings.clock,
       settings.idleTimeout,
-      () => this.#phase === HANDLING && this.#writing === undefined,
+      () => this.#phase === HANDLING && !this.#writer.busy,
       () => this.stop("idle"),
     );
     this.#splitter = new RangeSplitter({
@@ -179,6 +176,13 @@ export class Session {
     });
     const terminator = terminatorBytes(settings.writeTerminator);
     this.#responses = new ResponseBuffer(terminator);
+    const progress = this.#idle && (() => this.#idle!.progress());
+    this.#writer = new ResponseWriter(
+      connection,
+      this.#responses,
+      () => this.#phase === HANDLING,
+      progress,
+    );
     this.#fastReply = new Uint8Array([...FAST_BUILTIN.replyBytes!, ...terminator]);
     const responses = this.#responses;
     const append = (line: ResponseLine) =>
@@ -321,12 +325,12 @@ export class Session {
         const end = serving === undefined ? undefined : await serving;
         if (end !== undefined) return end;
         if (this.#finishAfterCommand) break;
-        if (this.#responses.length >= this.#settings.maxPendingBytes) await this.#flush();
+        if (this.#responses.length >= this.#settings.maxPendingBytes) await this.#writer.flush();
       }
       if (this.#settings.lineTooLong === "close" && this.#splitter.overflowing) {
         return await this.#refuseTooLong();
       }
-      await this.#flush();
+      await this.#writer.flush();
     }
     return "server shutdown";
   }
@@ -381,7 +385,7 @@ export class Session {
       line ?? lineText(source, start, end, chunk, ascii),
     );
     // An async handler: what earlier commands answered goes out while it runs.
-    return pending && this.#flush().then(() => pending);
+    return pending && this.#writer.flush().then(() => pending);
   }
 
   // The one place a built-in takes effect: it answers, or it ends the session after the
@@ -392,52 +396,13 @@ export class Session {
       return undefined;
     }
     const end = builtin.end;
-    return this.#flush().then(() => end);
+    return this.#writer.flush().then(() => end);
   }
 
-  // A transient read where the transport has one: every line of a chunk is
-  // handled before the next read, and a handler's context copies the bytes
-  // it is asked for.
+  // A transient read where the transport has one: every line of a chunk is handled before the
+  // next read, and a handler's context keeps the bytes it is asked for.
   #read(): Promise<Uint8Array | null> {
     return this.#connection.readTransient?.() ?? this.#connection.read();
-  }
-
-  // Writes what is buffered. Writes go out one at a time and in order: while
-  // an async handler runs, its sends may flush too, so one writer writes for
-  // all; otherwise only the exchange writes, and awaits each write (most
-  // often one: a long line goes out in several).
-  #flush(): Promise<void> {
-    if (this.#writing !== undefined) return this.#writing;
-    if (this.#responses.length === 0) return DONE;
-    if (this.#phase !== HANDLING) {
-      const written = this.#write(this.#responses.take());
-      return this.#responses.length === 0 ? written : written.then(() => this.#flush());
-    }
-    this.#writing = this.#writeAll();
-    return this.#writing;
-  }
-
-  // The one writer while a handler runs: writes until nothing is left, so
-  // that lines appended meanwhile go out too, and every waiter is served by it.
-  async #writeAll(): Promise<void> {
-    try {
-      while (this.#responses.length > 0) await this.#write(this.#responses.take());
-    } finally {
-      this.#writing = undefined;
-    }
-  }
-
-  // Writes bytes, counting each slice the client takes as progress when the
-  // idle timeout is on.
-  #write(bytes: Uint8Array): Promise<void> {
-    return this.#idle === undefined ? this.#connection.write(bytes) : this.#writeSlices(bytes);
-  }
-
-  async #writeSlices(bytes: Uint8Array): Promise<void> {
-    for (let start = 0; start < bytes.length; start += WRITE_SLICE_BYTES) {
-      await this.#connection.write(bytes.subarray(start, start + WRITE_SLICE_BYTES));
-      this.#idle!.progress();
-    }
   }
 
   // A line that context.send appended. While an async handler runs it goes
@@ -448,14 +413,14 @@ export class Session {
     if (this.#phase !== HANDLING) return DONE;
     this.#sendFlush ??= DONE.then(() => {
       this.#sendFlush = undefined;
-      return this.#flush();
+      return this.#writer.flush();
     }).catch(() => this.stop("closed"));
     return this.#responses.length >= this.#settings.maxPendingBytes ? this.#sendFlush : DONE;
   }
 
   async #refuseTooLong(): Promise<SessionEnd> {
     this.#appendResponse(`error - line too long (over ${this.#settings.maxLineBytes} bytes)`);
-    await this.#flush();
+    await this.#writer.flush();
     return "line too long";
   }
 
@@ -560,7 +525,7 @@ export class Session {
             () => this.stop("handler timeout"),
             this.#settings.closeTimeout,
           );
-          this.#flush().catch(() => {}).then(() => {
+          this.#writer.flush().catch(() => {}).then(() => {
             clock.clearTimeout(cutOff);
             finish("handler timeout");
           });
