@@ -379,7 +379,7 @@ describe("README and docs examples", () => {
     const key = `${snippet.document} "${snippet.section}"`;
     const rank = (ranks.get(key) ?? 0) + 1;
     ranks.set(key, rank);
-    const name = `SRS-096 SRS-097 SRS-240 ${key} example ${rank} runs on ${RUNTIME} ` +
+    const name = `SRS-096 SRS-097 SRS-230 SRS-240 ${key} example ${rank} runs on ${RUNTIME} ` +
       "and prints what it shows";
     const skip = snippet.only !== undefined && snippet.only !== RUNTIME
       ? `marked ${snippet.only} only`
