@@ -15,7 +15,7 @@ import type { Clock, Timer } from "../_util/clock.ts";
 // that left meanwhile to be seen and dropped, before it is refused; and how
 // many are held at most (each holds a descriptor, beyond maxWaiting: few, so
 // that they fit in the descriptors the server keeps spare).
-const HOLD_MS = 20;
+const HOLD_MS = 100;
 const MAX_HELD = 16;
 
 /**
