@@ -54,7 +54,7 @@ export class AcceptQueue<T> {
   // Resolved once no connection is held any more.
   #settled: PromiseWithResolvers<void> | undefined;
   readonly #limits: ListenLimits;
-  readonly #refuse: (item: T) => void;
+  readonly #close: (item: T) => void;
   #waiting: { resolve(item: T | null): void; reject(error: unknown): void } | undefined;
   #failure: unknown;
   #closed = false;
@@ -63,12 +63,13 @@ export class AcceptQueue<T> {
    * Creates the queue.
    *
    * @param limits Its bound (`maxWaiting`) and whom to tell of a refusal.
-   * @param refuse Closes a connection refused after it was held.
+   * @param close Closes a connection the queue lets go of: refused after it was held, or
+   *   dropped because it left.
    * @param clock Times the hold.
    */
-  constructor(limits: ListenLimits, refuse: (item: T) => void, clock: Clock = systemClock) {
+  constructor(limits: ListenLimits, close: (item: T) => void, clock: Clock = systemClock) {
     this.#limits = limits;
-    this.#refuse = refuse;
+    this.#close = close;
     this.#clock = clock;
   }
 
@@ -146,7 +147,7 @@ export class AcceptQueue<T> {
     this.#admitHeld();
     for (const item of this.#held.splice(0)) {
       this.#limits.onRefused();
-      this.#refuse(item);
+      this.#close(item);
     }
     this.#settle();
   }
@@ -169,6 +170,16 @@ export class AcceptQueue<T> {
     this.#items.splice(index, 1);
     this.#admitHeld();
     return true;
+  }
+
+  /**
+   * Drops a connection that left while it waited (or was held), and closes
+   * it; one already taken is its taker's to close.
+   *
+   * @param item The connection.
+   */
+  drop(item: T): void {
+    if (this.remove(item)) this.#close(item);
   }
 
   /**

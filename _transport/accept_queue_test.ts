@@ -53,6 +53,17 @@ describe("accept queue", () => {
     assert.equal(queue.remove("c"), false); // taken already: the caller's to close
   });
 
+  test("SRS-106 drop() closes a connection that left while it waited, never one already taken", async () => {
+    const { queue, refused } = queueOf(2);
+    queue.push("a");
+    queue.push("b");
+    assert.equal(await queue.next(), "a");
+    queue.drop("a"); // taken: its taker's to close
+    queue.drop("b");
+    assert.deepEqual(refused, ["b"]); // the close callback, not a refusal
+    assert.equal(queue.length, 0);
+  });
+
   test("SRS-106 past the connections it may hold, a push is refused at once", () => {
     const { queue, refusals } = queueOf(1);
     queue.push("first");

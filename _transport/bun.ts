@@ -228,7 +228,7 @@ class BunListener implements Listener {
           connection.close();
           return;
         }
-        connection.departed().then(() => this.#drop(connection));
+        connection.departed().then(() => this.#queue.drop(connection));
       }),
     });
     // The numeric address bound, as Deno and node:net report it ("localhost"
@@ -236,12 +236,6 @@ class BunListener implements Listener {
     const bound: { address?: string } = {};
     this.#listener.getsockname(bound);
     this.addr = { transport: "tcp", hostname: bound.address!, port: this.#listener.port };
-  }
-
-  // A waiting connection whose peer left: out of the queue, and closed
-  // (one already taken is its session's to close).
-  #drop(connection: BunConnection): void {
-    if (this.#queue.remove(connection)) connection.close();
   }
 
   accept(): Promise<Connection | null> {

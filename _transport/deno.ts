@@ -289,13 +289,7 @@ class DenoListener implements Listener {
       return;
     }
     connection.watch();
-    connection.departed().then(() => this.#drop(connection));
-  }
-
-  // A waiting connection whose peer left: out of the queue, and closed
-  // (one already taken is its session's to close).
-  #drop(connection: DenoConnection): void {
-    if (this.#queue.remove(connection)) connection.close();
+    connection.departed().then(() => this.#queue.drop(connection));
   }
 
   accept(): Promise<Connection | null> {

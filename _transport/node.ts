@@ -183,13 +183,7 @@ class NodeListener implements Listener {
   #enqueue(socket: net.Socket): void {
     const connection = new NodeConnection(socket, this.#path, WAITING_READ_AHEAD_BYTES);
     if (!this.#queue.push(connection)) connection.close();
-    else connection.departed().then(() => this.#drop(connection));
-  }
-
-  // A waiting connection whose peer left: out of the queue, and closed
-  // (one already taken is its session's to close).
-  #drop(connection: NodeConnection): void {
-    if (this.#queue.remove(connection)) connection.close();
+    else connection.departed().then(() => this.#queue.drop(connection));
   }
 
   accept(): Promise<Connection | null> {
