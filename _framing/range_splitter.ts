@@ -39,9 +39,8 @@ export class RangeSplitter {
   readonly #maxLineBytes: number;
   // Whether a CR right before the LF is dropped (LF lines only).
   readonly #dropCR: boolean;
-  // The byte (and character) that ends a line; CR for "any", which also takes LF.
+  // The byte that ends a line; CR for "any", which also takes LF.
   readonly #end: number;
-  readonly #endText: string;
   readonly #any: boolean;
   // Under "any": a CR ended the last chunk, so an LF or NUL that starts the next is its follower.
   #afterCR = false;
@@ -71,7 +70,6 @@ export class RangeSplitter {
     this.#dropCR = terminator === TERMINATOR && !(options.keepCR ?? false);
     this.#any = terminator === "any";
     this.#end = terminator === TERMINATOR ? LF : CR;
-    this.#endText = terminator === TERMINATOR ? TERMINATOR : "\r";
   }
 
   /**
@@ -99,27 +97,49 @@ export class RangeSplitter {
     sink: RangeSink,
     text?: string,
   ): void {
-    let start = 0;
-    if (this.#any) {
-      this.#nextLF = UNKNOWN;
-      if (this.#afterCR) start = this.#pastFollower(chunk, 0);
-    }
-    for (;;) {
-      const end = this.#any
-        ? this.#findAny(chunk, start, text)
-        : text === undefined
-        ? chunk.indexOf(this.#end, start)
-        : text.indexOf(this.#endText, start);
-      if (end === -1) break;
-      if (this.#carryLength === 0 && !this.#discarding) {
-        this.#emit(chunk, start, end, sink);
-      } else {
-        this.#finishCarried(chunk, start, end, sink);
-      }
-      start = this.#any && chunk[end] === CR ? this.#pastFollower(chunk, end + 1) : end + 1;
-    }
+    const start = this.#any ? this.#splitAny(chunk, sink, text) : this.#splitAt(chunk, sink, text);
     // Most reads end with their last line end: nothing to carry, and no view to make for it.
     if (start < chunk.length) this.#keep(chunk, start, chunk.length);
+  }
+
+  // Splits at each #end byte; returns where the unended rest starts. The text is searched for a
+  // constant: JavaScriptCore searches a string for a constant one-character string much faster
+  // than for one read from a field.
+  #splitAt(chunk: Uint8Array, sink: RangeSink, text: string | undefined): number {
+    let start = 0;
+    const endByte = this.#end;
+    const cr = endByte === CR;
+    for (;;) {
+      const end = text === undefined
+        ? chunk.indexOf(endByte, start)
+        : cr
+        ? text.indexOf("\r", start)
+        : text.indexOf(TERMINATOR, start);
+      if (end === -1) return start;
+      this.#line(chunk, start, end, sink);
+      start = end + 1;
+    }
+  }
+
+  // Splits at each CR, LF or CRLF (see #findAny); returns where the unended rest starts.
+  #splitAny(chunk: Uint8Array, sink: RangeSink, text: string | undefined): number {
+    this.#nextLF = UNKNOWN;
+    let start = this.#afterCR ? this.#pastFollower(chunk, 0) : 0;
+    for (;;) {
+      const end = this.#findAny(chunk, start, text);
+      if (end === -1) return start;
+      this.#line(chunk, start, end, sink);
+      start = chunk[end] === CR ? this.#pastFollower(chunk, end + 1) : end + 1;
+    }
+  }
+
+  // Hands out the line that ends at chunk[end]: chunk[start, end), after what was carried.
+  #line(chunk: Uint8Array, start: number, end: number, sink: RangeSink): void {
+    if (this.#carryLength === 0 && !this.#discarding) {
+      this.#emit(chunk, start, end, sink);
+    } else {
+      this.#finishCarried(chunk, start, end, sink);
+    }
   }
 
   // Under "any": the first CR or LF at or after `start`. The next LF is kept from search to
