@@ -142,11 +142,14 @@ export async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
-/** A promise with its resolver, for handlers that wait for the test. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => resolve = r);
-  return { promise, resolve };
+/** A promise with its resolver and rejecter, for handlers that wait for the test. */
+export function deferred<T = void>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  const { promise, resolve, reject } = Promise.withResolvers<T>();
+  return { promise, resolve, reject };
 }
 
 /** Resolves as `promise` does, failing past `ms` (a bound, not a measurement). */

@@ -6,97 +6,17 @@ import assert from "node:assert/strict";
 import { Session } from "./session.ts";
 import type { SessionObserver, SessionSettings } from "./session.ts";
 import { BUILTINS } from "./builtins.ts";
-import { ConnectionClosedError, TimeoutError, UnsolicitedResponseError } from "../errors.ts";
+import { TimeoutError, UnsolicitedResponseError } from "../errors.ts";
 import type { HandlerContext } from "../handler.ts";
-import type { Address, Connection } from "../transport.ts";
-import { ChunkInbox, FakeClock, hasSettled, Progress } from "../test_util.ts";
+import { deferred, FakeClock, hasSettled, MemoryConnection } from "../test_util.ts";
 import { systemClock } from "../_util/clock.ts";
 
 const PEER = "192.0.2.1:4000";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The client's side of an in-memory connection, and what the session did to it. */
-class FakeConnection implements Connection {
-  readonly remoteAddr: Address = { transport: "tcp", hostname: "192.0.2.1", port: 4000 };
-  /** Each write the session made, as text, in order. */
-  readonly writes: string[] = [];
-  /** What the session did, in order: `closeWrite`, `close`. */
-  readonly events: string[] = [];
-  /** While set, writes wait for it: a client that does not read. */
-  hold: Promise<void> | undefined;
-  /** Reads made so far. */
-  reads = 0;
-  readonly #inbox = new ChunkInbox();
-  readonly #progress = new Progress();
-  #closed = false;
-  #failWrites = false;
-  #gone: () => void = () => {};
-  readonly #goneOnce = new Promise<void>((resolve) => this.#gone = resolve);
-
-  /** Everything written, as one text. */
-  get wire(): string {
-    return this.writes.join("");
-  }
-
-  /** The client sends bytes (one read for the session). */
-  send(data: string | Uint8Array): void {
-    this.#inbox.push(typeof data === "string" ? encoder.encode(data) : data);
-  }
-
-  /** The client ends its side. */
-  end(): void {
-    this.#inbox.push(null);
-  }
-
-  /** The client resets: writes fail from now on and the connection is gone. */
-  reset(): void {
-    this.#failWrites = true;
-    this.#gone();
-    this.#inbox.push(null);
-  }
-
-  /** Waits until `done` holds, after a write or a close; fails after 2 s. */
-  until(done: () => boolean): Promise<void> {
-    return this.#progress.until(done, () => `wrote ${JSON.stringify(this.wire)}`);
-  }
-
-  read(): Promise<Uint8Array | null> {
-    this.reads++;
-    return this.#inbox.read(this.#closed);
-  }
-
-  async write(data: Uint8Array): Promise<void> {
-    if (this.#failWrites || this.#closed) throw new ConnectionClosedError("gone");
-    this.writes.push(decoder.decode(data));
-    this.#progress.notify();
-    // A held write fails once the connection is closed, as a real one does.
-    await Promise.race([this.hold, this.#goneOnce]);
-    if (this.#closed) throw new ConnectionClosedError("closed while writing");
-  }
-
-  closeWrite(): Promise<void> {
-    this.events.push("closeWrite");
-    this.#progress.notify();
-    return Promise.resolve();
-  }
-
-  watch(): Promise<void> {
-    return this.#goneOnce;
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.events.push("close");
-    this.#gone();
-    this.#inbox.push(null);
-    this.#progress.notify();
-  }
-}
-
 /** A connection that offers transient reads, as the Deno transport does. */
-class TransientConnection extends FakeConnection {
+class TransientConnection extends MemoryConnection {
   transientReads = 0;
   readTransient(): Promise<Uint8Array | null> {
     this.transientReads++;
@@ -105,14 +25,14 @@ class TransientConnection extends FakeConnection {
 }
 
 /** A connection whose writes fail while its reading side has not noticed yet (a broken pipe). */
-class BrokenPipeConnection extends FakeConnection {
-  override write(): Promise<void> {
-    return Promise.reject(new ConnectionClosedError("broken pipe"));
-  }
+function brokenPipe(): MemoryConnection {
+  const connection = new MemoryConnection();
+  connection.failWrites = true;
+  return connection;
 }
 
 interface Started {
-  connection: FakeConnection;
+  connection: MemoryConnection;
   session: Session;
   run: Promise<string>;
   logs: string[];
@@ -123,7 +43,7 @@ interface Started {
 
 function start(
   options: Partial<SessionSettings> = {},
-  connection: FakeConnection = new FakeConnection(),
+  connection: MemoryConnection = new MemoryConnection(),
   observer: Partial<SessionObserver> = {},
   beforeRun?: (session: Session) => void,
 ): Started {
@@ -153,14 +73,6 @@ function start(
   return { connection, session, run: session.run(), logs, errors, failures };
 }
 
-/** A promise with its resolve, for a handler that settles when the test says. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => (resolve = res, reject = rej));
-  return { promise, resolve, reject };
-}
-
 describe("session: lines and answers", () => {
   test("SRS-004 SRS-010 SRS-018 built-ins and handler answers keep the order of the lines, one write per read", async () => {
     const { connection, session, run } = start();
@@ -187,7 +99,7 @@ describe("session: lines and answers", () => {
     connection.end();
     assert.equal(await run, "closed");
     const twice = `echo:${long}\necho:${long}\n`;
-    assert.equal(connection.wire, `echo:a\n${twice}echo:bcd\n${twice}echo:e\n`);
+    assert.equal(connection.written, `echo:a\n${twice}echo:bcd\n${twice}echo:e\n`);
   });
 
   test("SRS-009 SRS-016 a line over two reads is one line; a CR before the LF is dropped", async () => {
@@ -203,7 +115,7 @@ describe("session: lines and answers", () => {
     connection.send("y\r\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "pong\nok\n");
+    assert.equal(connection.written, "pong\nok\n");
     assert.deepEqual(seen, ["xy:undefined"]);
   });
 
@@ -221,7 +133,7 @@ describe("session: lines and answers", () => {
     connection.send("\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "h\npong\nh\n");
+    assert.equal(connection.written, "h\npong\nh\n");
     assert.deepEqual(seen, [["ping", true, "too_long", "ping"], [
       "ping",
       true,
@@ -248,7 +160,7 @@ describe("session: lines and answers", () => {
       ["é", undefined, [0xc3, 0xa9]],
       ["b", "decode", [0x62, 0xc3]],
     ]);
-    assert.equal(connection.wire, "");
+    assert.equal(connection.written, "");
   });
 
   test("SRS-007 SRS-017 a line over the cap whose cut is not UTF-8 is flagged too_long", async () => {
@@ -264,7 +176,7 @@ describe("session: lines and answers", () => {
     connection.end();
     assert.equal(await run, "closed");
     assert.deepEqual(seen, [["abc", "too_long", [0x61, 0xff, 0x62, 0x63]]]);
-    assert.equal(connection.wire, "h\n");
+    assert.equal(connection.written, "h\n");
   });
 
   test("SRS-008 SRS-021 a handler answers nothing, one line or several; its sends come first", async () => {
@@ -305,7 +217,7 @@ describe("session: lines and answers", () => {
     connection.end();
     assert.equal(await run, "closed");
     assert.deepEqual(seen, [["ping", "too_long"]]);
-    assert.equal(connection.wire, "h\npong\n");
+    assert.equal(connection.written, "h\npong\n");
   });
 
   test("SRS-008 the handler gets the peer, and a signal aborted when the session ends", async () => {
@@ -320,7 +232,7 @@ describe("session: lines and answers", () => {
     assert.equal(await run, "disconnect");
     assert.deepEqual(context!.remoteAddr, connection.remoteAddr);
     assert.equal(context!.signal.aborted, true);
-    assert.equal(connection.wire, "ok\n");
+    assert.equal(connection.written, "ok\n");
   });
 
   test("SRS-046 a built-in turned off goes to the handler", async () => {
@@ -328,7 +240,7 @@ describe("session: lines and answers", () => {
     connection.send("disconnect\nshutdown\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "echo:disconnect\necho:shutdown\n");
+    assert.equal(connection.written, "echo:disconnect\necho:shutdown\n");
   });
 
   test("SRS-010 transient reads are used where the transport has them", async () => {
@@ -336,7 +248,7 @@ describe("session: lines and answers", () => {
     connection.send("ping\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "pong\n");
+    assert.equal(connection.written, "pong\n");
     assert.equal((connection as TransientConnection).transientReads, 2);
     assert.equal(connection.reads, 2);
   });
@@ -350,7 +262,7 @@ describe("session: how it ends", () => {
     });
     connection.send("a\nping\ndisconnect\nb\n");
     assert.equal(await run, "disconnect");
-    assert.equal(connection.wire, "echo:a\npong\n");
+    assert.equal(connection.written, "echo:a\npong\n");
     await connection.until(() => connection.events.length > 0);
     assert.deepEqual(connection.events, ["closeWrite"]);
     connection.send("c\n");
@@ -358,7 +270,7 @@ describe("session: how it ends", () => {
     await session.closed;
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
     assert.deepEqual(seen, ["a"]);
-    assert.equal(connection.wire, "echo:a\npong\n");
+    assert.equal(connection.written, "echo:a\npong\n");
   });
 
   test("SRS-006 shutdown ends the session the same way", async () => {
@@ -368,7 +280,7 @@ describe("session: how it ends", () => {
     connection.end();
     await session.closed;
     assert.deepEqual(connection.events, ["closeWrite", "close"]);
-    assert.equal(connection.wire, "echo:a\n");
+    assert.equal(connection.written, "echo:a\n");
   });
 
   test("SRS-019 SRS-221 a client that never closes after disconnect is closed after closeTimeout", async () => {
@@ -439,7 +351,7 @@ describe("session: how it ends", () => {
     assert.equal(await run, "stopped");
     assert.deepEqual(aborted, [true]);
     assert.deepEqual(logs, [`${PEER} < async`]);
-    assert.equal(connection.wire, "");
+    assert.equal(connection.written, "");
 
     const aborted2: boolean[] = [];
     let second: Started | undefined = undefined;
@@ -465,11 +377,11 @@ describe("session: how it ends", () => {
     connection.reset();
     assert.equal(await run, "closed");
     assert.deepEqual(connection.events, ["close"]);
-    assert.equal(logs.at(-1), `${PEER} failed: ConnectionClosedError: gone`);
+    assert.equal(logs.at(-1), `${PEER} failed: ConnectionClosedError: broken pipe`);
   });
 
   test("SRS-019 a write to a client that reset is not logged without verbose", async () => {
-    const { connection, run, logs, errors } = start({}, new BrokenPipeConnection());
+    const { connection, run, logs, errors } = start({}, brokenPipe());
     connection.send("a\n");
     assert.equal(await run, "closed");
     assert.deepEqual(logs, []);
@@ -480,7 +392,7 @@ describe("session: how it ends", () => {
     const { connection, run } = start({ lineTooLong: "close", maxLineBytes: 8 });
     connection.send(`a\n${"x".repeat(9)}\nb\n`);
     assert.equal(await run, "line too long");
-    assert.equal(connection.wire, "echo:a\nerror - line too long (over 8 bytes)\n");
+    assert.equal(connection.written, "echo:a\nerror - line too long (over 8 bytes)\n");
     await connection.until(() => connection.events.length > 0);
     assert.deepEqual(connection.events, ["closeWrite"]);
   });
@@ -498,12 +410,12 @@ describe("session: how it ends", () => {
     connection.send("\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, `echo:${"x".repeat(8)}\n`);
+    assert.equal(connection.written, `echo:${"x".repeat(8)}\n`);
   });
 });
 
 /** A connection whose read fails in a way no client causes: a bug of the server's. */
-class FaultyConnection extends FakeConnection {
+class FaultyConnection extends MemoryConnection {
   override read(): Promise<Uint8Array | null> {
     return Promise.reject(new TypeError("a bug"));
   }
@@ -521,7 +433,7 @@ describe("session: logs", () => {
     connection.send("ping\ncmd\ntwo\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "pong\ns\nr\ns\n1\n2\n");
+    assert.equal(connection.written, "pong\ns\nr\ns\n1\n2\n");
     assert.deepEqual(logs, [
       `${PEER} < ping`,
       `${PEER} > pong`,
@@ -552,7 +464,7 @@ describe("session: logs", () => {
     connection.send("ping\ncmd\nping\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "pong\necho:cmd\npong\n");
+    assert.equal(connection.written, "pong\necho:cmd\npong\n");
     assert.deepEqual(logs, []);
   });
 });
@@ -569,7 +481,7 @@ describe("session: failures and onError", () => {
     connection.send("bad\ngood\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "good\n");
+    assert.equal(connection.written, "good\n");
     assert.deepEqual(errors, [{ message: 'handler failed on "bad"', error: boom }]);
   });
 
@@ -590,7 +502,7 @@ describe("session: failures and onError", () => {
     connection.send("throw\nreject\nlf\nnumber\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "error:throw\nerror:reject\ne1\ne2\nerror:number\n");
+    assert.equal(connection.written, "error:throw\nerror:reject\ne1\ne2\nerror:number\n");
     assert.deepEqual(told, [
       ["throw", "thrown"],
       ["reject", "rejected"],
@@ -623,7 +535,7 @@ describe("session: failures and onError", () => {
     connection.send("a\nb\nc\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "");
+    assert.equal(connection.written, "");
     assert.deepEqual(errors.map((e) => e.message), [
       'handler failed on "a"',
       'onError failed on "a"',
@@ -651,7 +563,7 @@ describe("session: failures and onError", () => {
     connection.send("next\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "next\n");
+    assert.equal(connection.written, "next\n");
   });
 
   test("SRS-021 a send after the handler returned throws UnsolicitedResponseError", async () => {
@@ -667,7 +579,7 @@ describe("session: failures and onError", () => {
     assert.throws(() => context!.send("late"), UnsolicitedResponseError);
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "ok\n");
+    assert.equal(connection.written, "ok\n");
   });
 });
 
@@ -681,7 +593,7 @@ describe("session: async handlers", () => {
     await connection.until(() => connection.writes.length === 1);
     assert.deepEqual(connection.writes, ["echo:a\n"]);
     slow.resolve("done");
-    await connection.until(() => connection.wire === "echo:a\ndone\npong\necho:b\n");
+    await connection.until(() => connection.written === "echo:a\ndone\npong\necho:b\n");
     assert.equal(connection.writes[0], "echo:a\n");
     connection.end();
     assert.equal(await run, "closed");
@@ -751,7 +663,7 @@ describe("session: async handlers", () => {
     connection.send("x\n");
     assert.equal(await run, "closed");
     assert.equal(signal!.aborted, true);
-    assert.equal(connection.wire, "");
+    assert.equal(connection.written, "");
   });
 
   test("SRS-069 a send that brings the buffer to exactly maxPendingBytes resolves once the client took it", async () => {
@@ -778,7 +690,7 @@ describe("session: async handlers", () => {
     connection.end();
     assert.equal(await run, "closed");
     assert.deepEqual(order, ["under", "released", "at max"]);
-    assert.equal(connection.wire, "ab\n1234567\n");
+    assert.equal(connection.written, "ab\n1234567\n");
   });
 
   test("SRS-069 SRS-074 a line sent while an earlier one is still being written waits for it", async () => {
@@ -800,7 +712,7 @@ describe("session: async handlers", () => {
     });
     connection.hold = release.promise;
     connection.send("x\n");
-    await connection.until(() => connection.wire === "a\nb\nc\n");
+    await connection.until(() => connection.written === "a\nb\nc\n");
     assert.deepEqual(whileHeld, ["a\n"]);
     connection.end();
     assert.equal(await run, "closed");
@@ -816,7 +728,7 @@ describe("session: async handlers", () => {
         abortedAfterSend = ctx.signal.aborted;
         return "never";
       },
-    }, new BrokenPipeConnection());
+    }, brokenPipe());
     connection.send("x\n");
     assert.equal(await run, "closed");
     await connection.until(() => abortedAfterSend !== undefined);
@@ -850,7 +762,7 @@ describe("session: async handlers", () => {
     await connection.until(() => calls === 2);
     connection.reset();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "first\n");
+    assert.equal(connection.written, "first\n");
   });
 
   test("SRS-027 stop() while an async handler runs aborts it and ends the session as stopped", async () => {
@@ -883,7 +795,7 @@ describe("session: async handlers", () => {
     assert.equal(await run, "stopped");
     late.resolve("too late");
     await late.promise;
-    assert.equal(connection.wire, "");
+    assert.equal(connection.written, "");
     assert.equal(errors.length, 1);
   });
 
@@ -904,7 +816,7 @@ describe("session: async handlers", () => {
       assert.deepEqual(logs, [`${PEER} < x`]);
       assert.deepEqual(errors, []);
       assert.deepEqual(failures, []);
-      assert.equal(connection.wire, "");
+      assert.equal(connection.written, "");
     }
   });
 });
@@ -924,10 +836,10 @@ describe("session: timeouts", () => {
     connection.send("stuck\n");
     await clock.tick(19);
     assert.equal(errors.length, 0);
-    assert.equal(connection.wire, "partial\n");
+    assert.equal(connection.written, "partial\n");
     await clock.tick(1);
     assert.equal(await run, "handler timeout");
-    assert.equal(connection.wire, "partial\nonError:20\n");
+    assert.equal(connection.written, "partial\nonError:20\n");
     assert.equal(errors[0].message, 'handler did not settle within 20 ms on "stuck"');
     assert.ok(errors[0].error instanceof TimeoutError);
     assert.equal((errors[0].error as TimeoutError).message, "handler timed out");
@@ -969,13 +881,13 @@ describe("session: timeouts", () => {
     first.resolve("answer");
     connection.hold = undefined;
     release.resolve();
-    await connection.until(() => connection.wire === "partial\nanswer\nn1\n");
+    await connection.until(() => connection.written === "partial\nanswer\nn1\n");
     // Every pending callback has run, the timeout's end of flush included.
     await new Promise((resolve) => setTimeout(resolve, 0));
     go.resolve();
-    await connection.until(() => connection.wire === "partial\nanswer\nn1\nn2\n");
+    await connection.until(() => connection.written === "partial\nanswer\nn1\nn2\n");
     done.resolve("end");
-    await connection.until(() => connection.wire.endsWith("end\n"));
+    await connection.until(() => connection.written.endsWith("end\n"));
     connection.end();
     assert.equal(await run, "closed");
     assert.equal(errors.length, 1);
@@ -995,7 +907,7 @@ describe("session: timeouts", () => {
     connection.send("b\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "quick\nquick\n");
+    assert.equal(connection.written, "quick\nquick\n");
     assert.deepEqual(errors, []);
   });
 
@@ -1011,7 +923,7 @@ describe("session: timeouts", () => {
     connection.hold = new Promise(() => {});
     connection.send("stuck\n");
     await clock.tick(20);
-    assert.equal(connection.wire, "timed out\n");
+    assert.equal(connection.written, "timed out\n");
     // closeTimeout counts from the timeout.
     assert.deepEqual(clock.pending, [50]);
     await clock.tick(29);
@@ -1044,7 +956,7 @@ describe("session: timeouts", () => {
     await clock.tick(1);
     assert.equal(await run, "idle");
     assert.equal(clock.now(), 350);
-    assert.equal(connection.wire, "pong\n".repeat(4));
+    assert.equal(connection.written, "pong\n".repeat(4));
   });
 
   test("SRS-041 SRS-067 SRS-221 bytes without a whole line are no progress, at first or after a line", async () => {
@@ -1060,7 +972,7 @@ describe("session: timeouts", () => {
       assert.equal(await hasSettled(run), false);
       await clock.tick(1);
       assert.equal(await run, "idle");
-      assert.equal(connection.wire, first === "" ? "" : "pong\n");
+      assert.equal(connection.written, first === "" ? "" : "pong\n");
     }
   });
 
@@ -1104,7 +1016,7 @@ describe("session: timeouts", () => {
     connection.end();
     assert.equal(await run, "closed");
     assert.equal(clock.now(), 450);
-    assert.equal(connection.wire.length, big.length + 1);
+    assert.equal(connection.written.length, big.length + 1);
   });
 
   test("SRS-067 SRS-221 a first read without a whole line is no progress", async () => {
@@ -1127,7 +1039,7 @@ describe("session: timeouts", () => {
     await clock.tick(150);
     answer.resolve("late");
     await connection.until(() => connection.writes.length === 1);
-    assert.equal(connection.wire, "late\n");
+    assert.equal(connection.written, "late\n");
     // Idle time counts from the answer, at 150.
     await clock.tick(39);
     assert.equal(await hasSettled(run), false);
@@ -1158,7 +1070,7 @@ describe("session: timeouts", () => {
     await clock.tick(1);
     assert.equal(await run, "idle");
     assert.equal(signal!.aborted, true);
-    assert.equal(connection.wire, "12345\n");
+    assert.equal(connection.written, "12345\n");
   });
 
   test("SRS-067 SRS-134 a large answer goes out in 256 KiB slices, with an idle timeout or without", async () => {
@@ -1170,7 +1082,7 @@ describe("session: timeouts", () => {
         handler: () => big,
       });
       connection.send("x\n");
-      await connection.until(() => connection.wire.length === big.length + 1);
+      await connection.until(() => connection.written.length === big.length + 1);
       session.stop("stopped");
       assert.equal(await run, "stopped");
       assert.deepEqual(
@@ -1188,7 +1100,7 @@ describe("session: timeouts", () => {
       handler: () => line,
     });
     connection.send("x\n");
-    await connection.until(() => connection.wire.length === 256 * 1024);
+    await connection.until(() => connection.written.length === 256 * 1024);
     connection.end();
     assert.equal(await run, "closed");
     await session.closed;
@@ -1235,7 +1147,7 @@ describe("session: what the server learns, and finishing", () => {
     assert.equal(await run, "closed");
     assert.deepEqual(commands, ["ping (built-in)", "x", "ping (built-in)", "ping"]);
     assert.deepEqual(logs, [], "an observer of commands does not make the session log");
-    assert.equal(connection.wire, "pong\necho:x\npong\necho:ping\n");
+    assert.equal(connection.written, "pong\necho:x\npong\necho:ping\n");
     assert.equal(session.commands, 4);
   });
 
@@ -1265,7 +1177,7 @@ describe("session: what the server learns, and finishing", () => {
     connection.end();
     assert.equal(await run, "server shutdown");
     await session.closed;
-    assert.equal(connection.wire, "pong\n", "what the client sent after the end is not served");
+    assert.equal(connection.written, "pong\n", "what the client sent after the end is not served");
     assert.equal(connection.events.at(-1), "close");
   });
 
@@ -1281,7 +1193,7 @@ describe("session: what the server learns, and finishing", () => {
   });
 
   test("SRS-100 finish() before the session runs: it serves nothing and closes politely", async () => {
-    const connection = new FakeConnection();
+    const connection = new MemoryConnection();
     const { session, run } = start({}, connection, {}, (session) => {
       session.finish();
       assert.deepEqual(connection.events, [], "no end of stream before the session runs");
@@ -1305,7 +1217,7 @@ describe("session: what the server learns, and finishing", () => {
     assert.deepEqual(connection.events, []);
     slow.resolve("done");
     assert.equal(await run, "server shutdown");
-    assert.equal(connection.wire, "echo:a\ndone\n");
+    assert.equal(connection.written, "echo:a\ndone\n");
     await connection.until(() => connection.events.length > 0);
     assert.deepEqual(connection.events, ["closeWrite"]);
   });
@@ -1346,7 +1258,7 @@ describe("session: what the server learns, and finishing", () => {
     await connection.until(() => connection.writes.length === 1);
     assert.equal(session!.handling, true);
     answer.resolve("done");
-    await connection.until(() => connection.wire === "sync\ndone\n");
+    await connection.until(() => connection.written === "sync\ndone\n");
     assert.equal(session!.handling, false);
     assert.deepEqual(seen, [true, true]);
     connection.end();
@@ -1382,7 +1294,7 @@ describe("session: what the server learns, and finishing", () => {
 });
 
 /** A connection whose transient reads reuse one array, as the Deno transport's do. */
-class ReusingConnection extends FakeConnection {
+class ReusingConnection extends MemoryConnection {
   readonly #shared = new Uint8Array(256);
   async readTransient(): Promise<Uint8Array | null> {
     const chunk = await super.read();
@@ -1406,7 +1318,7 @@ describe("session: the raw bytes handlers keep", () => {
     connection.send("XYZ\n");
     connection.end();
     assert.equal(await run, "closed");
-    assert.equal(connection.wire, "one\ntwo\nXYZ\n");
+    assert.equal(connection.written, "one\ntwo\nXYZ\n");
     assert.deepEqual(kept.map((raw) => decoder.decode(raw)), ["one", "two", "XYZ"]);
     assert.equal(kept[0].buffer, kept[1].buffer, "one copy for the read");
     assert.notEqual(kept[1].buffer, kept[2].buffer);

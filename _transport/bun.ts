@@ -10,7 +10,7 @@
 import { AcceptQueue } from "./accept_queue.ts";
 import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
 import { connectFailure } from "./connect_failure.ts";
-import { ReadQueue } from "./read_queue.ts";
+import { PushedConnection } from "./pushed_connection.ts";
 import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 import type {
   Address,
@@ -74,10 +74,9 @@ interface BunApi {
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
-class BunConnection implements Connection {
+class BunConnection extends PushedConnection {
   readonly remoteAddr: Address;
   readonly #socket: BunSocket;
-  readonly #reads: ReadQueue;
   // Reads end when the peer ends its side; the socket may still take
   // writes, as a client that ends its side may still read the answers.
   #closed = false;
@@ -90,8 +89,8 @@ class BunConnection implements Connection {
    * @param readAheadBytes Bytes read before the first read, at most (see ReadQueue).
    */
   constructor(socket: BunSocket, readAheadBytes?: number) {
+    super(socket, readAheadBytes);
     this.#socket = socket;
-    this.#reads = new ReadQueue(socket, readAheadBytes);
     socket.data = this;
     socket.setNoDelay(true);
     this.remoteAddr = {
@@ -103,19 +102,19 @@ class BunConnection implements Connection {
 
   /** The socket delivered bytes. */
   push(chunk: Uint8Array): void {
-    this.#reads.push(chunk);
+    this.reads.push(chunk);
   }
 
   /** The peer sent its end of stream. */
   peerEnded(): void {
-    this.#reads.end();
+    this.reads.end();
   }
 
   /** The socket is closed, by either side, or failed. */
   closed(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reads.gone();
+    this.reads.gone();
     for (const write of this.#writes.splice(0)) {
       write.done.reject(new ConnectionClosedError("the connection is closed"));
     }
@@ -134,19 +133,6 @@ class BunConnection implements Connection {
       this.#writes.shift();
       first.done.resolve();
     }
-  }
-
-  read(): Promise<Uint8Array | null> {
-    return this.#reads.read();
-  }
-
-  watch(): Promise<void> {
-    return this.#reads.watch();
-  }
-
-  /** Resolves once the peer has left while it waits: gone, or ended with nothing sent. */
-  departed(): Promise<void> {
-    return this.#reads.departed();
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -13,7 +13,7 @@ import { ConnectionClosedError } from "../errors.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
-import { ReadQueue } from "./read_queue.ts";
+import { PushedConnection } from "./pushed_connection.ts";
 import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
 import { closePolitely } from "./close_politely.ts";
 import { EMPTY_WRITE } from "./departure_probe.ts";
@@ -39,10 +39,9 @@ function writeTo(socket: net.Socket, data: Uint8Array): Promise<void> {
   });
 }
 
-class NodeConnection implements Connection {
+class NodeConnection extends PushedConnection {
   readonly remoteAddr: Address;
   readonly #socket: net.Socket;
-  readonly #reads: ReadQueue;
 
   /**
    * @param socket The socket, TLS or not.
@@ -53,39 +52,26 @@ class NodeConnection implements Connection {
    * @param readAheadBytes Bytes read before the first read, at most.
    */
   constructor(socket: net.Socket, path?: string, readAheadBytes?: number) {
-    this.#socket = socket;
-    this.#reads = new ReadQueue({
+    super({
       pause: () => socket.pause(),
       resume: () => socket.resume(),
       probe: path === undefined && !(socket instanceof tls.TLSSocket)
         ? () => writeTo(socket, EMPTY_WRITE)
         : undefined,
     }, readAheadBytes);
+    this.#socket = socket;
     this.remoteAddr = remoteAddress(socket, path);
     if (path === undefined) socket.setNoDelay(true);
-    socket.on("data", (chunk: Uint8Array) => this.#reads.push(chunk));
-    socket.on("end", () => this.#reads.end());
+    socket.on("data", (chunk: Uint8Array) => this.reads.push(chunk));
+    socket.on("end", () => this.reads.end());
     // A reset is reported as "error" and then "close": the connection is gone.
-    socket.on("close", () => this.#reads.gone());
-    socket.on("error", () => this.#reads.gone());
+    socket.on("close", () => this.reads.gone());
+    socket.on("error", () => this.reads.gone());
     // A socket can be gone before it is handed over (node:tls on Bun destroys
     // a queued socket whose peer reset): its events have passed already.
-    if (socket.destroyed) this.#reads.gone();
+    if (socket.destroyed) this.reads.gone();
     // Accepted paused (pauseOnConnect): reading starts once the events are on.
     socket.resume();
-  }
-
-  read(): Promise<Uint8Array | null> {
-    return this.#reads.read();
-  }
-
-  watch(): Promise<void> {
-    return this.#reads.watch();
-  }
-
-  /** Resolves once the peer has left while it waits: gone, or ended with nothing sent. */
-  departed(): Promise<void> {
-    return this.#reads.departed();
   }
 
   write(data: Uint8Array): Promise<void> {
@@ -104,7 +90,7 @@ class NodeConnection implements Connection {
 
   close(): void {
     this.#socket.destroy();
-    this.#reads.gone();
+    this.reads.gone();
   }
 }
 
