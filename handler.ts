@@ -97,6 +97,40 @@ export type Handler = (
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
+ * Handles one command that is not a built-in, as bytes: the server's
+ * `bytesHandler`, in place of `handler`, for binary protocols and for
+ * handlers that answer with bytes. The line is never decoded, so it costs no
+ * string on the way in; `context.reason` is then `"too_long"` or `undefined`
+ * (whether the bytes are UTF-8 is the handler's to judge). Built-ins are
+ * still matched by their bytes and answered by the server.
+ *
+ * @param command The command's bytes, without its line end: `context.raw`.
+ * @param context The command's flags, peer and a way to send responses.
+ * @returns The response line(s), if any, or a promise of them.
+ *
+ * @example Echo the bytes after "echo ", as they came
+ * ```ts
+ * import type { BytesHandler } from "./handler.ts";
+ * import { connect, serve } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ECHO = new TextEncoder().encode("echo ");
+ * const bytesHandler: BytesHandler = (command) =>
+ *   ECHO.every((byte, i) => command[i] === byte) ? command.subarray(ECHO.length) : "nak";
+ *
+ * await using server = await serve({ port: 0, logger: null, bytesHandler });
+ * await using client = await connect({ port: server.port });
+ * assert.equal(await client.request("echo grüße"), "grüße");
+ * assert.equal(await client.request("ping"), "pong");
+ * assert.equal(await client.request("junk"), "nak");
+ * ```
+ */
+export type BytesHandler = (
+  command: Uint8Array,
+  context: HandlerContext,
+) => HandlerResult | Promise<HandlerResult>;
+
+/**
  * What a handler knows about the command it handles.
  *
  * @example Look at the raw bytes of an invalid line
@@ -116,7 +150,10 @@ export type Handler = (
  * ```
  */
 export interface HandlerContext {
-  /** True when the line did not decode as UTF-8 or was over the line cap. */
+  /**
+   * True when the line did not decode as UTF-8 or was over the line cap (a
+   * {@linkcode BytesHandler}'s lines are not decoded: only the cap counts).
+   */
   readonly invalid: boolean;
   /** Why the line is invalid; `undefined` when it is valid. */
   readonly reason: InvalidReason | undefined;

@@ -116,8 +116,11 @@ function checkedOf(definition: Definition): Checked {
  * device answers) and `keepCR` (the definition's terminators decide), plus
  * which device to serve.
  */
-export interface MockOptions
-  extends Omit<ServeOptions, "handler" | "keepCR" | "readTerminator" | "writeTerminator"> {
+export interface MockOptions extends
+  Omit<
+    ServeOptions,
+    "handler" | "bytesHandler" | "keepCR" | "readTerminator" | "writeTerminator"
+  > {
   /**
    * The device of the definition to serve; may be left out when it has one.
    */
@@ -277,8 +280,8 @@ export async function mock(
         hooks.connect?.(client);
       },
     },
-    handler(_command, context) {
-      const message = reader.push(context.raw);
+    bytesHandler(command) {
+      const message = reader.push(command);
       if (message === undefined) return;
       const answers = device.handle(message);
       onAnswer?.(message, answers);

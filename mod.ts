@@ -46,6 +46,7 @@
 
 export { OnelineServer, serve } from "./server.ts";
 export type {
+  BytesHandler,
   ClientInfo,
   DisconnectReason,
   Handler,

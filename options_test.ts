@@ -46,7 +46,7 @@ function hasIPv6Loopback(): Promise<boolean> {
 const ipv6Loopback = await hasIPv6Loopback();
 
 describe("option errors", () => {
-  test("SRS-090 serve() names the option and shows the wrong value: numbers plain, strings quoted, others by type", async () => {
+  test("SRS-090 SRS-247 serve() names the option and shows the wrong value: numbers plain, strings quoted, others by type", async () => {
     await assertServeRefuses([
       [
         { handler, port: "5001" },
@@ -67,6 +67,16 @@ describe("option errors", () => {
         { handler: "nope" },
         "TypeError",
         'options.handler must be a function, got "nope" (a string)',
+      ],
+      [
+        { bytesHandler: 1 },
+        "TypeError",
+        "options.bytesHandler must be a function, got 1",
+      ],
+      [
+        { handler, bytesHandler: handler },
+        "TypeError",
+        "options.handler and options.bytesHandler do not go together: give one",
       ],
       [
         { handler, idleTimeout: "5" },
@@ -237,7 +247,8 @@ describe("option errors", () => {
 
   test("SRS-091 every documented option is accepted", async () => {
     const controller = new AbortController();
-    const options: Required<Omit<ServeOptions, "path" | "tls" | "transport">> = {
+    // bytesHandler is the other way to give a handler (SRS-247), so it is left out here.
+    const options: Required<Omit<ServeOptions, "path" | "tls" | "transport" | "bytesHandler">> = {
       handler,
       hostname: "127.0.0.1",
       port: 0,

@@ -22,7 +22,13 @@ import { formatAddress } from "./transport.ts";
 import { runtimeTransport } from "./runtime.ts";
 import type { Address, Connection, Listener } from "./transport.ts";
 
-export type { Handler, HandlerContext, HandlerResult, ResponseLine } from "./handler.ts";
+export type {
+  BytesHandler,
+  Handler,
+  HandlerContext,
+  HandlerResult,
+  ResponseLine,
+} from "./handler.ts";
 export type { SessionEnd as DisconnectReason } from "./_server/session.ts";
 export type { ClientInfo, Logger, ServeOptions, ServerHooks } from "./_server/serve_options.ts";
 export type { ServerStats } from "./_server/stats.ts";

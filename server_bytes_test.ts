@@ -197,6 +197,82 @@ describe("server: answers as bytes", () => {
   });
 });
 
+describe("server: a bytes handler", () => {
+  after(() => assertSocketsClosed(socketsAtStart));
+
+  // Lines of a short read and of a long one (a read's text is then searched on V8), then
+  // undecodable bytes, an over-long line and the built-ins, answered by a bytes handler that
+  // echoes each command with its length and its reason.
+  const input = new Uint8Array([
+    ...encode("a\n"),
+    ...encode(`${"x".repeat(100)}\n`),
+    ...[0x61, 0xff, 0x0d, 0xc3, 0x0a],
+    ...encode(`${"y".repeat(140)}\nping\n`),
+  ]);
+  const expected = [
+    ...encode("1 -\na\n"),
+    ...encode(`100 -\n${"x".repeat(100)}\n`),
+    ...encode("4 -\n"),
+    ...[0x61, 0xff, 0x0d, 0xc3, 0x0a],
+    ...encode(`128 too_long\n${"y".repeat(128)}\npong\n`),
+  ];
+  const echo = (command: Uint8Array, context: HandlerContext) => {
+    assert.equal(command, context.raw);
+    return [`${command.length} ${context.reason ?? "-"}`, command];
+  };
+
+  test("SRS-247 it takes each command as its exact bytes, undecodable ones unflagged", async () => {
+    for (const verbose of [false, true]) {
+      const logger = captureLogger();
+      const answered = await exchange(
+        { bytesHandler: echo, maxLineBytes: 128, verbose, logger },
+        input,
+      );
+      assert.deepEqual(answered, expected, `verbose: ${verbose}`);
+      assert.deepEqual(logger.errors, []);
+    }
+  });
+
+  test("SRS-247 an async bytes handler sends and answers; built-ins stay the server's", async () => {
+    const answered = await exchange({
+      bytesHandler: async (command, context) => {
+        await context.send(command.subarray(1));
+        await Promise.resolve();
+        return command.subarray(0, 1);
+      },
+      builtins: { shutdown: false },
+    }, "abc\nping\nshutdown\n");
+    assert.equal(asText(answered), "bc\na\npong\nhutdown\ns\n");
+  });
+
+  test("SRS-248 a bytes handler's failure is logged and given to onError as text", async () => {
+    const logger = captureLogger();
+    const failures: string[] = [];
+    const answered = await exchange({
+      bytesHandler: async (command) => {
+        await Promise.resolve();
+        if (command[0] === 0x72) throw new Error("rejected");
+        if (command[0] === 0x77) return 42 as unknown as string;
+        throw new Error("thrown");
+      },
+      onError: (error, command) => {
+        failures.push(`${(error as Error).message ?? error} ${command}`);
+        return "nak";
+      },
+      logger,
+    }, new Uint8Array([...encode("reject\nwrong\nth"), 0xff, ...encode("row\n")]));
+    assert.equal(asText(answered), "nak\nnak\nnak\n");
+    assert.equal(failures[0], "rejected reject");
+    assert.match(failures[1], / wrong$/);
+    assert.equal(failures[2], "thrown throw");
+    assert.deepEqual(logger.errors.map((entry) => entry.message), [
+      'handler failed on "reject"',
+      'handler answered "wrong" wrongly; nothing sent',
+      'handler failed on "throw"',
+    ]);
+  });
+});
+
 describe("server: terminators", () => {
   after(() => assertSocketsClosed(socketsAtStart));
 

@@ -73,7 +73,7 @@ export async function startServer(
     // A free TCP port, unless the test listens on a Unix socket path.
     ...(options.path === undefined ? { port: 0 } : {}),
     logger,
-    handler: (command) => `echo:${command}`,
+    ...(options.bytesHandler === undefined ? { handler: (command) => `echo:${command}` } : {}),
     ...options,
   });
   return Object.assign(server, { logger });

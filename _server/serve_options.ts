@@ -7,7 +7,7 @@
 
 import type { ReadTerminator, WriteTerminator } from "../framing.ts";
 import { checkKeepCR, checkReadTerminator, checkWriteTerminator } from "../_framing/terminators.ts";
-import type { Handler, HandlerResult } from "../handler.ts";
+import type { BytesHandler, Handler, HandlerResult } from "../handler.ts";
 import {
   checkBoolean,
   checkEndpointOptions,
@@ -143,8 +143,16 @@ export interface Logger {
  * ```
  */
 export interface ServeOptions {
-  /** Handles every command that is not a built-in. */
-  handler: Handler;
+  /**
+   * Handles every command that is not a built-in, as text. Give it or
+   * `bytesHandler`, not both.
+   */
+  handler?: Handler;
+  /**
+   * Handles every command that is not a built-in, as bytes that are never
+   * decoded (see {@linkcode BytesHandler}), in place of `handler`.
+   */
+  bytesHandler?: BytesHandler;
   /**
    * The address to bind. The default keeps the server local: name another
    * address (such as `0.0.0.0`) to expose it.
@@ -347,6 +355,7 @@ export interface ServeOptions {
 // `satisfies` keeps each list in step with its type.
 const SERVE_OPTIONS = {
   handler: true,
+  bytesHandler: true,
   hostname: true,
   port: true,
   path: true,
@@ -386,6 +395,19 @@ const TLS_OPTIONS = { cert: true, key: true } as const satisfies Record<
   true
 >;
 
+// Exactly one of handler and bytesHandler, a function.
+function checkHandlers({ handler, bytesHandler }: ServeOptions): void {
+  if (handler !== undefined && bytesHandler !== undefined) {
+    throw new TypeError("options.handler and options.bytesHandler do not go together: give one");
+  }
+  const [name, value] = bytesHandler === undefined
+    ? ["handler", handler]
+    : ["bytesHandler", bytesHandler];
+  if (typeof value !== "function") {
+    throw new TypeError(`options.${name} must be a function, got ${describeValue(value)}`);
+  }
+}
+
 /**
  * Checks the options of `serve()`, once, before anything is bound.
  *
@@ -413,11 +435,7 @@ export function checkServeOptions(options: ServeOptions): void {
     throw new TypeError("serve() needs an options object with a handler");
   }
   checkKnownKeys(options, SERVE_OPTIONS, "options");
-  if (typeof options.handler !== "function") {
-    throw new TypeError(
-      `options.handler must be a function, got ${describeValue(options.handler)}`,
-    );
-  }
+  checkHandlers(options);
   checkEndpointOptions(options, 0);
   if (options.tls !== undefined) {
     // A misspelt key is named before the key it was meant to be is missed.

@@ -11,8 +11,11 @@ import { describe } from "../_util/describe.ts";
 import { systemClock } from "../_util/clock.ts";
 import type { ListenEndpoint } from "../transport.ts";
 import { optionsEndpoint } from "../_transport/default_endpoint.ts";
-import type { SessionSettings } from "./session.ts";
 import { BUILTINS } from "./builtins.ts";
+import type { Builtin } from "./builtins.ts";
+import type { ReadTerminator, WriteTerminator } from "../framing.ts";
+import type { BytesHandler, Handler, HandlerResult } from "../handler.ts";
+import type { Clock } from "../_util/clock.ts";
 import type { Logger, ServeOptions, ServerHooks } from "./serve_options.ts";
 
 const DEFAULT_MAX_PENDING_BYTES = 1024 * 1024;
@@ -64,10 +67,38 @@ function logTo(logger: Logger | null): Log {
   };
 }
 
+/** The server's settings that a session follows. */
+export interface SessionSettings {
+  /** The user's handler, and whether it takes each command as text or as bytes. */
+  handler: { decodes: true; handle: Handler } | { decodes: false; handle: BytesHandler };
+  log(message: string): void;
+  logError(message: string, error: unknown): void;
+  verbose: boolean;
+  maxLineBytes: number;
+  keepCR: boolean;
+  /** What ends each command. */
+  readTerminator: ReadTerminator;
+  /** What ends each response line, the built-ins' answers included. */
+  writeTerminator: WriteTerminator;
+  /** The built-ins in force, from the table. */
+  builtins: readonly Builtin[];
+  idleTimeout: number | undefined;
+  handlerTimeout: number | undefined;
+  maxPendingBytes: number;
+  lineTooLong: "handler" | "close";
+  onError: ((error: unknown, command: string) => HandlerResult) | undefined;
+  /** How long a client the server disconnects may take to read its last answers and close. */
+  closeTimeout: number;
+  /** Times the idle, handler and close timeouts. */
+  clock: Clock;
+}
+
 function sessionSettings(options: ServeOptions, log: Log): SessionSettings {
   const turnedOff = (options.builtins ?? {}) as Record<string, boolean | undefined>;
   return {
-    handler: options.handler,
+    handler: options.bytesHandler === undefined
+      ? { decodes: true, handle: options.handler! }
+      : { decodes: false, handle: options.bytesHandler },
     log: log.log,
     logError: log.logError,
     verbose: options.verbose ?? false,

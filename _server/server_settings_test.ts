@@ -14,7 +14,7 @@ describe("server settings", () => {
     assert.equal(settings.acceptConnectionTimeout, 5000);
     assert.deepEqual(settings.hooks, {});
     const { session } = settings;
-    assert.equal(session.handler, handler);
+    assert.deepEqual(session.handler, { decodes: true, handle: handler });
     assert.deepEqual(
       [session.verbose, session.maxLineBytes, session.keepCR, session.maxPendingBytes],
       [false, 65536, false, 1024 * 1024],
@@ -31,6 +31,12 @@ describe("server settings", () => {
       "disconnect",
       "shutdown",
     ]);
+  });
+
+  test("SRS-247 a bytes handler is kept as one that takes bytes", () => {
+    const bytesHandler = (command: Uint8Array) => command;
+    const { session } = serverSettings({ bytesHandler, logger: null });
+    assert.deepEqual(session.handler, { decodes: false, handle: bytesHandler });
   });
 
   test("SRS-049 SRS-046 a path is the endpoint; given options are kept, a built-in turned off is gone", () => {

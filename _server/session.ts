@@ -6,13 +6,14 @@
  */
 
 import { RangeSplitter } from "../_framing/range_splitter.ts";
-import { asciiText, checkSingleLine, decodeLine } from "../_framing/text.ts";
+import { asciiText, checkSingleLine, decodeLine, TEXT_SEARCH_IS_FASTER } from "../_framing/text.ts";
 import type { DecodedLine } from "../_framing/text.ts";
 import { terminatorBytes } from "../_framing/terminators.ts";
-import type { InvalidReason, ReadTerminator, WriteTerminator } from "../framing.ts";
+import type { InvalidReason } from "../framing.ts";
 import { CommandContext, responseLines } from "./command_context.ts";
 import type { ContextOwner } from "./command_context.ts";
-import type { Handler, HandlerResult, ResponseLine } from "../handler.ts";
+import type { HandlerResult, ResponseLine } from "../handler.ts";
+import type { SessionSettings } from "./server_settings.ts";
 import { ConnectionClosedError, TimeoutError } from "../errors.ts";
 import { ResponseBuffer } from "./response_buffer.ts";
 import { ResponseWriter } from "./response_writer.ts";
@@ -22,7 +23,7 @@ import { LineBatch } from "./line_batch.ts";
 import { formatAddress } from "../transport.ts";
 import type { Connection } from "../transport.ts";
 import { closePolitely } from "../_transport/close_politely.ts";
-import type { Clock, Timer } from "../_util/clock.ts";
+import type { Timer } from "../_util/clock.ts";
 import { IdleTimer } from "./idle_timer.ts";
 import {
   CALLING,
@@ -50,36 +51,21 @@ export interface SessionObserver {
   failed(error: unknown): void;
 }
 
-/** The server's settings that a session follows. */
-export interface SessionSettings {
-  handler: Handler;
-  log(message: string): void;
-  logError(message: string, error: unknown): void;
-  verbose: boolean;
-  maxLineBytes: number;
-  keepCR: boolean;
-  /** What ends each command. */
-  readTerminator: ReadTerminator;
-  /** What ends each response line, the built-ins' answers included. */
-  writeTerminator: WriteTerminator;
-  /** The built-ins in force, from the table. */
-  builtins: readonly Builtin[];
-  idleTimeout: number | undefined;
-  handlerTimeout: number | undefined;
-  maxPendingBytes: number;
-  lineTooLong: "handler" | "close";
-  onError: ((error: unknown, command: string) => HandlerResult) | undefined;
-  /** How long a client the server disconnects may take to read its last answers and close. */
-  closeTimeout: number;
-  /** Times the idle, handler and close timeouts. */
-  clock: Clock;
-}
-
 const DONE = Promise.resolve();
 // The built-in answered on the hot path (see Session.#collect).
 const FAST_BUILTIN = BUILTINS[0];
 // Reads this long or longer are decoded whole (see Session.#split).
 const DECODE_WHOLE_READ_BYTES = 64;
+
+// A command as its handler got it: text, or bytes.
+type Command = string | Uint8Array;
+
+// A command's text, for logs and onError: a bytes handler's command is decoded only then.
+function commandText(command: Command): string {
+  return typeof command === "string" ? command : decodeLine(command).text;
+}
+
+const handlerFailed = (text: string) => `handler failed on ${JSON.stringify(text)}`;
 
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
@@ -105,6 +91,10 @@ export class Session {
   readonly #observer: SessionObserver;
   // Whether every line is logged or reported, which the ping fast path would skip.
   readonly #everyLine: boolean;
+  // Whether lines are decoded: for a text handler, or for the logs and the observer.
+  readonly #decodes: boolean;
+  // Whether long reads are decoded whole (see #split).
+  readonly #decodesReads: boolean;
   #phase: Phase = NEW;
   // Set by finish() when the session is not reading: the exchange ends after the command
   // under way, if any.
@@ -159,6 +149,8 @@ export class Session {
     this.#settings = settings;
     this.#observer = observer;
     this.#everyLine = settings.verbose || observer.command !== undefined;
+    this.#decodes = settings.handler.decodes || this.#everyLine;
+    this.#decodesReads = this.#decodes || TEXT_SEARCH_IS_FASTER;
     this.#peer = formatAddress(connection.remoteAddr);
     this.#transientReads = connection.readTransient !== undefined;
     // The time a handler takes is the server's, not the client's, unless it waits for the
@@ -338,6 +330,7 @@ export class Session {
   // Splits a read into the batch, answering pings at once where it may.
   // One decode of the whole chunk beats one per line; when it is all ASCII,
   // line ends are found in its text and each line's text is a slice of it.
+  // Lines that are not wanted as text are decoded only where that is the faster search.
   // A short read (such as one `ping`) is searched as bytes, and a line of it
   // decoded only if a handler takes it. The rest of an over-long line is only
   // searched for its end, which the bytes do without making a string.
@@ -345,7 +338,8 @@ export class Session {
     this.#batch.clear();
     this.#chunk = chunk;
     this.#keptChunk = undefined;
-    const ascii = this.#splitter.overflowing || chunk.length < DECODE_WHOLE_READ_BYTES
+    const ascii = !this.#decodesReads || this.#splitter.overflowing ||
+        chunk.length < DECODE_WHOLE_READ_BYTES
       ? undefined
       : asciiText(chunk);
     const commands = this.#commands;
@@ -377,13 +371,8 @@ export class Session {
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     if (builtin !== undefined) return this.#runBuiltin(builtin);
-    const pending = this.#handle(
-      source,
-      start,
-      end,
-      tooLong[i],
-      line ?? lineText(source, start, end, chunk, ascii),
-    );
+    if (line === undefined && this.#decodes) line = lineText(source, start, end, chunk, ascii);
+    const pending = this.#handle(source, start, end, tooLong[i], line);
     // An async handler: what earlier commands answered goes out while it runs.
     return pending && this.#writer.flush().then(() => pending);
   }
@@ -431,12 +420,13 @@ export class Session {
     start: number,
     end: number,
     tooLong: boolean,
-    line: DecodedLine,
+    line: DecodedLine | undefined,
   ): Promise<SessionEnd | undefined> | undefined {
-    const text = line.text;
+    const { handler } = this.#settings;
+    // A bytes handler's line is never flagged undecodable: it is not decoded for the handler.
     const reason: InvalidReason | undefined = tooLong
       ? "too_long"
-      : line.invalid
+      : handler.decodes && line!.invalid
       ? "decode"
       : undefined;
     const context = new CommandContext(
@@ -448,27 +438,31 @@ export class Session {
       this.#signal(),
       this.#contextOwner,
     );
+    // A bytes handler's line is undecoded: its text is made only for a failure's log.
+    const command: Command = handler.decodes ? line!.text : context.raw;
     let result: HandlerResult | PromiseLike<HandlerResult>;
     let thenable: boolean;
     this.#enter(CALLING);
     try {
-      result = this.#settings.handler(text, context);
+      result = handler.decodes
+        ? handler.handle(command as string, context)
+        : handler.handle(command as Uint8Array, context);
       // Reading `then` runs code too (a getter, a Proxy): what it throws is the handler's failure.
       thenable = typeof result !== "string" && isPromiseLike(result);
     } catch (error) {
       this.#enter(SERVING);
       context.end();
-      this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
+      this.#failed(command, error, handlerFailed);
       return undefined;
     }
     if (thenable) {
       // From here on its sends go out at once, and the session watches for the client to go.
       this.#enter(HANDLING);
-      return this.#settle(text, result as PromiseLike<HandlerResult>, context);
+      return this.#settle(command, result as PromiseLike<HandlerResult>, context);
     }
     this.#enter(SERVING);
     context.end();
-    this.#answer(text, result as HandlerResult);
+    this.#answer(command, result as HandlerResult);
     return undefined;
   }
 
@@ -488,7 +482,7 @@ export class Session {
   // Waits for an async handler, unless the session ends (the client went,
   // or the server stops) or the handler timeout runs out first.
   #settle(
-    text: string,
+    command: Command,
     result: PromiseLike<HandlerResult>,
     context: CommandContext,
   ): Promise<SessionEnd | undefined> {
@@ -515,9 +509,10 @@ export class Session {
         timer = clock.setTimeout(() => {
           const error = new TimeoutError("handler timed out", handlerTimeout);
           this.#failed(
-            text,
+            command,
             error,
-            `handler did not settle within ${handlerTimeout} ms on ${JSON.stringify(text)}`,
+            (text) =>
+              `handler did not settle within ${handlerTimeout} ms on ${JSON.stringify(text)}`,
           );
           // What it sent so far, and what onError answers, still go out, then the connection
           // closes; a client that does not take them within closeTimeout is cut off.
@@ -534,12 +529,12 @@ export class Session {
       Promise.resolve(result).then(
         (value) => {
           if (settled) return;
-          this.#answer(text, value);
+          this.#answer(command, value);
           finish(undefined);
         },
         (error) => {
           if (settled) return;
-          this.#failed(text, error, `handler failed on ${JSON.stringify(text)}`);
+          this.#failed(command, error, handlerFailed);
           finish(undefined);
         },
       );
@@ -558,23 +553,24 @@ export class Session {
   }
 
   // Logs a failed command, and sends what onError answers for it, if anything.
-  #failed(command: string, error: unknown, message: string): void {
+  #failed(command: Command, error: unknown, message: (text: string) => string): void {
     const { logError, onError } = this.#settings;
-    logError(message, error);
+    const text = commandText(command);
+    logError(message(text), error);
     this.#observer.failed(error);
     if (onError === undefined) return;
     let answer: HandlerResult;
     try {
-      answer = onError(error, command);
+      answer = onError(error, text);
     } catch (failure) {
-      logError(`onError failed on ${JSON.stringify(command)}`, failure);
+      logError(`onError failed on ${JSON.stringify(text)}`, failure);
       return;
     }
     this.#answer(command, answer, "onError");
   }
 
   // Appends a handler's (or onError's) return value to the responses.
-  #answer(command: string, result: HandlerResult, from: "handler" | "onError" = "handler"): void {
+  #answer(command: Command, result: HandlerResult, from: "handler" | "onError" = "handler"): void {
     let lines: readonly ResponseLine[];
     try {
       // One line is the common answer: skip the array that responseLines would build. Bytes
@@ -589,9 +585,10 @@ export class Session {
       }
       lines = responseLines(result);
     } catch (error) {
-      const message = `${from} answered ${JSON.stringify(command)} wrongly; nothing sent`;
+      const message = (text: string) =>
+        `${from} answered ${JSON.stringify(text)} wrongly; nothing sent`;
       if (from === "handler") this.#failed(command, error, message);
-      else this.#settings.logError(message, error);
+      else this.#settings.logError(message(commandText(command)), error);
       return;
     }
     for (const line of lines) this.#appendResponse(line);

@@ -4,10 +4,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Session } from "./session.ts";
-import type { SessionObserver, SessionSettings } from "./session.ts";
+import type { SessionObserver } from "./session.ts";
+import type { SessionSettings } from "./server_settings.ts";
 import { BUILTINS } from "./builtins.ts";
 import { TimeoutError, UnsolicitedResponseError } from "../errors.ts";
-import type { HandlerContext } from "../handler.ts";
+import type { Handler, HandlerContext } from "../handler.ts";
 import { deferred, FakeClock, hasSettled, MemoryConnection } from "../test_util.ts";
 import { systemClock } from "../_util/clock.ts";
 
@@ -41,8 +42,11 @@ interface Started {
   failures: unknown[];
 }
 
+// A session's settings, with a text handler as serve() takes it.
+type TestSettings = Partial<Omit<SessionSettings, "handler">> & { handler?: Handler };
+
 function start(
-  options: Partial<SessionSettings> = {},
+  { handler = (command) => `echo:${command}`, ...options }: TestSettings = {},
   connection: MemoryConnection = new MemoryConnection(),
   observer: Partial<SessionObserver> = {},
   beforeRun?: (session: Session) => void,
@@ -51,7 +55,7 @@ function start(
   const errors: { message: string; error: unknown }[] = [];
   const failures: unknown[] = [];
   const session = new Session(connection, {
-    handler: (command) => `echo:${command}`,
+    handler: { decodes: true, handle: handler },
     log: (message) => logs.push(message),
     logError: (message, error) => errors.push({ message, error }),
     verbose: false,

@@ -1,8 +1,8 @@
 /**
  * The server under test: the module's `serve` with an `echo` handler.
  *
- * `--echo text` (the default) answers `echo X` with the string `X`; `--echo raw` answers with the
- * line's bytes (`context.raw`) after `echo `, which go out with no encoding.
+ * `--echo text` (the default) answers `echo X` with the string `X`; `--echo raw` is a bytes handler
+ * (`bytesHandler`) that answers with the line's bytes after `echo `: no decoding, no encoding.
  *
  * Run with `deno run -A bench/server.ts --port N` or `bun run bench/server.ts --port N`
  * (`--port 0` takes a free port; `--max-waiting N`, 4096 unless given, bounds the clients queued
@@ -14,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { serve } from "../mod.ts";
-import type { Handler } from "../mod.ts";
+import type { BytesHandler, Handler } from "../mod.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,17 +26,19 @@ const { values } = parseArgs({
 if (values.echo !== "text" && values.echo !== "raw") {
   throw new TypeError(`--echo must be text or raw, got ${values.echo}`);
 }
-const ECHO = "echo ".length;
-const handler: Handler = values.echo === "raw"
-  ? (command, context) => command.startsWith("echo ") ? context.raw.subarray(ECHO) : "nak"
-  : (command) => command.startsWith("echo ") ? command.slice(ECHO) : "nak";
+const ECHO = new TextEncoder().encode("echo ");
+const isEcho = (command: Uint8Array) => ECHO.every((byte, i) => command[i] === byte);
+const handler: Handler = (command) =>
+  command.startsWith("echo ") ? command.slice(ECHO.length) : "nak";
+const bytesHandler: BytesHandler = (command) =>
+  isEcho(command) ? command.subarray(ECHO.length) : "nak";
 
 const server = await serve({
   hostname: "127.0.0.1",
   port: Number(values.port),
   maxWaiting: Number(values["max-waiting"]),
   logger: null,
-  handler,
+  ...(values.echo === "raw" ? { bytesHandler } : { handler }),
 });
 console.log(`listening 127.0.0.1:${server.port}`);
 await server.finished;
