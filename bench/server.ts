@@ -27,7 +27,12 @@ if (values.echo !== "text" && values.echo !== "raw") {
   throw new TypeError(`--echo must be text or raw, got ${values.echo}`);
 }
 const ECHO = new TextEncoder().encode("echo ");
-const isEcho = (command: Uint8Array) => ECHO.every((byte, i) => command[i] === byte);
+// A loop, not every(): a callback per byte would cost more than the rest of the handler.
+function isEcho(command: Uint8Array): boolean {
+  if (command.length < ECHO.length) return false;
+  for (let i = 0; i < ECHO.length; i++) if (command[i] !== ECHO[i]) return false;
+  return true;
+}
 const handler: Handler = (command) =>
   command.startsWith("echo ") ? command.slice(ECHO.length) : "nak";
 const bytesHandler: BytesHandler = (command) =>
