@@ -8,14 +8,7 @@
 import type { ReadTerminator, WriteTerminator } from "../framing.ts";
 import { checkKeepCR, checkReadTerminator, checkWriteTerminator } from "../_framing/terminators.ts";
 import type { BytesHandler, Handler, HandlerResult } from "../handler.ts";
-import {
-  checkBoolean,
-  checkEndpointOptions,
-  checkKnownKeys,
-  checkMilliseconds,
-  checkPositiveInteger,
-  describeValue,
-} from "../_util/option_checks.ts";
+import * as checks from "../_util/option_checks.ts";
 import type { SessionEnd as DisconnectReason } from "./session.ts";
 import { BUILTINS } from "./builtins.ts";
 import type { Address, TlsServerOptions, Transport } from "../transport.ts";
@@ -404,7 +397,7 @@ function checkHandlers({ handler, bytesHandler }: ServeOptions): void {
     ? ["handler", handler]
     : ["bytesHandler", bytesHandler];
   if (typeof value !== "function") {
-    throw new TypeError(`options.${name} must be a function, got ${describeValue(value)}`);
+    throw new TypeError(`options.${name} must be a function, got ${checks.describeValue(value)}`);
   }
 }
 
@@ -434,39 +427,45 @@ export function checkServeOptions(options: ServeOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("serve() needs an options object with a handler");
   }
-  checkKnownKeys(options, SERVE_OPTIONS, "options");
+  checks.checkKnownKeys(options, SERVE_OPTIONS, "options");
   checkHandlers(options);
-  checkEndpointOptions(options, 0);
+  checks.checkEndpointOptions(options, 0);
   if (options.tls !== undefined) {
     // A misspelt key is named before the key it was meant to be is missed.
     if (typeof options.tls === "object" && options.tls !== null) {
-      checkKnownKeys(options.tls, TLS_OPTIONS, "options.tls");
+      checks.checkKnownKeys(options.tls, TLS_OPTIONS, "options.tls");
     }
     if (typeof options.tls?.cert !== "string" || typeof options.tls?.key !== "string") {
       throw new TypeError("options.tls needs cert and key, both PEM strings");
     }
   }
-  checkBoolean(options.verbose, "options.verbose");
-  checkBoolean(options.keepCR, "options.keepCR");
+  checks.checkBoolean(options.verbose, "options.verbose");
+  checks.checkBoolean(options.keepCR, "options.keepCR");
   checkReadTerminator(options.readTerminator, "options.readTerminator");
   checkWriteTerminator(options.writeTerminator, "options.writeTerminator");
   checkKeepCR(options);
-  checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
-  checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
-  checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
-  checkMilliseconds(options.handshakeTimeout, "options.handshakeTimeout", false);
-  checkMilliseconds(options.acceptConnectionTimeout, "options.acceptConnectionTimeout", false);
-  checkMilliseconds(options.closeTimeout, "options.closeTimeout", false);
-  checkPositiveInteger(options.maxWaiting, "options.maxWaiting");
+  checks.checkPositiveInteger(options.maxLineBytes, "options.maxLineBytes");
+  checks.checkMilliseconds(options.idleTimeout, "options.idleTimeout", false);
+  checks.checkMilliseconds(options.handlerTimeout, "options.handlerTimeout", false);
+  checks.checkMilliseconds(options.handshakeTimeout, "options.handshakeTimeout", false);
+  checks.checkMilliseconds(
+    options.acceptConnectionTimeout,
+    "options.acceptConnectionTimeout",
+    false,
+  );
+  checks.checkMilliseconds(options.closeTimeout, "options.closeTimeout", false);
+  checks.checkPositiveInteger(options.maxWaiting, "options.maxWaiting");
   if (options.onError !== undefined && typeof options.onError !== "function") {
     throw new TypeError(
-      `options.onError must be a function, got ${describeValue(options.onError)}`,
+      `options.onError must be a function, got ${checks.describeValue(options.onError)}`,
     );
   }
-  checkPositiveInteger(options.maxPendingBytes, "options.maxPendingBytes");
+  checks.checkPositiveInteger(options.maxPendingBytes, "options.maxPendingBytes");
   if (options.lineTooLong !== undefined && !["handler", "close"].includes(options.lineTooLong)) {
     throw new TypeError(
-      `options.lineTooLong must be "handler" or "close", got ${describeValue(options.lineTooLong)}`,
+      `options.lineTooLong must be "handler" or "close", got ${
+        checks.describeValue(options.lineTooLong)
+      }`,
     );
   }
   const optional = BUILTINS.filter((builtin) => builtin.optional).map((builtin) => builtin.name);
@@ -476,11 +475,13 @@ export function checkServeOptions(options: ServeOptions): void {
         `options.builtins.${name}: only ${optional.join(" and ")} can be turned off`,
       );
     }
-    checkBoolean(value, `options.builtins.${name}`);
+    checks.checkBoolean(value, `options.builtins.${name}`);
   }
   if (options.acceptConnection !== undefined && typeof options.acceptConnection !== "function") {
     throw new TypeError(
-      `options.acceptConnection must be a function, got ${describeValue(options.acceptConnection)}`,
+      `options.acceptConnection must be a function, got ${
+        checks.describeValue(options.acceptConnection)
+      }`,
     );
   }
   if (options.logger != null && typeof options.logger.info !== "function") {
@@ -488,18 +489,20 @@ export function checkServeOptions(options: ServeOptions): void {
   }
   if (options.on !== undefined) {
     if (typeof options.on !== "object" || options.on === null) {
-      throw new TypeError(`options.on must be an object, got ${describeValue(options.on)}`);
+      throw new TypeError(`options.on must be an object, got ${checks.describeValue(options.on)}`);
     }
-    checkKnownKeys(options.on, HOOKS, "options.on");
+    checks.checkKnownKeys(options.on, HOOKS, "options.on");
     for (const [name, hook] of Object.entries(options.on)) {
       if (hook !== undefined && typeof hook !== "function") {
-        throw new TypeError(`options.on.${name} must be a function, got ${describeValue(hook)}`);
+        throw new TypeError(
+          `options.on.${name} must be a function, got ${checks.describeValue(hook)}`,
+        );
       }
     }
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError(
-      `options.signal must be an AbortSignal, got ${describeValue(options.signal)}`,
+      `options.signal must be an AbortSignal, got ${checks.describeValue(options.signal)}`,
     );
   }
 }
