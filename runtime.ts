@@ -12,10 +12,9 @@ let cached: Promise<Transport> | undefined;
 
 /**
  * The transport of the runtime this code runs on: Deno's own sockets on
- * Deno, Bun's own on Bun (with `node:net` and `node:tls` for Unix paths and
- * TLS), `node:net` elsewhere. Loaded once, on first use. The server and the
- * client use it unless given another; wrap it to observe or change what they
- * do at the socket level.
+ * Deno, Bun's own on Bun (with `node:tls` for TLS), `node:net` elsewhere.
+ * Loaded once, on first use. The server and the client use it unless given
+ * another; wrap it to observe or change what they do at the socket level.
  *
  * @returns The transport.
  *

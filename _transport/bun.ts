@@ -1,35 +1,30 @@
 /**
  * The Bun transport: Bun's own sockets (`Bun.listen`, `Bun.connect`) for
- * plain TCP, the hot path, where they carry more than `node:net` on Bun (the
- * bench's echo workload shows it); TLS and Unix socket paths go through
- * `node.ts`, whose `node:net` and `node:tls` Bun implements.
+ * plain TCP and Unix socket paths. Over TCP they carry more than `node:net`
+ * on Bun (the bench's echo workload shows it); over Unix sockets they tell of
+ * a client's end before the listener accepts the next one, which Bun's
+ * `node:net` does not during a storm of clients that connect and close. TLS
+ * goes through `node.ts`, whose `node:tls` Bun implements.
  *
  * @module
  */
 
 import { AcceptQueue } from "./accept_queue.ts";
-import { AddressInUseError, ConnectionClosedError, ListenError } from "../errors.ts";
+import { ConnectionClosedError } from "../errors.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { PushedConnection } from "./pushed_connection.ts";
 import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
-import type {
-  Address,
-  ConnectEndpoint,
-  Connection,
-  ListenEndpoint,
-  Listener,
-  ListenLimits,
-  Transport,
-} from "../transport.ts";
-import { formatAddress } from "../transport.ts";
+import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
+import type { Transport } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
 import { closePolitely } from "./close_politely.ts";
+import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 
 // The little of Bun's socket API used here, so that the module type-checks
 // without Bun's types.
 interface BunSocket {
   data: BunConnection | undefined;
-  // Undefined for a connection reset before it was opened.
+  // Undefined for a TCP connection reset before it was opened, and for every Unix socket.
   readonly remoteAddress: string | undefined;
   readonly remotePort?: number;
   write(data: Uint8Array): number;
@@ -50,26 +45,28 @@ interface BunSocketHandler {
   connectError?(socket: BunSocket, error: Error): void;
 }
 
-interface BunTcpListener {
-  readonly port: number;
-  // Fills `out` with the bound address; `hostname` only echoes the name asked for.
+interface BunListenSocket {
+  // Undefined for a Unix socket path.
+  readonly port: number | undefined;
+  // Fills `out` with the bound TCP address; `hostname` only echoes the name asked for.
   getsockname(out: { address?: string }): void;
   stop(closeActiveConnections?: boolean): void;
 }
 
+// Where Bun listens or connects: a TCP host and port, or a Unix socket path.
+type BunEndpoint = { hostname: string; port: number } | { unix: string };
+
+type BunSocketOptions = BunEndpoint & { allowHalfOpen: boolean; socket: BunSocketHandler };
+
 interface BunApi {
-  listen(options: {
-    hostname: string;
-    port: number;
-    allowHalfOpen: boolean;
-    socket: BunSocketHandler;
-  }): BunTcpListener;
-  connect(options: {
-    hostname: string;
-    port: number;
-    allowHalfOpen: boolean;
-    socket: BunSocketHandler;
-  }): Promise<BunSocket>;
+  listen(options: BunSocketOptions): BunListenSocket;
+  connect(options: BunSocketOptions): Promise<BunSocket>;
+}
+
+// The endpoint as Bun's options name it.
+function bunEndpoint(endpoint: Endpoint): BunEndpoint {
+  if ("path" in endpoint) return { unix: endpoint.path };
+  return { hostname: endpoint.hostname, port: endpoint.port };
 }
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
@@ -86,12 +83,17 @@ class BunConnection extends PushedConnection {
 
   /**
    * @param socket The socket.
+   * @param path The Unix socket path, for a Unix socket.
    * @param readAheadBytes Bytes read before the first read, at most (see ReadQueue).
    */
-  constructor(socket: BunSocket, readAheadBytes?: number) {
+  constructor(socket: BunSocket, path: string | undefined, readAheadBytes?: number) {
     super(socket, readAheadBytes);
     this.#socket = socket;
     socket.data = this;
+    if (path !== undefined) {
+      this.remoteAddr = { transport: "unix", path };
+      return;
+    }
     socket.setNoDelay(true);
     this.remoteAddr = {
       transport: "tcp",
@@ -187,7 +189,9 @@ function handlers(onOpen: (socket: BunSocket) => void): BunSocketHandler {
 
 class BunListener implements Listener {
   readonly addr: Address;
-  readonly #listener: BunTcpListener;
+  readonly #listener: BunListenSocket;
+  // The socket file's identity, for a Unix socket path: removed on close only if still the same.
+  readonly #pathId: string | undefined;
   // Bun accepts every connection at once: they wait here, read a little
   // ahead, and leave the queue if they go while they wait.
   readonly #queue: AcceptQueue<BunConnection>;
@@ -198,30 +202,36 @@ class BunListener implements Listener {
     return this.#queue.length;
   }
 
-  constructor(endpoint: { hostname: string; port: number }, limits: ListenLimits) {
+  constructor(endpoint: Endpoint, limits: ListenLimits) {
     this.#queue = new AcceptQueue(limits, (connection) => connection.close());
     this.#closeTimeout = limits.closeTimeout;
+    const path = "path" in endpoint ? endpoint.path : undefined;
     this.#listener = bun.listen({
-      hostname: endpoint.hostname,
-      port: endpoint.port,
+      ...bunEndpoint(endpoint),
       // A client that ends its side may still read the answers.
       allowHalfOpen: true,
       socket: handlers((socket) => {
         // Read a little ahead while it waits: that is how it is seen to leave.
-        const connection = new BunConnection(socket, WAITING_READ_AHEAD_BYTES);
-        // Without an address it was reset before it opened: it is gone already.
-        if (socket.remoteAddress === undefined || !this.#queue.push(connection)) {
+        const connection = new BunConnection(socket, path, WAITING_READ_AHEAD_BYTES);
+        // A TCP socket without an address was reset before it opened: it is gone already.
+        const gone = path === undefined && socket.remoteAddress === undefined;
+        if (gone || !this.#queue.push(connection)) {
           connection.close();
           return;
         }
         connection.departed().then(() => this.#queue.drop(connection));
       }),
     });
+    this.#pathId = path === undefined ? undefined : socketFileId(path);
+    if (path !== undefined) {
+      this.addr = { transport: "unix", path };
+      return;
+    }
     // The numeric address bound, as Deno and node:net report it ("localhost"
     // binds 127.0.0.1); Bun's own node:net reads it the same way.
     const bound: { address?: string } = {};
     this.#listener.getsockname(bound);
-    this.addr = { transport: "tcp", hostname: bound.address!, port: this.#listener.port };
+    this.addr = { transport: "tcp", hostname: bound.address!, port: this.#listener.port! };
   }
 
   accept(): Promise<Connection | null> {
@@ -231,6 +241,9 @@ class BunListener implements Listener {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#listener.stop(false);
+    // Bun removes the socket file on stop itself; make sure, but never
+    // remove a file that another server has put there since.
+    if (this.addr.transport === "unix") removeSocketFile(this.addr.path, this.#pathId);
     const waiting = this.#queue.close();
     this.#closing = Promise.all(
       waiting.map((connection) => closePolitely(connection, this.#closeTimeout)),
@@ -239,33 +252,26 @@ class BunListener implements Listener {
   }
 }
 
-/** The transport over Bun's own TCP sockets, with `node:*` for TLS and Unix paths. */
+/** The transport over Bun's own sockets, TCP and Unix, with `node:tls` for TLS. */
 export const bunTransport: Transport = {
-  listen(endpoint: ListenEndpoint, limits: ListenLimits): Promise<Listener> {
-    if ("path" in endpoint || endpoint.tls !== undefined) {
-      return nodeTransport.listen(endpoint, limits);
-    }
-    try {
-      return Promise.resolve(new BunListener(endpoint, limits));
-    } catch (error) {
-      const address = formatAddress(endpoint);
-      return Promise.reject(
-        (error as { code?: string }).code === "EADDRINUSE"
-          ? new AddressInUseError(address, { cause: error })
-          : new ListenError(address, String(error), { cause: error }),
-      );
-    }
+  listen(endpoint, limits): Promise<Listener> {
+    if (endpoint.tls !== undefined) return nodeTransport.listen(endpoint, limits);
+    return listenOnce(
+      endpoint,
+      () => new BunListener(endpoint, limits),
+      (error) => (error as { code?: string }).code === "EADDRINUSE",
+    );
   },
 
-  async connect(endpoint: ConnectEndpoint): Promise<Connection> {
-    if ("path" in endpoint || endpoint.tls !== undefined) return nodeTransport.connect(endpoint);
+  async connect(endpoint): Promise<Connection> {
+    if (endpoint.tls !== undefined) return nodeTransport.connect(endpoint);
+    const path = "path" in endpoint ? endpoint.path : undefined;
     let connection: BunConnection | undefined;
     try {
       await bun.connect({
-        hostname: endpoint.hostname,
-        port: endpoint.port,
+        ...bunEndpoint(endpoint),
         allowHalfOpen: true,
-        socket: handlers((socket) => connection = new BunConnection(socket)),
+        socket: handlers((socket) => connection = new BunConnection(socket, path)),
       });
     } catch (error) {
       throw connectFailure(endpoint, error);
