@@ -79,6 +79,7 @@ function lineText(
   chunk: Uint8Array,
   ascii: string | undefined,
 ): DecodedLine {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: only the decode's speed differs
   return source === chunk && ascii !== undefined
     ? { text: ascii.slice(start, end), invalid: false }
     : decodeLine(source.subarray(start, end));
@@ -149,8 +150,10 @@ export class Session {
     this.#settings = settings;
     this.#observer = observer;
     this.#everyLine = settings.verbose || observer.command !== undefined;
+    // Stryker disable ConditionalExpression,LogicalOperator: decoding more than needed only costs
     this.#decodes = settings.handler.decodes || this.#everyLine;
     this.#decodesReads = this.#decodes || TEXT_SEARCH_IS_FASTER;
+    // Stryker restore ConditionalExpression,LogicalOperator
     this.#peer = formatAddress(connection.remoteAddr);
     this.#transientReads = connection.readTransient !== undefined;
     // The time a handler takes is the server's, not the client's, unless it waits for the
@@ -327,21 +330,20 @@ export class Session {
     return "server shutdown";
   }
 
-  // Splits a read into the batch, answering pings at once where it may.
-  // One decode of the whole chunk beats one per line; when it is all ASCII,
-  // line ends are found in its text and each line's text is a slice of it.
-  // Lines that are not wanted as text are decoded only where that is the faster search.
-  // A short read (such as one `ping`) is searched as bytes, and a line of it
-  // decoded only if a handler takes it. The rest of an over-long line is only
-  // searched for its end, which the bytes do without making a string.
+  // Splits a read into the batch, answering pings at once where it may. A long read is decoded
+  // whole (one decode beats one per line) where its lines are wanted as text or its text is the
+  // faster search: when it is all ASCII, line ends are found in the text and each line's text is
+  // a slice of it. A short read (one `ping`) and the rest of an over-long line are searched as bytes.
   #split(chunk: Uint8Array): string | undefined {
     this.#batch.clear();
     this.#chunk = chunk;
     this.#keptChunk = undefined;
+    // Stryker disable ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral: text or bytes, the same lines are found
     const ascii = !this.#decodesReads || this.#splitter.overflowing ||
         chunk.length < DECODE_WHOLE_READ_BYTES
       ? undefined
       : asciiText(chunk);
+    // Stryker restore ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral
     const commands = this.#commands;
     this.#splitter.splitRanges(chunk, this.#collect, ascii);
     // A whole line is progress; bytes of a line not yet ended are not.
@@ -371,6 +373,7 @@ export class Session {
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();
     if (builtin !== undefined) return this.#runBuiltin(builtin);
+    // Stryker disable next-line ConditionalExpression,LogicalOperator: decoding more than needed only costs
     if (line === undefined && this.#decodes) line = lineText(source, start, end, chunk, ascii);
     const pending = this.#handle(source, start, end, tooLong[i], line);
     // An async handler: what earlier commands answered goes out while it runs.

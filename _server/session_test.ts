@@ -8,7 +8,7 @@ import type { SessionObserver } from "./session.ts";
 import type { SessionSettings } from "./server_settings.ts";
 import { BUILTINS } from "./builtins.ts";
 import { TimeoutError, UnsolicitedResponseError } from "../errors.ts";
-import type { Handler, HandlerContext } from "../handler.ts";
+import type { BytesHandler, Handler, HandlerContext } from "../handler.ts";
 import { deferred, FakeClock, hasSettled, MemoryConnection } from "../test_util.ts";
 import { systemClock } from "../_util/clock.ts";
 
@@ -42,11 +42,14 @@ interface Started {
   failures: unknown[];
 }
 
-// A session's settings, with a text handler as serve() takes it.
-type TestSettings = Partial<Omit<SessionSettings, "handler">> & { handler?: Handler };
+// A session's settings, with a text or bytes handler as serve() takes them.
+type TestSettings = Partial<Omit<SessionSettings, "handler">> & {
+  handler?: Handler;
+  bytesHandler?: BytesHandler;
+};
 
 function start(
-  { handler = (command) => `echo:${command}`, ...options }: TestSettings = {},
+  { handler = (command) => `echo:${command}`, bytesHandler, ...options }: TestSettings = {},
   connection: MemoryConnection = new MemoryConnection(),
   observer: Partial<SessionObserver> = {},
   beforeRun?: (session: Session) => void,
@@ -55,7 +58,9 @@ function start(
   const errors: { message: string; error: unknown }[] = [];
   const failures: unknown[] = [];
   const session = new Session(connection, {
-    handler: { decodes: true, handle: handler },
+    handler: bytesHandler === undefined
+      ? { decodes: true, handle: handler }
+      : { decodes: false, handle: bytesHandler },
     log: (message) => logs.push(message),
     logError: (message, error) => errors.push({ message, error }),
     verbose: false,
@@ -104,6 +109,68 @@ describe("session: lines and answers", () => {
     assert.equal(await run, "closed");
     const twice = `echo:${long}\necho:${long}\n`;
     assert.equal(connection.written, `echo:a\n${twice}echo:bcd\n${twice}echo:e\n`);
+  });
+
+  test("SRS-007 SRS-008 the lines of a long ASCII read are valid; answering nothing is no failure", async () => {
+    const invalid: boolean[] = [];
+    const { connection, run, errors } = start({
+      handler: (command, context) => {
+        invalid.push(context.invalid);
+        return command === "q" ? undefined : "ok";
+      },
+    });
+    const long = "z".repeat(40);
+    connection.send(`q\n${long}\n${long}\n`);
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.written, "ok\nok\n");
+    assert.deepEqual(invalid, [false, false, false]);
+    assert.deepEqual(errors, []);
+  });
+
+  test("SRS-247 SRS-248 a bytes handler gets each line's bytes, flagged only when too long; its failure is told as text", async () => {
+    const seen: [string, string | undefined][] = [];
+    const told: string[] = [];
+    const boom = new Error("boom");
+    const { connection, run, errors } = start({
+      bytesHandler: (command, context) => {
+        assert.equal(command, context.raw);
+        seen.push([new TextDecoder().decode(command), context.reason]);
+        if (command[0] === 0x66) throw boom; // "f…"
+        return command[0] === 0x62 ? [command, "text"] : command; // "b…"
+      },
+      onError: (_error, command) => (told.push(command), "nak"),
+    });
+    const bytes = (text: string) => new Uint8Array([...text].map((c) => c.charCodeAt(0)));
+    connection.send(bytes("a\xff\nbx\nf\xffail\nping\n"));
+    connection.send(`${"y".repeat(70)}\n`);
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.written, `a\uFFFD\nbx\ntext\nnak\npong\n${"y".repeat(64)}\n`);
+    assert.deepEqual(seen, [
+      ["a\uFFFD", undefined],
+      ["bx", undefined],
+      ["f\uFFFDail", undefined],
+      ["y".repeat(64), "too_long"],
+    ]);
+    assert.deepEqual(told, ["fail"]);
+    assert.deepEqual(errors, [{ message: 'handler failed on "fail"', error: boom }]);
+  });
+
+  test("SRS-247 SRS-045 with verbose logs a bytes handler's lines in and out as text, still unflagged", async () => {
+    const reasons: (string | undefined)[] = [];
+    const { connection, run, logs } = start({
+      verbose: true,
+      bytesHandler: (command, context) => (reasons.push(context.reason), command),
+    });
+    connection.send(new Uint8Array([0x61, 0xff, 0x62, 0x0a]));
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.deepEqual(reasons, [undefined]);
+    assert.deepEqual(logs.filter((line) => line.includes(" < ") || line.includes(" > ")), [
+      `${PEER} < ab`,
+      `${PEER} > ab`,
+    ]);
   });
 
   test("SRS-009 SRS-016 a line over two reads is one line; a CR before the LF is dropped", async () => {
