@@ -1,5 +1,6 @@
 /**
- * The transport of the runtime this code runs on. Kept apart from the seam
+ * The transport of the runtime this code runs on (the package's `./runtime`
+ * export, unstable as the seam is). Kept apart from the seam
  * (`transport.ts`), which names no implementation: this module alone knows
  * them all, and loads only the one it needs.
  *

@@ -126,10 +126,14 @@ describe("runtime", () => {
 });
 
 describe("the transport seam's export", () => {
-  test("SRS-232 the seam is the ./transport export, not the main module's: runtimeTransport is there", () => {
-    const config = JSON.parse(readFileSync(new URL("./deno.json", import.meta.url), "utf8"));
-    assert.equal(config.exports["./transport"], "./transport.ts");
-    assert.equal(seam.runtimeTransport, runtimeTransport);
+  test("SRS-232 the seam is the ./transport export and runtimeTransport the ./runtime one, not the main module's", () => {
+    for (const file of ["./deno.json", "./package.json"]) {
+      const config = JSON.parse(readFileSync(new URL(file, import.meta.url), "utf8"));
+      assert.equal(config.exports["./transport"], "./transport.ts", file);
+      assert.equal(config.exports["./runtime"], "./runtime.ts", file);
+    }
+    // The seam names no implementation.
+    assert.equal("runtimeTransport" in seam, false);
     assert.equal("runtimeTransport" in main, false);
     assert.equal(typeof seam.formatAddress, "function");
   });

@@ -1,8 +1,9 @@
 /**
  * The runtime seam: the few socket operations the server and the client
  * need, as interfaces. Each runtime implements them once, in the private
- * `_transport/` folder; {@linkcode runtimeTransport} picks the one for the
- * runtime the code runs on. Everything else is shared.
+ * `_transport/` folder; `runtimeTransport()` (the `./runtime` export) picks
+ * the one for the runtime the code runs on. Everything else is shared. The
+ * seam names no implementation.
  *
  * **Unstable.** `Transport`, `Listener`, `ListenLimits`, `Connection` and
  * `runtimeTransport` are for tests and exotic runtimes (the `transport`
@@ -15,7 +16,7 @@
  * @example Wrap the runtime's transport to watch what a client writes
  * ```ts
  * import { connect, serve } from "@oneline/socket-oneline";
- * import { runtimeTransport } from "@oneline/socket-oneline/transport";
+ * import { runtimeTransport } from "@oneline/socket-oneline/runtime";
  * import type { Transport } from "@oneline/socket-oneline/transport";
  * import assert from "node:assert/strict";
  *
@@ -42,8 +43,6 @@
  *
  * @module
  */
-
-export { runtimeTransport } from "./runtime.ts";
 
 /**
  * Where a socket is: a TCP host and port, or a Unix socket path.

@@ -9,7 +9,7 @@ import type { ReadTerminator, WriteTerminator } from "../framing.ts";
 import { checkKeepCR, checkReadTerminator, checkWriteTerminator } from "../_framing/terminators.ts";
 import type { BytesHandler, Handler, HandlerResult } from "../handler.ts";
 import * as checks from "../_util/option_checks.ts";
-import type { SessionEnd as DisconnectReason } from "./session.ts";
+import type { SessionEnd as DisconnectReason } from "./phase.ts";
 import { BUILTINS } from "./builtins.ts";
 import type { Address, TlsServerOptions, Transport } from "../transport.ts";
 
