@@ -202,6 +202,52 @@ describe("client over a fake transport: limits that hold", () => {
     client.close();
   });
 
+  test("SRS-150 a queued request whose signal aborts never writes, also when requests overlap", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const out = deferred();
+    server.hold = out.promise;
+    const first = client.request("a");
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    const cancel = new AbortController();
+    const second = client.request("b", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    server.hold = undefined;
+    out.resolve();
+    server.send("A\npong\n");
+    assert.equal(await first, "A");
+    const third = client.request("c", { timeout: 1000 });
+    await server.until(() => server.written.endsWith("c\nping\n"));
+    server.send("C\npong\n");
+    assert.equal(await third, "C");
+    assert.equal(server.written, "ping\na\nping\nc\nping\n");
+    client.close();
+  });
+
+  test("SRS-150 a send that gives up before its turn never writes and holds up no send after it", async () => {
+    const { client, server } = await connected();
+    const out = deferred();
+    server.hold = out.promise;
+    const first = client.send("a");
+    const cancel = new AbortController();
+    const second = client.send("b", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    await assert.rejects(client.send("c", { timeout: 10 }), {
+      name: "TimeoutError",
+      message: "no response within 10 ms: the calls before it held the connection all that time",
+    });
+    server.hold = undefined;
+    out.resolve();
+    await first;
+    await client.send("d", { timeout: 1000 });
+    assert.equal(server.written, "ping\na\nd\n");
+    client.close();
+  });
+
   test("SRS-151 a write the peer does not take counts toward the limit; close() then ends within closeTimeout", async () => {
     const { client, server } = await connected({ closeTimeout: 50 });
     server.hold = new Promise(() => {});

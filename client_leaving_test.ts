@@ -348,6 +348,22 @@ describe("client over a fake transport: closing", () => {
     await client[Symbol.asyncDispose]();
   });
 
+  // A transport's write may fail with any error; a peer that is gone is what disconnect wants.
+  test("SRS-012 disconnect() whose write fails resolves; one not sent within its limit rejects saying so", async () => {
+    const { client: gone, server: failing } = await connected();
+    failing.write = () => Promise.reject(new Error("EPIPE"));
+    await gone.disconnect();
+    assert.equal(gone.connected, false);
+    const { client: stuck, server: holding } = await connected({ closeTimeout: 50 });
+    holding.hold = new Promise(() => {});
+    await assert.rejects(stuck.disconnect({ timeout: 30 }), {
+      name: "TimeoutError",
+      message: "not sent within 30 ms: the peer does not read what the client writes",
+    });
+    assert.equal(stuck.connected, false);
+    await stuck[Symbol.asyncDispose]();
+  });
+
   test("SRS-079 the client closes its socket once the server has closed", async () => {
     const { client, server } = await connected();
     server.end();
