@@ -17,6 +17,15 @@ describe("definite-length blocks", () => {
     assert.deepEqual(parseBlockHeader(block), { headerBytes: 6, dataBytes: 1234 });
   });
 
+  // Only the length is read before the check: no gigabyte is allocated for it.
+  test("SRS-158 data of 10 digits' length is a RangeError", () => {
+    const huge = { length: 1_000_000_000 } as Uint8Array;
+    assert.throws(() => definiteLengthBlock(huge), {
+      name: "RangeError",
+      message: "a definite-length block holds at most 999999999 bytes, got 1000000000",
+    });
+  });
+
   test("SRS-158 a header is read at any offset, and needs all its bytes", () => {
     const bytes = encoder.encode("xx#3100");
     for (let end = 2; end < 7; end++) assert.equal(parseBlockHeader(bytes, 2, end), undefined);
@@ -31,8 +40,12 @@ describe("definite-length blocks", () => {
     const cases: [string, RegExp, string][] = [
       ["1.25", /does not start with #/, "1.25"],
       ["#x12", /no digit after #/, "#x"],
+      ["#/12", /no digit after #/, "#/"],
+      ["#:12", /no digit after #/, "#:"],
       ["#0data", /indefinite-length block \(#0\)/, "#0"],
       ["#21x", /its length is not digits/, "#21x"],
+      ["#21 ", /its length is not digits/, "#21 "],
+      ["#2:1", /its length is not digits/, "#2:1"],
     ];
     for (const [text, message, raw] of cases) {
       assert.throws(() => parseBlockHeader(encoder.encode(text)), (error) => {
