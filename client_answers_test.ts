@@ -558,6 +558,28 @@ describe("client over a fake transport: answers never altered", () => {
     assert.deepEqual([...await answer], [0xb0, 0x00, 0x41]);
     client.close();
   });
+  test("SRS-161 requestBytes wants exactly one line, within maxLineBytes", async () => {
+    const { client, server } = await connected({ maxLineBytes: 4 });
+    server.answerPing = false;
+    const cases: [string, object][] = [
+      ["1\n2\npong\n", {
+        name: "ProtocolError",
+        message: '"raw" was answered with 2 lines, not one',
+      }],
+      ["pong\n", { name: "ProtocolError", message: '"raw" was answered with 0 lines, not one' }],
+      ["abcdef\npong\n", { name: "InvalidResponseError", reason: "too_long" }],
+    ];
+    for (const [answer, error] of cases) {
+      const call = client.requestBytes("raw");
+      await server.until(() => server.written.endsWith("raw\nping\n"));
+      server.writes.length = 0;
+      server.send(answer);
+      await assert.rejects(call, error);
+    }
+    server.send("abcd\npong\n");
+    assert.deepEqual([...await client.requestBytes("raw")], [0x61, 0x62, 0x63, 0x64]);
+    client.close();
+  });
 });
 
 describe("client over a fake transport: failures leave the client in step", () => {
