@@ -436,6 +436,16 @@ describe("client over a fake transport: fences", () => {
     client.close();
   });
 
+  test("SRS-076 only the line pong is a fence: not its start, nor an empty line", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.query("q");
+    await server.until(() => server.written.endsWith("q\nping\n"));
+    server.send("pon\n\npongs\np\npong\n");
+    assert.deepEqual(await answer, ["pon", "", "pongs", "p"]);
+    client.close();
+  });
+
   test("SRS-076 a counted query reads exactly its lines; the next line is the next receive's", async () => {
     const { client, server } = await connected();
     server.answerPing = false;

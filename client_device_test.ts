@@ -308,6 +308,33 @@ describe("client over a fake transport: back-pressure", () => {
     client.close();
   });
 
+  test("SRS-081 a line longer than maxQueuedBytes is still read whole", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 3 });
+    server.send("abcd");
+    server.send("ef\n");
+    assert.equal(await client.recv({ timeout: 1000 }), "abcdef");
+    client.close();
+  });
+
+  // The handshake's read waited for bytes: once it has them, its wait no longer counts.
+  test("SRS-081 after a call that waited for bytes the client still stops at maxQueuedBytes", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    const connecting = connected({ maxQueuedBytes: 3 }, server);
+    await server.until(() => server.written === "ping\n");
+    await settle();
+    server.send("pong\n");
+    const { client } = await connecting;
+    assert.equal(server.reads, 2, "the pong, then waiting");
+    server.send("ab\n");
+    server.send("cd\n");
+    await settle();
+    assert.equal(server.reads, 2, "3 bytes queued: no more reads");
+    assert.equal(await client.recv(), "ab");
+    assert.equal(await client.recv(), "cd");
+    client.close();
+  });
+
   test("SRS-081 the default maxQueuedBytes lets many lines queue", async () => {
     const { client, server } = await connected({ handshake: false });
     for (let i = 0; i < 10; i++) server.send(`line ${i}\n`);

@@ -473,9 +473,8 @@ export class Channel {
     this.#arrival = arrival;
     this.#resumeReading?.();
     const waited = signal === undefined ? arrived : orAbort(arrived, signal);
-    return waited.finally(() => {
-      if (this.#arrival === arrival) this.#arrival = undefined;
-    });
+    // Only the read whose turn it is waits, so no other wait has replaced this one meanwhile.
+    return waited.finally(() => this.#arrival = undefined);
   }
 
   /**
