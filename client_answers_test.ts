@@ -511,6 +511,37 @@ describe("client over a fake transport: fences", () => {
     assert.equal(await client.request("b", { timeout: 500 }), "B");
     client.close();
   });
+  // A late pong is owed to the ping that gave up: the next catch-up reads through it and its own.
+  test("SRS-076 after a clear() that timed out the answers stay paired", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.clear({ timeout: 20 }), TimeoutError);
+    server.send("pong\n"); // its late answer
+    server.answerPing = true;
+    server.replies.set("x", "X\n");
+    server.replies.set("y", "Y\n");
+    assert.deepEqual(await client.query("x", { timeout: 500 }), ["X"]);
+    assert.deepEqual(await client.query("y", { timeout: 500 }), ["Y"]);
+    assert.equal(server.written, "ping\nping\nping\nx\nping\ny\nping\n");
+    client.close();
+  });
+
+  test("SRS-076 after a fenced query that timed out while out of step the answers stay paired", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.query("counted", { lines: 1, timeout: 20 }), TimeoutError);
+    const fenced = client.query("a", { timeout: 50 });
+    await server.until(() => server.written.endsWith("counted\nping\n"));
+    server.send("C\npong\n"); // the counted answer, then the catch-up's pong
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    await assert.rejects(fenced, TimeoutError);
+    server.send("A\npong\n"); // its late answer
+    server.answerPing = true;
+    server.replies.set("b", "B\n");
+    assert.deepEqual(await client.query("b", { timeout: 500 }), ["B"]);
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    client.close();
+  });
 });
 
 describe("client over a fake transport: answers never altered", () => {

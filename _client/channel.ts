@@ -78,6 +78,9 @@ export class Channel {
   // exchange's write until its answer is read whole, and so after one that gave up, until a
   // call resynchronises (a ping and its pong; in device mode, a quiet moment).
   #sync: "in step" | "out of step" = "in step";
+  // Pongs owed: pings written whose pong has not been read. A resynchronisation reads through
+  // them all, its own last, so that the late pong of a call that gave up is not taken for it.
+  #pongsOwed = 0;
   // Why the connection is closed; undefined while it is open.
   #closeReason: string | undefined;
   // Aborted when the client closes: every call still waiting ends.
@@ -230,6 +233,12 @@ export class Channel {
     await limit.wait(written, "write");
   }
 
+  // Writes bytes that end with a ping: its pong is owed from now.
+  #writeFenced(bytes: Uint8Array): Promise<void> {
+    this.#pongsOwed++;
+    return this.#transportWrite(bytes);
+  }
+
   #transportWrite(bytes: Uint8Array): Promise<void> {
     if (this.#closeReason !== undefined) {
       return Promise.reject(new ConnectionClosedError(this.#closeReason));
@@ -308,7 +317,7 @@ export class Channel {
     writeTurn: Turn,
     readTurn: Turn,
   ): Promise<T> {
-    const written = this.#transportWrite(exchange.bytes!);
+    const written = this.#writeFenced(exchange.bytes!);
     written.then(writeTurn.release, writeTurn.release);
     const answer = readTurn.ready.then(() => written).then(() => exchange.read());
     answer.then(readTurn.release, readTurn.release);
@@ -336,7 +345,9 @@ export class Channel {
       if (exchange.bytes !== undefined) {
         limit.signal.throwIfAborted();
         this.#sync = "out of step";
-        written = this.#transportWrite(exchange.bytes);
+        written = exchange.fenced
+          ? this.#writeFenced(exchange.bytes)
+          : this.#transportWrite(exchange.bytes);
         await limit.wait(written, "write");
       }
       limit.stage = "read";
@@ -356,9 +367,9 @@ export class Channel {
       limit.stage = "quiet";
       return await this.#drain(limit.signal);
     }
-    await limit.wait(this.#transportWrite(this.#encode("ping")), "write");
+    await limit.wait(this.#writeFenced(this.#encode("ping")), "write");
     limit.stage = "read";
-    await this.#throughPong(limit.signal);
+    while (this.#pongsOwed > 0) await this.#throughPong(limit.signal);
   }
 
   // Drops every byte received until none has come for quietTime.
@@ -439,12 +450,14 @@ export class Channel {
     return lines;
   }
 
-  // Every line up to the next pong, which is dropped.
+  // Every line up to the next pong, which is dropped and no longer owed.
   async #throughPong(signal?: AbortSignal): Promise<RawLine[]> {
     const lines: RawLine[] = [];
     for (let line = await this.#line(signal); !isPong(line); line = await this.#line(signal)) {
       lines.push(line);
     }
+    // A pong no ping of this client asked for (a command's own answer) owes nothing.
+    this.#pongsOwed = Math.max(0, this.#pongsOwed - 1);
     return lines;
   }
 
