@@ -106,6 +106,24 @@ describe("client over a fake transport: device mode", () => {
     client.close();
   });
 
+  test("SRS-146 SRS-147 after a catch-up that gave up, the next call catches up again", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 30 });
+    await assert.rejects(client.request("A?", { timeout: 20 }), TimeoutError);
+    const trickle = setInterval(() => server.send("a\n"), 5);
+    try {
+      await assert.rejects(client.request("B?", { timeout: 100 }), TimeoutError);
+    } finally {
+      clearInterval(trickle);
+    }
+    server.send("late\n");
+    const next = client.request("C?", { timeout: 2000 });
+    await server.until(() => server.written.endsWith("C?\n"));
+    server.send("c\n");
+    assert.equal(await next, "c");
+    assert.equal(server.written, "A?\nC?\n");
+    client.close();
+  });
+
   test("SRS-148 device calls take turns: the second command is written once the first is answered", async () => {
     const { client, server } = await connected({ handshake: false });
     const first = client.request("A?");
