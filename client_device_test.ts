@@ -8,7 +8,15 @@ import type * as net from "node:net";
 import { connect } from "./client.ts";
 import { InvalidResponseError, TimeoutError } from "./errors.ts";
 import { definiteLengthBlock } from "./framing.ts";
-import { connected, deferred, FakeServer, settle, timeout, withFakeServer } from "./test_util.ts";
+import {
+  connected,
+  countingTimers,
+  deferred,
+  FakeServer,
+  settle,
+  timeout,
+  withFakeServer,
+} from "./test_util.ts";
 
 // An instrument: answers each command line with what `answer` says, in CR LF lines, and
 // records what it was sent.
@@ -350,6 +358,20 @@ describe("client over a fake transport: back-pressure", () => {
     assert.equal(server.reads, 2, "3 bytes queued: no more reads");
     assert.equal(await client.recv(), "ab");
     assert.equal(await client.recv(), "cd");
+    client.close();
+  });
+
+  test("SRS-146 a catch-up that gives up leaves no timer behind", async () => {
+    const { client } = await connected({ handshake: false, quietTime: 5000 });
+    const left = await countingTimers(async () => {
+      const cancel = new AbortController();
+      const clearing = client.clear({ signal: cancel.signal });
+      await settle();
+      const reason = new Error("enough");
+      cancel.abort(reason);
+      await assert.rejects(clearing, (error) => error === reason);
+    });
+    assert.equal(left, 0);
     client.close();
   });
 

@@ -364,6 +364,19 @@ describe("client over a fake transport: closing", () => {
     await stuck[Symbol.asyncDispose]();
   });
 
+  test("SRS-024 SRS-078 a client whose server has closed does not try to say disconnect", async () => {
+    const { client, server } = await connected();
+    server.end();
+    await server.until(() => server.events.includes("close"));
+    const tried: Uint8Array[] = [];
+    server.write = (data) => {
+      tried.push(data);
+      return Promise.reject(new ConnectionClosedError("closed"));
+    };
+    await client[Symbol.asyncDispose]();
+    assert.deepEqual(tried, []);
+  });
+
   test("SRS-079 the client closes its socket once the server has closed", async () => {
     const { client, server } = await connected();
     server.end();

@@ -429,7 +429,8 @@ export class Channel {
     for (;;) {
       const taken = take();
       if (taken !== undefined) {
-        if (this.#reader.buffered < this.#settings.maxQueuedBytes) this.#resumeReading?.();
+        // The read loop, woken, reads on only if less than maxQueuedBytes is left queued.
+        this.#resumeReading?.();
         return taken;
       }
       await this.#more(signal);
