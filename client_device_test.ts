@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as net from "node:net";
 import { connect } from "./client.ts";
+import type { OnelineClient } from "./client.ts";
 import { InvalidResponseError, TimeoutError } from "./errors.ts";
 import { definiteLengthBlock } from "./framing.ts";
 import {
@@ -212,6 +213,21 @@ describe("client over a fake transport: limits that hold", () => {
     client.close();
   });
 
+  test("SRS-149 a counted query that waits for the answers before it says so when it runs out", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const first = client.query("held", { timeout: 5000 });
+    await server.until(() => server.written.endsWith("held\nping\n"));
+    await assert.rejects(client.query("next", { lines: 1, timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    server.send("H\npong\n");
+    assert.deepEqual(await first, ["H"]);
+    assert.equal(server.written, "ping\nheld\nping\n");
+    client.close();
+  });
+
   test("SRS-150 a queued call whose signal aborts rejects at once and never writes", async () => {
     const { client, server } = await connected({ handshake: false });
     const first = client.request("A?");
@@ -290,6 +306,22 @@ describe("client over a fake transport: limits that hold", () => {
     assert.ok(performance.now() - started < 1000, "did not wait on the write");
     assert.ok(server.events.includes("close"));
     assert.deepEqual(server.writes, ["ping\n", "big\nping\n", "disconnect\n"]);
+  });
+  test("SRS-151 a send, a counted query or a catch-up whose write the peer does not take says so", async () => {
+    const calls: ((client: OnelineClient) => Promise<unknown>)[] = [
+      (client) => client.send("a", { timeout: 20 }),
+      (client) => client.query("b", { lines: 1, timeout: 20 }),
+      (client) => client.clear({ timeout: 20 }),
+    ];
+    for (const call of calls) {
+      const { client, server } = await connected({ closeTimeout: 10 });
+      server.hold = new Promise(() => {});
+      await assert.rejects(call(client), {
+        name: "TimeoutError",
+        message: "not sent within 20 ms: the peer does not read what the client writes",
+      });
+      await client[Symbol.asyncDispose]();
+    }
   });
 });
 
