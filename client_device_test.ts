@@ -147,6 +147,17 @@ describe("client over a fake transport: device mode", () => {
     client.close();
   });
 
+  test("SRS-146 a block query that gave up holds up nothing: the next call catches up and gets its own answer", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await assert.rejects(client.queryBlock("CURV?", { timeout: 20 }), TimeoutError);
+    const next = client.request("B?", { timeout: 1000 });
+    await server.until(() => server.written.endsWith("B?\n"));
+    server.send("b\n");
+    assert.equal(await next, "b");
+    assert.equal(server.written, "CURV?\nB?\n");
+    client.close();
+  });
+
   test("SRS-153 a failed ping in device mode leaves the next answer in step", async () => {
     const { client, server } = await connected({ handshake: false });
     server.answerPing = false;

@@ -42,7 +42,7 @@ interface Exchange<T> {
 }
 
 // clear(): no command, only the resynchronisation.
-const CLEAR: Exchange<void> = { bytes: undefined, fenced: false, read: () => Promise.resolve() };
+const CLEAR: Exchange<void> = { bytes: undefined, fenced: false, read: async () => {} };
 
 /**
  * One client's connection, for {@linkcode OnelineClient}, which checks the
