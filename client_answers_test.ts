@@ -467,6 +467,7 @@ describe("client over a fake transport: fences", () => {
     );
     server.send("pong\n");
     await clearing;
+    assert.deepEqual(server.writes, ["ping\n", "ping\n"], "its ping alone, and nothing after it");
     await assert.rejects(client.clear({ timeout: 20 }), TimeoutError);
     client.close();
   });
@@ -545,6 +546,21 @@ describe("client over a fake transport: fences", () => {
 });
 
 describe("client over a fake transport: answers never altered", () => {
+  test("SRS-024 SRS-076 a request whose write fails reads no answer: the next calls get theirs", async () => {
+    const { client, server } = await connected();
+    server.failWrites = true;
+    await assert.rejects(client.request("a"), {
+      name: "ConnectionClosedError",
+      message: "send failed: the connection is gone",
+    });
+    server.failWrites = false;
+    server.replies.set("b", "B\n");
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    await client.clear({ timeout: 500 });
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    client.close();
+  });
+
   test("SRS-152 an answer that is not UTF-8 is an InvalidResponseError with its bytes; the next call is in step", async () => {
     const { client, server } = await connected();
     server.answerPing = false;
@@ -599,6 +615,18 @@ describe("client over a fake transport: answers never altered", () => {
     assert.deepEqual([...await answer], [0xb0, 0x00, 0x41]);
     client.close();
   });
+  test("SRS-014 requestBytes and queryBlock refuse a command with CR or LF, naming it", async () => {
+    const { client, server } = await connected();
+    for (const call of [client.requestBytes("a\nb"), client.queryBlock("a\rb")]) {
+      await assert.rejects(call, {
+        name: "TypeError",
+        message: /^command must not contain CR or LF/,
+      });
+    }
+    assert.equal(server.written, "ping\n");
+    client.close();
+  });
+
   test("SRS-161 requestBytes wants exactly one line, within maxLineBytes", async () => {
     const { client, server } = await connected({ maxLineBytes: 4 });
     server.answerPing = false;
@@ -704,6 +732,19 @@ describe("client over a fake transport: blocks", () => {
     server.replies.set("next", "N\n");
     assert.equal(await client.request("next"), "N");
     client.close();
+  });
+
+  test("SRS-160 SRS-024 a block cut short by the server's close is a ConnectionClosedError, whatever its bytes", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.queryBlock("data");
+    await server.until(() => server.written.endsWith("data\nping\n"));
+    server.send("#19\npong\n");
+    server.end();
+    await assert.rejects(answer, {
+      name: "ConnectionClosedError",
+      message: "the server closed the connection",
+    });
   });
 
   test("SRS-160 an indefinite #0 block, a block over maxBlockBytes and lines after a block are errors", async () => {

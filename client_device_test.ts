@@ -98,6 +98,17 @@ describe("client over a fake transport: device mode", () => {
     client.close();
   });
 
+  test("SRS-146 SRS-024 clear() in device mode rejects when the device closes while it waits", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 1000 });
+    const clearing = client.clear();
+    await settle();
+    server.end();
+    await assert.rejects(clearing, {
+      name: "ConnectionClosedError",
+      message: "the server closed the connection",
+    });
+  });
+
   test("SRS-147 a device that never goes quiet: the next call gives up within its limit, naming quietTime, and writes nothing", async () => {
     const { client, server } = await connected({ handshake: false, quietTime: 100 });
     await assert.rejects(client.request("stream?", { timeout: 20 }), TimeoutError);

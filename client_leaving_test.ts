@@ -284,6 +284,20 @@ describe("client over a fake transport: closing", () => {
     assert.equal(left, 0);
   });
 
+  test("SRS-044 connecting, sending and requesting leave no timer behind", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    server.replies.set("b", "B\n");
+    const left = await countingTimers(async () => {
+      const { client } = await connected({}, server);
+      await client.send("a");
+      assert.equal(await client.request("b"), "B");
+      assert.deepEqual(await client.query("b", { lines: 1 }), ["B"]);
+      await client[Symbol.asyncDispose]();
+    });
+    assert.equal(left, 0);
+  });
+
   test("SRS-078 disconnectOnClose: true says disconnect without a handshake", async () => {
     const server = new FakeServer();
     server.endOnCloseWrite = true;

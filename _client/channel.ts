@@ -233,10 +233,17 @@ export class Channel {
     await limit.wait(written, "write");
   }
 
-  // Writes bytes that end with a ping: its pong is owed from now.
+  // Writes bytes that end with a ping: its pong is owed from now, unless the write fails.
   #writeFenced(bytes: Uint8Array): Promise<void> {
     this.#pongsOwed++;
-    return this.#transportWrite(bytes);
+    const written = this.#transportWrite(bytes);
+    written.catch(() => this.#pongPaid());
+    return written;
+  }
+
+  // A pong has come, or will not: it is owed no more (one no ping asked for owes nothing).
+  #pongPaid(): void {
+    this.#pongsOwed = Math.max(0, this.#pongsOwed - 1);
   }
 
   #transportWrite(bytes: Uint8Array): Promise<void> {
@@ -457,8 +464,7 @@ export class Channel {
     for (let line = await this.#line(signal); !isPong(line); line = await this.#line(signal)) {
       lines.push(line);
     }
-    // A pong no ping of this client asked for (a command's own answer) owes nothing.
-    this.#pongsOwed = Math.max(0, this.#pongsOwed - 1);
+    this.#pongPaid();
     return lines;
   }
 
