@@ -436,6 +436,16 @@ describe("client over a fake transport: fences", () => {
     client.close();
   });
 
+  test("SRS-076 only the line pong is a fence: not its start, nor an empty line", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.query("q");
+    await server.until(() => server.written.endsWith("q\nping\n"));
+    server.send("pon\n\npongs\np\npong\n");
+    assert.deepEqual(await answer, ["pon", "", "pongs", "p"]);
+    client.close();
+  });
+
   test("SRS-076 a counted query reads exactly its lines; the next line is the next receive's", async () => {
     const { client, server } = await connected();
     server.answerPing = false;
@@ -457,6 +467,7 @@ describe("client over a fake transport: fences", () => {
     );
     server.send("pong\n");
     await clearing;
+    assert.deepEqual(server.writes, ["ping\n", "ping\n"], "its ping alone, and nothing after it");
     await assert.rejects(client.clear({ timeout: 20 }), TimeoutError);
     client.close();
   });
@@ -501,9 +512,55 @@ describe("client over a fake transport: fences", () => {
     assert.equal(await client.request("b", { timeout: 500 }), "B");
     client.close();
   });
+  // A late pong is owed to the ping that gave up: the next catch-up reads through it and its own.
+  test("SRS-076 after a clear() that timed out the answers stay paired", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.clear({ timeout: 20 }), TimeoutError);
+    server.send("pong\n"); // its late answer
+    server.answerPing = true;
+    server.replies.set("x", "X\n");
+    server.replies.set("y", "Y\n");
+    assert.deepEqual(await client.query("x", { timeout: 500 }), ["X"]);
+    assert.deepEqual(await client.query("y", { timeout: 500 }), ["Y"]);
+    assert.equal(server.written, "ping\nping\nping\nx\nping\ny\nping\n");
+    client.close();
+  });
+
+  test("SRS-076 after a fenced query that timed out while out of step the answers stay paired", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    await assert.rejects(client.query("counted", { lines: 1, timeout: 20 }), TimeoutError);
+    const fenced = client.query("a", { timeout: 50 });
+    await server.until(() => server.written.endsWith("counted\nping\n"));
+    server.send("C\npong\n"); // the counted answer, then the catch-up's pong
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    await assert.rejects(fenced, TimeoutError);
+    server.send("A\npong\n"); // its late answer
+    server.answerPing = true;
+    server.replies.set("b", "B\n");
+    assert.deepEqual(await client.query("b", { timeout: 500 }), ["B"]);
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    client.close();
+  });
 });
 
 describe("client over a fake transport: answers never altered", () => {
+  test("SRS-024 SRS-076 a request whose write fails reads no answer: the next calls get theirs", async () => {
+    const { client, server } = await connected();
+    server.failWrites = true;
+    await assert.rejects(client.request("a"), {
+      name: "ConnectionClosedError",
+      message: "send failed: the connection is gone",
+    });
+    server.failWrites = false;
+    server.replies.set("b", "B\n");
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    await client.clear({ timeout: 500 });
+    assert.equal(await client.request("b", { timeout: 500 }), "B");
+    client.close();
+  });
+
   test("SRS-152 an answer that is not UTF-8 is an InvalidResponseError with its bytes; the next call is in step", async () => {
     const { client, server } = await connected();
     server.answerPing = false;
@@ -556,6 +613,40 @@ describe("client over a fake transport: answers never altered", () => {
     server.send(new Uint8Array([0xb0, 0x00, 0x41, 0x0a]));
     server.send("pong\n");
     assert.deepEqual([...await answer], [0xb0, 0x00, 0x41]);
+    client.close();
+  });
+  test("SRS-014 requestBytes and queryBlock refuse a command with CR or LF, naming it", async () => {
+    const { client, server } = await connected();
+    for (const call of [client.requestBytes("a\nb"), client.queryBlock("a\rb")]) {
+      await assert.rejects(call, {
+        name: "TypeError",
+        message: /^command must not contain CR or LF/,
+      });
+    }
+    assert.equal(server.written, "ping\n");
+    client.close();
+  });
+
+  test("SRS-161 requestBytes wants exactly one line, within maxLineBytes", async () => {
+    const { client, server } = await connected({ maxLineBytes: 4 });
+    server.answerPing = false;
+    const cases: [string, object][] = [
+      ["1\n2\npong\n", {
+        name: "ProtocolError",
+        message: '"raw" was answered with 2 lines, not one',
+      }],
+      ["pong\n", { name: "ProtocolError", message: '"raw" was answered with 0 lines, not one' }],
+      ["abcdef\npong\n", { name: "InvalidResponseError", reason: "too_long" }],
+    ];
+    for (const [answer, error] of cases) {
+      const call = client.requestBytes("raw");
+      await server.until(() => server.written.endsWith("raw\nping\n"));
+      server.writes.length = 0;
+      server.send(answer);
+      await assert.rejects(call, error);
+    }
+    server.send("abcd\npong\n");
+    assert.deepEqual([...await client.requestBytes("raw")], [0x61, 0x62, 0x63, 0x64]);
     client.close();
   });
 });
@@ -641,6 +732,19 @@ describe("client over a fake transport: blocks", () => {
     server.replies.set("next", "N\n");
     assert.equal(await client.request("next"), "N");
     client.close();
+  });
+
+  test("SRS-160 SRS-024 a block cut short by the server's close is a ConnectionClosedError, whatever its bytes", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const answer = client.queryBlock("data");
+    await server.until(() => server.written.endsWith("data\nping\n"));
+    server.send("#19\npong\n");
+    server.end();
+    await assert.rejects(answer, {
+      name: "ConnectionClosedError",
+      message: "the server closed the connection",
+    });
   });
 
   test("SRS-160 an indefinite #0 block, a block over maxBlockBytes and lines after a block are errors", async () => {

@@ -6,9 +6,18 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type * as net from "node:net";
 import { connect } from "./client.ts";
+import type { OnelineClient } from "./client.ts";
 import { InvalidResponseError, TimeoutError } from "./errors.ts";
 import { definiteLengthBlock } from "./framing.ts";
-import { connected, deferred, FakeServer, settle, timeout, withFakeServer } from "./test_util.ts";
+import {
+  connected,
+  countingTimers,
+  deferred,
+  FakeServer,
+  settle,
+  timeout,
+  withFakeServer,
+} from "./test_util.ts";
 
 // An instrument: answers each command line with what `answer` says, in CR LF lines, and
 // records what it was sent.
@@ -89,6 +98,17 @@ describe("client over a fake transport: device mode", () => {
     client.close();
   });
 
+  test("SRS-146 SRS-024 clear() in device mode rejects when the device closes while it waits", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 1000 });
+    const clearing = client.clear();
+    await settle();
+    server.end();
+    await assert.rejects(clearing, {
+      name: "ConnectionClosedError",
+      message: "the server closed the connection",
+    });
+  });
+
   test("SRS-147 a device that never goes quiet: the next call gives up within its limit, naming quietTime, and writes nothing", async () => {
     const { client, server } = await connected({ handshake: false, quietTime: 100 });
     await assert.rejects(client.request("stream?", { timeout: 20 }), TimeoutError);
@@ -106,6 +126,24 @@ describe("client over a fake transport: device mode", () => {
     client.close();
   });
 
+  test("SRS-146 SRS-147 after a catch-up that gave up, the next call catches up again", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 30 });
+    await assert.rejects(client.request("A?", { timeout: 20 }), TimeoutError);
+    const trickle = setInterval(() => server.send("a\n"), 5);
+    try {
+      await assert.rejects(client.request("B?", { timeout: 100 }), TimeoutError);
+    } finally {
+      clearInterval(trickle);
+    }
+    server.send("late\n");
+    const next = client.request("C?", { timeout: 2000 });
+    await server.until(() => server.written.endsWith("C?\n"));
+    server.send("c\n");
+    assert.equal(await next, "c");
+    assert.equal(server.written, "A?\nC?\n");
+    client.close();
+  });
+
   test("SRS-148 device calls take turns: the second command is written once the first is answered", async () => {
     const { client, server } = await connected({ handshake: false });
     const first = client.request("A?");
@@ -117,6 +155,17 @@ describe("client over a fake transport: device mode", () => {
     await server.until(() => server.written === "A?\nB?\n");
     server.send("b\n");
     assert.deepEqual([await first, await second], ["a", "b"]);
+    client.close();
+  });
+
+  test("SRS-146 a block query that gave up holds up nothing: the next call catches up and gets its own answer", async () => {
+    const { client, server } = await connected({ handshake: false, quietTime: 20 });
+    await assert.rejects(client.queryBlock("CURV?", { timeout: 20 }), TimeoutError);
+    const next = client.request("B?", { timeout: 1000 });
+    await server.until(() => server.written.endsWith("B?\n"));
+    server.send("b\n");
+    assert.equal(await next, "b");
+    assert.equal(server.written, "CURV?\nB?\n");
     client.close();
   });
 
@@ -186,6 +235,21 @@ describe("client over a fake transport: limits that hold", () => {
     client.close();
   });
 
+  test("SRS-149 a counted query that waits for the answers before it says so when it runs out", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const first = client.query("held", { timeout: 5000 });
+    await server.until(() => server.written.endsWith("held\nping\n"));
+    await assert.rejects(client.query("next", { lines: 1, timeout: 30 }), {
+      name: "TimeoutError",
+      message: "no response within 30 ms: the calls before it held the connection all that time",
+    });
+    server.send("H\npong\n");
+    assert.deepEqual(await first, ["H"]);
+    assert.equal(server.written, "ping\nheld\nping\n");
+    client.close();
+  });
+
   test("SRS-150 a queued call whose signal aborts rejects at once and never writes", async () => {
     const { client, server } = await connected({ handshake: false });
     const first = client.request("A?");
@@ -199,6 +263,52 @@ describe("client over a fake transport: limits that hold", () => {
     server.replies.set("C?", "c\n");
     assert.equal(await client.request("C?"), "c");
     assert.equal(server.written, "A?\nC?\n");
+    client.close();
+  });
+
+  test("SRS-150 a queued request whose signal aborts never writes, also when requests overlap", async () => {
+    const { client, server } = await connected();
+    server.answerPing = false;
+    const out = deferred();
+    server.hold = out.promise;
+    const first = client.request("a");
+    await server.until(() => server.written.endsWith("a\nping\n"));
+    const cancel = new AbortController();
+    const second = client.request("b", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    server.hold = undefined;
+    out.resolve();
+    server.send("A\npong\n");
+    assert.equal(await first, "A");
+    const third = client.request("c", { timeout: 1000 });
+    await server.until(() => server.written.endsWith("c\nping\n"));
+    server.send("C\npong\n");
+    assert.equal(await third, "C");
+    assert.equal(server.written, "ping\na\nping\nc\nping\n");
+    client.close();
+  });
+
+  test("SRS-150 a send that gives up before its turn never writes and holds up no send after it", async () => {
+    const { client, server } = await connected();
+    const out = deferred();
+    server.hold = out.promise;
+    const first = client.send("a");
+    const cancel = new AbortController();
+    const second = client.send("b", { signal: cancel.signal });
+    const reason = new Error("not any more");
+    cancel.abort(reason);
+    await assert.rejects(second, (error) => error === reason);
+    await assert.rejects(client.send("c", { timeout: 10 }), {
+      name: "TimeoutError",
+      message: "no response within 10 ms: the calls before it held the connection all that time",
+    });
+    server.hold = undefined;
+    out.resolve();
+    await first;
+    await client.send("d", { timeout: 1000 });
+    assert.equal(server.written, "ping\na\nd\n");
     client.close();
   });
 
@@ -218,6 +328,22 @@ describe("client over a fake transport: limits that hold", () => {
     assert.ok(performance.now() - started < 1000, "did not wait on the write");
     assert.ok(server.events.includes("close"));
     assert.deepEqual(server.writes, ["ping\n", "big\nping\n", "disconnect\n"]);
+  });
+  test("SRS-151 a send, a counted query or a catch-up whose write the peer does not take says so", async () => {
+    const calls: ((client: OnelineClient) => Promise<unknown>)[] = [
+      (client) => client.send("a", { timeout: 20 }),
+      (client) => client.query("b", { lines: 1, timeout: 20 }),
+      (client) => client.clear({ timeout: 20 }),
+    ];
+    for (const call of calls) {
+      const { client, server } = await connected({ closeTimeout: 10 });
+      server.hold = new Promise(() => {});
+      await assert.rejects(call(client), {
+        name: "TimeoutError",
+        message: "not sent within 20 ms: the peer does not read what the client writes",
+      });
+      await client[Symbol.asyncDispose]();
+    }
   });
 });
 
@@ -259,6 +385,47 @@ describe("client over a fake transport: back-pressure", () => {
     assert.equal(await client.recv(), "cd");
     await server.until(() => server.reads === 2);
     assert.equal(await client.recv(), "ef");
+    client.close();
+  });
+
+  test("SRS-081 a line longer than maxQueuedBytes is still read whole", async () => {
+    const { client, server } = await connected({ handshake: false, maxQueuedBytes: 3 });
+    server.send("abcd");
+    server.send("ef\n");
+    assert.equal(await client.recv({ timeout: 1000 }), "abcdef");
+    client.close();
+  });
+
+  // The handshake's read waited for bytes: once it has them, its wait no longer counts.
+  test("SRS-081 after a call that waited for bytes the client still stops at maxQueuedBytes", async () => {
+    const server = new FakeServer();
+    server.answerPing = false;
+    const connecting = connected({ maxQueuedBytes: 3 }, server);
+    await server.until(() => server.written === "ping\n");
+    await settle();
+    server.send("pong\n");
+    const { client } = await connecting;
+    assert.equal(server.reads, 2, "the pong, then waiting");
+    server.send("ab\n");
+    server.send("cd\n");
+    await settle();
+    assert.equal(server.reads, 2, "3 bytes queued: no more reads");
+    assert.equal(await client.recv(), "ab");
+    assert.equal(await client.recv(), "cd");
+    client.close();
+  });
+
+  test("SRS-146 a catch-up that gives up leaves no timer behind", async () => {
+    const { client } = await connected({ handshake: false, quietTime: 5000 });
+    const left = await countingTimers(async () => {
+      const cancel = new AbortController();
+      const clearing = client.clear({ signal: cancel.signal });
+      await settle();
+      const reason = new Error("enough");
+      cancel.abort(reason);
+      await assert.rejects(clearing, (error) => error === reason);
+    });
+    assert.equal(left, 0);
     client.close();
   });
 

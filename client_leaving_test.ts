@@ -284,6 +284,20 @@ describe("client over a fake transport: closing", () => {
     assert.equal(left, 0);
   });
 
+  test("SRS-044 connecting, sending and requesting leave no timer behind", async () => {
+    const server = new FakeServer();
+    server.endOnCloseWrite = true;
+    server.replies.set("b", "B\n");
+    const left = await countingTimers(async () => {
+      const { client } = await connected({}, server);
+      await client.send("a");
+      assert.equal(await client.request("b"), "B");
+      assert.deepEqual(await client.query("b", { lines: 1 }), ["B"]);
+      await client[Symbol.asyncDispose]();
+    });
+    assert.equal(left, 0);
+  });
+
   test("SRS-078 disconnectOnClose: true says disconnect without a handshake", async () => {
     const server = new FakeServer();
     server.endOnCloseWrite = true;
@@ -346,6 +360,35 @@ describe("client over a fake transport: closing", () => {
     await assert.rejects(leaving, (error) => error === reason);
     assert.equal(client.connected, false);
     await client[Symbol.asyncDispose]();
+  });
+
+  // A transport's write may fail with any error; a peer that is gone is what disconnect wants.
+  test("SRS-012 disconnect() whose write fails resolves; one not sent within its limit rejects saying so", async () => {
+    const { client: gone, server: failing } = await connected();
+    failing.write = () => Promise.reject(new Error("EPIPE"));
+    await gone.disconnect();
+    assert.equal(gone.connected, false);
+    const { client: stuck, server: holding } = await connected({ closeTimeout: 50 });
+    holding.hold = new Promise(() => {});
+    await assert.rejects(stuck.disconnect({ timeout: 30 }), {
+      name: "TimeoutError",
+      message: "not sent within 30 ms: the peer does not read what the client writes",
+    });
+    assert.equal(stuck.connected, false);
+    await stuck[Symbol.asyncDispose]();
+  });
+
+  test("SRS-024 SRS-078 a client whose server has closed does not try to say disconnect", async () => {
+    const { client, server } = await connected();
+    server.end();
+    await server.until(() => server.events.includes("close"));
+    const tried: Uint8Array[] = [];
+    server.write = (data) => {
+      tried.push(data);
+      return Promise.reject(new ConnectionClosedError("closed"));
+    };
+    await client[Symbol.asyncDispose]();
+    assert.deepEqual(tried, []);
   });
 
   test("SRS-079 the client closes its socket once the server has closed", async () => {

@@ -42,7 +42,7 @@ interface Exchange<T> {
 }
 
 // clear(): no command, only the resynchronisation.
-const CLEAR: Exchange<void> = { bytes: undefined, fenced: false, read: () => Promise.resolve() };
+const CLEAR: Exchange<void> = { bytes: undefined, fenced: false, read: async () => {} };
 
 /**
  * One client's connection, for {@linkcode OnelineClient}, which checks the
@@ -78,6 +78,9 @@ export class Channel {
   // exchange's write until its answer is read whole, and so after one that gave up, until a
   // call resynchronises (a ping and its pong; in device mode, a quiet moment).
   #sync: "in step" | "out of step" = "in step";
+  // Pongs owed: pings written whose pong has not been read. A resynchronisation reads through
+  // them all, its own last, so that the late pong of a call that gave up is not taken for it.
+  #pongsOwed = 0;
   // Why the connection is closed; undefined while it is open.
   #closeReason: string | undefined;
   // Aborted when the client closes: every call still waiting ends.
@@ -230,6 +233,19 @@ export class Channel {
     await limit.wait(written, "write");
   }
 
+  // Writes bytes that end with a ping: its pong is owed from now, unless the write fails.
+  #writeFenced(bytes: Uint8Array): Promise<void> {
+    this.#pongsOwed++;
+    const written = this.#transportWrite(bytes);
+    written.catch(() => this.#pongPaid());
+    return written;
+  }
+
+  // A pong has come, or will not: it is owed no more (one no ping asked for owes nothing).
+  #pongPaid(): void {
+    this.#pongsOwed = Math.max(0, this.#pongsOwed - 1);
+  }
+
   #transportWrite(bytes: Uint8Array): Promise<void> {
     if (this.#closeReason !== undefined) {
       return Promise.reject(new ConnectionClosedError(this.#closeReason));
@@ -308,7 +324,7 @@ export class Channel {
     writeTurn: Turn,
     readTurn: Turn,
   ): Promise<T> {
-    const written = this.#transportWrite(exchange.bytes!);
+    const written = this.#writeFenced(exchange.bytes!);
     written.then(writeTurn.release, writeTurn.release);
     const answer = readTurn.ready.then(() => written).then(() => exchange.read());
     answer.then(readTurn.release, readTurn.release);
@@ -336,7 +352,9 @@ export class Channel {
       if (exchange.bytes !== undefined) {
         limit.signal.throwIfAborted();
         this.#sync = "out of step";
-        written = this.#transportWrite(exchange.bytes);
+        written = exchange.fenced
+          ? this.#writeFenced(exchange.bytes)
+          : this.#transportWrite(exchange.bytes);
         await limit.wait(written, "write");
       }
       limit.stage = "read";
@@ -356,9 +374,9 @@ export class Channel {
       limit.stage = "quiet";
       return await this.#drain(limit.signal);
     }
-    await limit.wait(this.#transportWrite(this.#encode("ping")), "write");
+    await limit.wait(this.#writeFenced(this.#encode("ping")), "write");
     limit.stage = "read";
-    await this.#throughPong(limit.signal);
+    while (this.#pongsOwed > 0) await this.#throughPong(limit.signal);
   }
 
   // Drops every byte received until none has come for quietTime.
@@ -418,7 +436,8 @@ export class Channel {
     for (;;) {
       const taken = take();
       if (taken !== undefined) {
-        if (this.#reader.buffered < this.#settings.maxQueuedBytes) this.#resumeReading?.();
+        // The read loop, woken, reads on only if less than maxQueuedBytes is left queued.
+        this.#resumeReading?.();
         return taken;
       }
       await this.#more(signal);
@@ -439,12 +458,13 @@ export class Channel {
     return lines;
   }
 
-  // Every line up to the next pong, which is dropped.
+  // Every line up to the next pong, which is dropped and no longer owed.
   async #throughPong(signal?: AbortSignal): Promise<RawLine[]> {
     const lines: RawLine[] = [];
     for (let line = await this.#line(signal); !isPong(line); line = await this.#line(signal)) {
       lines.push(line);
     }
+    this.#pongPaid();
     return lines;
   }
 
@@ -473,9 +493,8 @@ export class Channel {
     this.#arrival = arrival;
     this.#resumeReading?.();
     const waited = signal === undefined ? arrived : orAbort(arrived, signal);
-    return waited.finally(() => {
-      if (this.#arrival === arrival) this.#arrival = undefined;
-    });
+    // Only the read whose turn it is waits, so no other wait has replaced this one meanwhile.
+    return waited.finally(() => this.#arrival = undefined);
   }
 
   /**

@@ -150,8 +150,8 @@ describe("response buffer", () => {
   });
 
   test("SRS-134 a long string's slices never split a character, however they fall", () => {
-    // Four-byte characters (surrogate pairs) shifted by one code unit: some slice ends inside a pair.
-    for (const prefix of ["", "a"]) {
+    // Four-byte characters (surrogate pairs) shifted by code units: some slice ends inside a pair.
+    for (const prefix of ["", "a", "abc"]) {
       const big = prefix + "😀é✓".repeat(150_000);
       const buffer = new ResponseBuffer();
       buffer.appendLine(big);
@@ -164,4 +164,103 @@ describe("response buffer", () => {
       assert.equal(new TextDecoder("utf-8", { fatal: true }).decode(joined), `${big}\n`);
     }
   });
+
+  // The first slice's last code unit is the high half of a pair: U+10000 (D800), U+10FFFF (DBFF).
+  test("SRS-134 a slice that would end inside a pair ends before it, the lowest and highest too", () => {
+    for (const pair of ["\u{10000}", "\u{10FFFF}"]) {
+      for (const filler of ["a", "✓"]) {
+        const big = filler.repeat(SLICE - 1) + pair + filler.repeat(5);
+        assert.equal(joinTakes(bufferOf(big)), `${big}\n`);
+      }
+    }
+    // Otherwise a slice is 256 Ki units exactly, whatever its last character.
+    for (const [filler, bytes] of [["a", 1], ["\ue000", 3]] as const) {
+      assert.equal(bufferOf(filler.repeat(SLICE + 5)).take().length, SLICE * bytes);
+    }
+    // A lone high half at the very end is encoded as U+FFFD, not held back.
+    const lone = "a".repeat(SLICE + 10) + "\ud800";
+    assert.equal(joinTakes(bufferOf(lone)), `${lone.slice(0, -1)}\ufffd\n`);
+  });
+
+  test("SRS-134 a string or bytes over 256 Ki units wait in line; up to that they are copied at once", () => {
+    const atLimit = new ResponseBuffer();
+    atLimit.appendLine("x".repeat(SLICE));
+    assert.ok(atLimit.capacity >= SLICE, "encoded at once");
+    const over = new ResponseBuffer();
+    over.appendLine("x".repeat(SLICE + 1));
+    assert.ok(over.capacity < 4096, "waits to be encoded");
+    const bytes = new ResponseBuffer();
+    bytes.appendBytes(new Uint8Array(SLICE).fill(0x62));
+    assert.equal(bytes.take().length, SLICE + 1, "copied with its LF");
+    bytes.appendBytes(new Uint8Array(SLICE + 1).fill(0x62));
+    assert.equal(bytes.take().length, SLICE + 1, "handed out alone");
+    assert.deepEqual([...bytes.take()], [0x0a]);
+    // Bytes that exactly fill the array still get their LF.
+    const fill = new ResponseBuffer();
+    fill.appendBytes(new Uint8Array(256).fill(0x63));
+    assert.deepEqual([...fill.take().subarray(-2)], [0x63, 0x0a]);
+  });
+
+  test("SRS-134 long lines among short ones come out whole and in order, each take non-empty", () => {
+    const long = "x".repeat(SLICE + 10);
+    const lines = [
+      long,
+      "mid",
+      long,
+      "y".repeat(SLICE),
+      "y".repeat(SLICE),
+      "y".repeat(SLICE),
+      "end",
+    ];
+    // The second: what follows the later long line would fit with the first one's last slice.
+    for (const batch of [lines, [long, "mid", long, "end"]]) {
+      const buffer = new ResponseBuffer();
+      for (const line of batch) buffer.appendLine(line);
+      assert.equal(joinTakes(buffer), batch.map((line) => `${line}\n`).join(""));
+    }
+  });
+
+  test("SRS-040 what the buffer holds: its arrays, the queued bytes and the slices' room while it is needed", () => {
+    const buffer = new ResponseBuffer();
+    assert.equal(buffer.capacity, 256);
+    buffer.appendLine("a");
+    buffer.take();
+    assert.equal(buffer.capacity, 512, "the taken array is kept for reuse");
+    const twoLong = new ResponseBuffer();
+    twoLong.appendLine("x".repeat(SLICE + 1));
+    twoLong.appendLine("x".repeat(SLICE + 1));
+    twoLong.appendBytes(new Uint8Array(SLICE + 1));
+    assert.ok(twoLong.capacity >= SLICE + 1, "queued bytes count");
+    twoLong.take();
+    assert.ok(twoLong.capacity >= 3 * SLICE, "the slices' room, needed for the next slice");
+    twoLong.take();
+    assert.ok(twoLong.capacity >= 3 * SLICE, "kept: another long string waits");
+    twoLong.take();
+    twoLong.take();
+    twoLong.take();
+    assert.ok(twoLong.capacity < 3 * SLICE, "let go: only bytes wait");
+  });
 });
+
+const SLICE = 256 * 1024;
+
+function bufferOf(line: string): ResponseBuffer {
+  const buffer = new ResponseBuffer();
+  buffer.appendLine(line);
+  return buffer;
+}
+
+// Every take until the buffer is empty, as one text; a take may not be empty.
+function joinTakes(buffer: ResponseBuffer): string {
+  const parts: Uint8Array[] = [];
+  for (let takes = 0; buffer.length > 0; takes++) {
+    assert.ok(takes < 1000, "the takes come to an end");
+    const part = buffer.take().slice();
+    assert.ok(part.length > 0, `take ${takes} is empty`);
+    parts.push(part);
+  }
+  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) joined.set(part, (at += part.length) - part.length);
+  return new TextDecoder("utf-8", { fatal: true }).decode(joined);
+}
