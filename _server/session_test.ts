@@ -1395,6 +1395,21 @@ describe("session: the raw bytes handlers keep", () => {
     assert.notEqual(kept[1].buffer, kept[2].buffer);
   });
 
+  test("SRS-133 raw of a line carried over from the read before, then of a line of the reused read", async () => {
+    const kept: string[] = [];
+    const { connection, run, errors } = start({
+      handler: (_command, context) => (kept.push(decoder.decode(context.raw)), context.raw),
+    }, new ReusingConnection());
+    connection.send("ab");
+    await connection.until(() => connection.reads >= 2);
+    connection.send("c\nxyz\n");
+    connection.end();
+    assert.equal(await run, "closed");
+    assert.equal(connection.written, "abc\nxyz\n");
+    assert.deepEqual(kept, ["abc", "xyz"]);
+    assert.deepEqual(errors, []);
+  });
+
   test("SRS-133 raw from a read that is never reused is a view of it, with no copy", async () => {
     const raws: Uint8Array[] = [];
     const { connection, run } = start({
