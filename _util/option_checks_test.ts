@@ -1,13 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  checkBoolean,
-  checkEndpointOptions,
-  checkKnownKeys,
-  checkMilliseconds,
-  checkPositiveInteger,
-  describeValue,
-} from "./option_checks.ts";
+import * as checks from "./option_checks.ts";
 
 describe("option checks", () => {
   test("SRS-001 SRS-002 SRS-092 endpoints: types, the port's range by side, a path alone, TLS over TCP only", () => {
@@ -40,7 +33,7 @@ describe("option checks", () => {
       ],
     ];
     for (const [options, lowest, name, message] of cases) {
-      assert.throws(() => checkEndpointOptions(options, lowest), { name, message });
+      assert.throws(() => checks.checkEndpointOptions(options, lowest), { name, message });
     }
     for (
       const [options, lowest] of [
@@ -54,7 +47,10 @@ describe("option checks", () => {
         [{ port: 5001, tls: {} }, 1],
       ] as [Record<string, unknown>, 0 | 1][]
     ) {
-      assert.doesNotThrow(() => checkEndpointOptions(options, lowest), JSON.stringify(options));
+      assert.doesNotThrow(
+        () => checks.checkEndpointOptions(options, lowest),
+        JSON.stringify(options),
+      );
     }
   });
 
@@ -67,7 +63,7 @@ describe("option checks", () => {
       [Infinity, false, "RangeError", "t must be positive and finite, got Infinity"],
     ];
     for (const [value, allowInfinity, name, message] of bad) {
-      assert.throws(() => checkMilliseconds(value, "t", allowInfinity), { name, message });
+      assert.throws(() => checks.checkMilliseconds(value, "t", allowInfinity), { name, message });
     }
     for (
       const [value, allowInfinity] of [[undefined, false], [1, false], [0.5, false], [
@@ -75,38 +71,38 @@ describe("option checks", () => {
         true,
       ]]
     ) {
-      assert.doesNotThrow(() => checkMilliseconds(value, "t", allowInfinity as boolean));
+      assert.doesNotThrow(() => checks.checkMilliseconds(value, "t", allowInfinity as boolean));
     }
   });
 
   test("SRS-001 counts: positive integers", () => {
-    assert.throws(() => checkPositiveInteger(0, "n"), {
+    assert.throws(() => checks.checkPositiveInteger(0, "n"), {
       name: "RangeError",
       message: "n must be at least 1, got 0",
     });
-    assert.throws(() => checkPositiveInteger(2.5, "n"), {
+    assert.throws(() => checks.checkPositiveInteger(2.5, "n"), {
       name: "TypeError",
       message: "n must be an integer, got 2.5",
     });
-    assert.throws(() => checkPositiveInteger("3", "n"), {
+    assert.throws(() => checks.checkPositiveInteger("3", "n"), {
       name: "TypeError",
       message: 'n must be an integer, got "3" (a string)',
     });
-    assert.doesNotThrow(() => checkPositiveInteger(undefined, "n"));
-    assert.doesNotThrow(() => checkPositiveInteger(1, "n"));
+    assert.doesNotThrow(() => checks.checkPositiveInteger(undefined, "n"));
+    assert.doesNotThrow(() => checks.checkPositiveInteger(1, "n"));
   });
 
   test("SRS-001 flags: true or false", () => {
-    assert.throws(() => checkBoolean("yes", "f"), {
+    assert.throws(() => checks.checkBoolean("yes", "f"), {
       name: "TypeError",
       message: 'f must be true or false, got "yes" (a string)',
     });
-    assert.throws(() => checkBoolean(0, "f"), {
+    assert.throws(() => checks.checkBoolean(0, "f"), {
       name: "TypeError",
       message: "f must be true or false, got 0",
     });
     for (const value of [undefined, true, false]) {
-      assert.doesNotThrow(() => checkBoolean(value, "f"));
+      assert.doesNotThrow(() => checks.checkBoolean(value, "f"));
     }
   });
 
@@ -129,7 +125,7 @@ describe("option checks", () => {
       [{}, "an object"],
       [new AbortController(), "an object"],
     ];
-    for (const [value, shown] of cases) assert.equal(describeValue(value), shown);
+    for (const [value, shown] of cases) assert.equal(checks.describeValue(value), shown);
   });
 
   test("SRS-091 unknown keys: named, with the nearest known key when one is near", () => {
@@ -145,7 +141,7 @@ describe("option checks", () => {
       [{ port: 1, colour: "red" }, "options.colour is not an option"],
     ];
     for (const [options, message] of cases) {
-      assert.throws(() => checkKnownKeys(options, known, "options"), {
+      assert.throws(() => checks.checkKnownKeys(options, known, "options"), {
         name: "TypeError",
         message,
       });
@@ -170,7 +166,7 @@ describe("option checks", () => {
     ];
     for (const [key, suggested] of near) {
       const hint = suggested === undefined ? "" : ` (did you mean ${suggested}?)`;
-      assert.throws(() => checkKnownKeys({ [key]: 1 }, known, "options"), {
+      assert.throws(() => checks.checkKnownKeys({ [key]: 1 }, known, "options"), {
         name: "TypeError",
         message: `options.${key} is not an option${hint}`,
       });
@@ -178,23 +174,25 @@ describe("option checks", () => {
     // On a tie the first known key is suggested.
     for (const [order, suggested] of [[["port", "sort"], "port"], [["sort", "port"], "sort"]]) {
       const tied = Object.fromEntries((order as string[]).map((key) => [key, true]));
-      assert.throws(() => checkKnownKeys({ bort: 1 }, tied, "options"), {
+      assert.throws(() => checks.checkKnownKeys({ bort: 1 }, tied, "options"), {
         name: "TypeError",
         message: `options.bort is not an option (did you mean ${suggested}?)`,
       });
     }
     // The first unknown key is named, in the object's order.
-    assert.throws(() => checkKnownKeys({ port: 1, b: 1, a: 1 }, known, "options"), {
+    assert.throws(() => checks.checkKnownKeys({ port: 1, b: 1, a: 1 }, known, "options"), {
       name: "TypeError",
       message: "options.b is not an option",
     });
-    assert.throws(() => checkKnownKeys({ x: 1 }, known, "options.tls"), {
+    assert.throws(() => checks.checkKnownKeys({ x: 1 }, known, "options.tls"), {
       name: "TypeError",
       message: "options.tls.x is not an option",
     });
     // Only the object's own keys count, not inherited ones.
-    assert.doesNotThrow(() => checkKnownKeys(Object.create({ prot: 1 }), known, "options"));
-    assert.doesNotThrow(() => checkKnownKeys({ port: 1, keepCR: undefined }, known, "options"));
-    assert.doesNotThrow(() => checkKnownKeys({}, known, "options"));
+    assert.doesNotThrow(() => checks.checkKnownKeys(Object.create({ prot: 1 }), known, "options"));
+    assert.doesNotThrow(() =>
+      checks.checkKnownKeys({ port: 1, keepCR: undefined }, known, "options")
+    );
+    assert.doesNotThrow(() => checks.checkKnownKeys({}, known, "options"));
   });
 });
