@@ -173,6 +173,23 @@ export class AcceptQueue<T> {
   }
 
   /**
+   * Hands over an accepted connection as {@linkcode AcceptQueue.push} does,
+   * and owns it from then on: closes it when it is refused, and drops and
+   * closes it if its peer leaves while it waits.
+   *
+   * @param item The connection.
+   * @param departed Resolves once its peer has left while it waits; called
+   *   only for a connection the queue took.
+   */
+  offer(item: T, departed: () => Promise<void>): void {
+    if (!this.push(item)) {
+      this.#close(item);
+      return;
+    }
+    departed().then(() => this.drop(item));
+  }
+
+  /**
    * Drops a connection that left while it waited (or was held), and closes
    * it; one already taken is its taker's to close.
    *

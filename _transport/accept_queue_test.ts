@@ -16,6 +16,26 @@ function queueOf(maxWaiting: number) {
 }
 
 describe("accept queue", () => {
+  test("SRS-106 an offered connection is closed when refused, and dropped and closed when it leaves", async () => {
+    const { queue, refused } = queueOf(1);
+    const asked: string[] = [];
+    queue.offer("a", () => (asked.push("a"), new Promise(() => {})));
+    assert.deepEqual(queue.close(), ["a"], "the listener closes those still waiting");
+    queue.offer("b", () => (asked.push("b"), Promise.resolve()));
+    assert.deepEqual(refused, ["b"], "b finds the queue closed, and is closed");
+    assert.deepEqual(asked, ["a"], "only a connection the queue took is watched");
+    const { queue: open, refused: closed } = queueOf(2);
+    const gone = Promise.withResolvers<void>();
+    open.offer("c", () => gone.promise);
+    open.offer("d", () => new Promise(() => {}));
+    gone.resolve();
+    await gone.promise;
+    await Promise.resolve();
+    assert.deepEqual(closed, ["c"]);
+    assert.equal(open.length, 1);
+    assert.equal(await open.next(), "d");
+  });
+
   test("SRS-106 a connection that finds the queue full is held, then refused if it is still full", async () => {
     const { queue, refused, refusals } = queueOf(1);
     assert.equal(queue.push("a"), true);

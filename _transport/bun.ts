@@ -14,8 +14,14 @@ import { ConnectionClosedError } from "../errors.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { PushedConnection } from "./pushed_connection.ts";
 import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
-import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
-import type { Transport } from "../transport.ts";
+import type {
+  Address,
+  Connection,
+  Endpoint,
+  Listener,
+  ListenLimits,
+  Transport,
+} from "../transport.ts";
 import { nodeTransport } from "./node.ts";
 import { closePolitely } from "./close_politely.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
@@ -214,12 +220,11 @@ class BunListener implements Listener {
         // Read a little ahead while it waits: that is how it is seen to leave.
         const connection = new BunConnection(socket, path, WAITING_READ_AHEAD_BYTES);
         // A TCP socket without an address was reset before it opened: it is gone already.
-        const gone = path === undefined && socket.remoteAddress === undefined;
-        if (gone || !this.#queue.push(connection)) {
+        if (path === undefined && socket.remoteAddress === undefined) {
           connection.close();
           return;
         }
-        connection.departed().then(() => this.#queue.drop(connection));
+        this.#queue.offer(connection, () => connection.departed());
       }),
     });
     this.#pathId = path === undefined ? undefined : socketFileId(path);

@@ -284,12 +284,10 @@ class DenoListener implements Listener {
       closeQuietly(conn);
       return;
     }
-    if (!this.#queue.push(connection)) {
-      connection.close();
-      return;
-    }
-    connection.watch();
-    connection.departed().then(() => this.#queue.drop(connection));
+    this.#queue.offer(connection, () => {
+      connection.watch();
+      return connection.departed();
+    });
   }
 
   accept(): Promise<Connection | null> {

@@ -168,8 +168,7 @@ class NodeListener implements Listener {
 
   #enqueue(socket: net.Socket): void {
     const connection = new NodeConnection(socket, this.#path, WAITING_READ_AHEAD_BYTES);
-    if (!this.#queue.push(connection)) connection.close();
-    else connection.departed().then(() => this.#queue.drop(connection));
+    this.#queue.offer(connection, () => connection.departed());
   }
 
   accept(): Promise<Connection | null> {
