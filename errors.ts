@@ -1,8 +1,65 @@
 /**
- * Typed errors thrown by the server and the client.
+ * Typed errors thrown by the server and the client. Each extends
+ * {@linkcode OnelineError}, so that one `instanceof` tells this module's
+ * errors from any other.
  *
  * @module
  */
+
+/**
+ * The base of every error class of this module: catch them all with one
+ * `instanceof`. Each class names itself in `name` with a string of its own,
+ * not its constructor's name, so that the name survives minification. Wrong
+ * options are the language's own `TypeError` and `RangeError` instead.
+ *
+ * @example Usage
+ * ```ts
+ * import { ConnectionClosedError, OnelineError, TimeoutError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const errors = [new TimeoutError("no answer", 100), new ConnectionClosedError("closed")];
+ * assert.ok(errors.every((error) => error instanceof OnelineError));
+ * assert.deepEqual(errors.map((error) => error.name), ["TimeoutError", "ConnectionClosedError"]);
+ * assert.ok(!(new TypeError("options.port must be an integer") instanceof OnelineError));
+ * ```
+ */
+export abstract class OnelineError extends Error {
+  /** The class's name, such as `"TimeoutError"`. */
+  abstract override readonly name: string;
+}
+
+/**
+ * The base of the errors about an address that could not be used: the
+ * client could not connect to it ({@linkcode ConnectError}), or the server
+ * could not listen on it ({@linkcode ListenError}).
+ *
+ * @example Usage
+ * ```ts
+ * import { AddressError, ConnectError, ListenError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const errors = [new ConnectError("127.0.0.1:5001", "refused"), new ListenError("/x.sock", "denied")];
+ * assert.ok(errors.every((error) => error instanceof AddressError));
+ * assert.deepEqual(errors.map((error) => error.address), ["127.0.0.1:5001", "/x.sock"]);
+ * ```
+ */
+export abstract class AddressError extends OnelineError {
+  /** The address: `host:port`, or a Unix socket path. */
+  readonly address: string;
+
+  /**
+   * Creates the error, with the message `cannot VERB ADDRESS: REASON`.
+   *
+   * @param verb What could not be done, such as `connect to`.
+   * @param address The address, as `host:port` or a socket path.
+   * @param reason Why it failed.
+   * @param options The underlying error, as `cause`.
+   */
+  constructor(verb: string, address: string, reason: string, options?: ErrorOptions) {
+    super(`cannot ${verb} ${address}: ${reason}`, options);
+    this.address = address;
+  }
+}
 
 /**
  * An operation did not complete within its time limit.
@@ -17,7 +74,10 @@
  * assert.equal(error.name, "TimeoutError");
  * ```
  */
-export class TimeoutError extends Error {
+export class TimeoutError extends OnelineError {
+  /** The error's name, `"TimeoutError"`. */
+  override readonly name: string = "TimeoutError";
+
   /** The limit that ran out, in milliseconds. */
   readonly timeout: number;
 
@@ -30,7 +90,6 @@ export class TimeoutError extends Error {
    */
   constructor(message: string, timeout: number, options?: ErrorOptions) {
     super(message, options);
-    this.name = "TimeoutError";
     this.timeout = timeout;
   }
 }
@@ -53,6 +112,9 @@ export class TimeoutError extends Error {
  * ```
  */
 export class ServerBusyError extends TimeoutError {
+  /** The error's name, `"ServerBusyError"`. */
+  override readonly name: string = "ServerBusyError";
+
   /**
    * Creates the error.
    *
@@ -68,7 +130,6 @@ export class ServerBusyError extends TimeoutError {
       timeout,
       options,
     );
-    this.name = "ServerBusyError";
   }
 }
 
@@ -86,17 +147,9 @@ export class ServerBusyError extends TimeoutError {
  * assert.equal(error.message, "the server closed the connection");
  * ```
  */
-export class ConnectionClosedError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What was closed, and by whom.
-   * @param options The underlying error, as `cause`.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ConnectionClosedError";
-  }
+export class ConnectionClosedError extends OnelineError {
+  /** The error's name, `"ConnectionClosedError"`. */
+  override readonly name: string = "ConnectionClosedError";
 }
 
 /**
@@ -113,21 +166,19 @@ export class ConnectionClosedError extends Error {
  * assert.equal(error.message, "cannot connect to 127.0.0.1:5001: connection refused");
  * ```
  */
-export class ConnectError extends Error {
-  /** The address that could not be reached. */
-  readonly address: string;
+export class ConnectError extends AddressError {
+  /** The error's name, `"ConnectError"`. */
+  override readonly name: string = "ConnectError";
 
   /**
    * Creates the error.
    *
-   * @param address The address, as `host:port` or a socket path.
+   * @param address The address that could not be reached, as `host:port` or a socket path.
    * @param reason Why it failed.
    * @param options The underlying error, as `cause`.
    */
   constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`cannot connect to ${address}: ${reason}`, options);
-    this.name = "ConnectError";
-    this.address = address;
+    super("connect to", address, reason, options);
   }
 }
 
@@ -144,17 +195,9 @@ export class ConnectError extends Error {
  * assert.equal(error.name, "ProtocolError");
  * ```
  */
-export class ProtocolError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What was expected and what came.
-   * @param options The underlying error, as `cause`.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ProtocolError";
-  }
+export class ProtocolError extends OnelineError {
+  /** The error's name, `"ProtocolError"`. */
+  override readonly name: string = "ProtocolError";
 }
 
 /**
@@ -177,6 +220,9 @@ export class ProtocolError extends Error {
  * ```
  */
 export class InvalidResponseError extends ProtocolError {
+  /** The error's name, `"InvalidResponseError"`. */
+  override readonly name: string = "InvalidResponseError";
+
   /** The line's bytes, without its terminator; for a line over the cap, its first bytes. */
   readonly raw: Uint8Array;
   /** Why it is not handed out as text. */
@@ -198,7 +244,6 @@ export class InvalidResponseError extends ProtocolError {
           `${raw.length} bytes are in error.raw: connect with a higher maxLineBytes`,
       options,
     );
-    this.name = "InvalidResponseError";
     this.raw = raw;
     this.reason = reason;
   }
@@ -224,6 +269,9 @@ export class InvalidResponseError extends ProtocolError {
  * ```
  */
 export class BlockFormatError extends ProtocolError {
+  /** The error's name, `"BlockFormatError"`. */
+  override readonly name: string = "BlockFormatError";
+
   /** The bytes read of the answer: its line, or the block's header. */
   readonly raw: Uint8Array;
 
@@ -236,7 +284,6 @@ export class BlockFormatError extends ProtocolError {
    */
   constructor(message: string, raw: Uint8Array, options?: ErrorOptions) {
     super(message, options);
-    this.name = "BlockFormatError";
     this.raw = raw;
   }
 }
@@ -254,7 +301,10 @@ export class BlockFormatError extends ProtocolError {
  * assert.match(error.message, /^response "late" refused: .* unsolicited responses$/);
  * ```
  */
-export class UnsolicitedResponseError extends Error {
+export class UnsolicitedResponseError extends OnelineError {
+  /** The error's name, `"UnsolicitedResponseError"`. */
+  override readonly name: string = "UnsolicitedResponseError";
+
   /**
    * Creates the error.
    *
@@ -266,7 +316,6 @@ export class UnsolicitedResponseError extends Error {
         JSON.stringify(line)
       } refused: its handler has finished, and the protocol forbids unsolicited responses`,
     );
-    this.name = "UnsolicitedResponseError";
   }
 }
 
@@ -285,9 +334,9 @@ export class UnsolicitedResponseError extends Error {
  * assert.equal(error.message, "cannot listen on /no/such/dir/oneline.sock: no such directory");
  * ```
  */
-export class ListenError extends Error {
-  /** Where the server tried to listen: `host:port` or the socket path. */
-  readonly address: string;
+export class ListenError extends AddressError {
+  /** The error's name, `"ListenError"`. */
+  override readonly name: string = "ListenError";
 
   /**
    * Creates the error.
@@ -297,9 +346,7 @@ export class ListenError extends Error {
    * @param options The underlying error, as `cause`.
    */
   constructor(address: string, reason: string, options?: ErrorOptions) {
-    super(`cannot listen on ${address}: ${reason}`, options);
-    this.name = "ListenError";
-    this.address = address;
+    super("listen on", address, reason, options);
   }
 }
 
@@ -317,6 +364,9 @@ export class ListenError extends Error {
  * ```
  */
 export class AddressInUseError extends ListenError {
+  /** The error's name, `"AddressInUseError"`. */
+  override readonly name: string = "AddressInUseError";
+
   /**
    * Creates the error.
    *
@@ -325,7 +375,6 @@ export class AddressInUseError extends ListenError {
    */
   constructor(address: string, options?: ErrorOptions) {
     super(address, "address already in use", options);
-    this.name = "AddressInUseError";
   }
 }
 
@@ -345,7 +394,10 @@ export class AddressInUseError extends ListenError {
  * assert.equal(error.message, "context.raw is only available while the handler runs");
  * ```
  */
-export class HandlerFinishedError extends Error {
+export class HandlerFinishedError extends OnelineError {
+  /** The error's name, `"HandlerFinishedError"`. */
+  override readonly name: string = "HandlerFinishedError";
+
   /**
    * Creates the error.
    *
@@ -353,6 +405,5 @@ export class HandlerFinishedError extends Error {
    */
   constructor(what: string) {
     super(`${what} is only available while the handler runs`);
-    this.name = "HandlerFinishedError";
   }
 }

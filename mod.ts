@@ -77,6 +77,7 @@ export type {
 } from "./framing.ts";
 export { type BlockHeader, definiteLengthBlock, parseBlockHeader } from "./framing.ts";
 export {
+  AddressError,
   AddressInUseError,
   BlockFormatError,
   ConnectError,
@@ -84,6 +85,7 @@ export {
   HandlerFinishedError,
   InvalidResponseError,
   ListenError,
+  OnelineError,
   ProtocolError,
   ServerBusyError,
   TimeoutError,
