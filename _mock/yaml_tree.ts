@@ -8,6 +8,8 @@
 
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Document, Node } from "yaml";
+import { OnelineError } from "../errors.ts";
+import { nearestKey } from "../_util/option_checks.ts";
 
 /**
  * A definition file that is not valid YAML or not a valid definition. The
@@ -16,13 +18,18 @@ import type { Document, Node } from "yaml";
  * @example
  * ```ts
  * import { DefinitionError } from "./yaml_tree.ts";
+ * import { OnelineError } from "../errors.ts";
  * import assert from "node:assert/strict";
  *
  * const error = new DefinitionError("dev.yaml", 3, "devices", "expected a mapping of devices");
  * assert.equal(error.message, "dev.yaml:3: devices: expected a mapping of devices");
+ * assert.ok(error instanceof OnelineError);
  * ```
  */
-export class DefinitionError extends Error {
+export class DefinitionError extends OnelineError {
+  /** The error's name, `"DefinitionError"`. */
+  override readonly name: string = "DefinitionError";
+
   /** The file, as given (`<definition>` for text without a name). */
   readonly file: string;
   /** The line, from 1. */
@@ -43,39 +50,11 @@ export class DefinitionError extends Error {
    */
   constructor(file: string, line: number, key: string, expected: string, options?: ErrorOptions) {
     super(`${file}:${line}: ${key}: ${expected}`, options);
-    this.name = "DefinitionError";
     this.file = file;
     this.line = line;
     this.key = key;
     this.expected = expected;
   }
-}
-
-/** Suggests the closest of `names` to a misspelt `name`, if one is close. */
-function closest(name: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of names) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 function describe(node: unknown): string {
@@ -205,7 +184,7 @@ export class YamlNode {
       const child = new YamlNode(this.#source, pair.value, path, keyNode.line);
       child.#keyLine = keyNode.line;
       if (allowed !== undefined && !allowed.includes(name)) {
-        const guess = closest(name, allowed);
+        const guess = nearestKey(name, allowed);
         const hint = guess === undefined ? "" : ` (did you mean ${guess}?)`;
         throw child.keyError(`unknown key${hint}; expected one of ${allowed.join(", ")}`);
       }

@@ -73,7 +73,7 @@ export function checkKnownKeys(
 /**
  * The candidate closest to `key`, ignoring case, if it is within a third of
  * the key's length (at least one edit) of it; the first one on a tie. For the
- * "did you mean" of a misspelt option, flag or command.
+ * "did you mean" of a misspelt option, flag, command or definition key.
  *
  * @param key What was written.
  * @param candidates What it may have meant.
