@@ -15,7 +15,7 @@ import { nodeTransport } from "./node.ts";
 import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { nextRetryMs } from "../_util/retry.ts";
-import { closePolitely } from "./close_politely.ts";
+import { closeWaiting } from "./close_waiting.ts";
 import { sleep, systemClock } from "../_util/clock.ts";
 import { DepartureProbe, EMPTY_WRITE } from "./departure_probe.ts";
 import { SERVED_READ_AHEAD_BYTES, WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
@@ -297,12 +297,8 @@ class DenoListener implements Listener {
   close(): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     this.#listener.close();
-    const waiting = this.#queue.close();
+    this.#closing = closeWaiting(this.#queue, this.#closeTimeout, this.#accepting);
     if (this.#socketFile) removeSocketFile(this.#socketFile.path, this.#socketFile.id);
-    this.#closing = Promise.all([
-      this.#accepting,
-      ...waiting.map((connection) => closePolitely(connection, this.#closeTimeout)),
-    ]).then(() => {});
     return this.#closing;
   }
 }

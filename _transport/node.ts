@@ -15,7 +15,7 @@ import { connectFailure } from "./connect_failure.ts";
 import { tlsOverUnixPath } from "../_util/option_checks.ts";
 import { PushedConnection } from "./pushed_connection.ts";
 import { WAITING_READ_AHEAD_BYTES } from "./read_ahead.ts";
-import { closePolitely } from "./close_politely.ts";
+import { closeWaiting } from "./close_waiting.ts";
 import { EMPTY_WRITE } from "./departure_probe.ts";
 import type { Address, Connection, Endpoint, Listener, ListenLimits } from "../transport.ts";
 import type { ListenEndpoint, Transport } from "../transport.ts";
@@ -181,16 +181,12 @@ class NodeListener implements Listener {
     // server's callback would wait for the connections handed out too, which
     // are the server's to close (and one may be the caller's own session).
     this.#server.close();
-    const waiting = this.#queue.close();
+    const tick = new Promise((resolve) => setImmediate(resolve));
+    this.#closing = closeWaiting(this.#queue, this.#limits.closeTimeout, tick);
     for (const socket of this.#handshaking) socket.destroy();
     // Node.js and Bun remove the socket file on close themselves; make sure,
     // but never remove a file that another server has put there since.
     if (this.#path !== undefined) removeSocketFile(this.#path, this.#pathId);
-    const closeTimeout = this.#limits.closeTimeout;
-    this.#closing = Promise.all([
-      new Promise((resolve) => setImmediate(resolve)),
-      ...waiting.map((connection) => closePolitely(connection, closeTimeout)),
-    ]).then(() => {});
     return this.#closing;
   }
 }
