@@ -23,7 +23,7 @@ import type {
   Transport,
 } from "../transport.ts";
 import { nodeTransport } from "./node.ts";
-import { closePolitely } from "./close_politely.ts";
+import { closeWaiting } from "./close_waiting.ts";
 import { listenOnce, removeSocketFile, socketFileId } from "./listen_once.ts";
 
 // The little of Bun's socket API used here, so that the module type-checks
@@ -249,10 +249,7 @@ class BunListener implements Listener {
     // Bun removes the socket file on stop itself; make sure, but never
     // remove a file that another server has put there since.
     if (this.addr.transport === "unix") removeSocketFile(this.addr.path, this.#pathId);
-    const waiting = this.#queue.close();
-    this.#closing = Promise.all(
-      waiting.map((connection) => closePolitely(connection, this.#closeTimeout)),
-    ).then(() => {});
+    this.#closing = closeWaiting(this.#queue, this.#closeTimeout);
     return this.#closing;
   }
 }
