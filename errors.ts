@@ -7,7 +7,7 @@
  */
 
 /**
- * The base of every error class of this module: catch them all with one
+ * The base of every error class this package exports: catch them all with one
  * `instanceof`. Each class names itself in `name` with a string of its own,
  * not its constructor's name, so that the name survives minification. Wrong
  * options are the language's own `TypeError` and `RangeError` instead.
