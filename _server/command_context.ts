@@ -17,10 +17,11 @@ export interface ContextOwner {
   /** Sends a response line (see {@linkcode HandlerContext.send}). */
   send(line: ResponseLine): Promise<void>;
   /**
-   * The same bytes as `source`, at the same offsets, in an array the session
-   * never writes to again: `source` itself unless the connection reuses it.
+   * A plain `Uint8Array` of `source[start, end)` that the session never
+   * writes to again: a view of `source` itself unless the connection reuses
+   * it.
    */
-  keep(source: Uint8Array): Uint8Array;
+  view(source: Uint8Array, start: number, end: number): Uint8Array;
 }
 
 /** The context of one handler call; closed once the handler is done. */
@@ -73,12 +74,7 @@ export class CommandContext implements HandlerContext {
       if (this.#bytes === undefined) throw new HandlerFinishedError("context.raw");
       // A view, not a copy per line: a slice costs an allocation several times the cost of
       // copying a short line, which an echo of raw bytes would pay on every command.
-      const kept = this.#owner!.keep(this.#bytes);
-      this.#raw = new Uint8Array(
-        kept.buffer,
-        kept.byteOffset + this.#start,
-        this.#end - this.#start,
-      );
+      this.#raw = this.#owner!.view(this.#bytes, this.#start, this.#end);
     }
     return this.#raw;
   }

@@ -11,6 +11,10 @@ function context(
   reason?: "decode" | "too_long",
   keep: (source: Uint8Array) => Uint8Array = (source) => source.slice(),
 ) {
+  const view = (source: Uint8Array, start: number, end: number) => {
+    const kept = keep(source);
+    return new Uint8Array(kept.buffer, kept.byteOffset + start, end - start);
+  };
   const sent: (string | Uint8Array)[] = [];
   const bytes = new TextEncoder().encode("xcmdx");
   const ctx = new CommandContext(
@@ -20,7 +24,7 @@ function context(
     reason,
     { transport: "tcp", hostname: "127.0.0.1", port: 1 },
     new AbortController().signal,
-    { send: (line) => (sent.push(line), Promise.resolve()), keep },
+    { send: (line) => (sent.push(line), Promise.resolve()), view },
   );
   return { ctx, sent, bytes };
 }

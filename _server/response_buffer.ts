@@ -131,13 +131,22 @@ export class ResponseBuffer {
 
   /**
    * Appends bytes that are already framed, terminator included (such as a
-   * built-in's answer, made once).
+   * built-in's answer, made once), `times` times over.
    *
    * @param bytes The bytes.
+   * @param times How many times they are appended.
    */
-  appendFramed(bytes: Uint8Array): void {
-    this.#reserve(bytes.length);
+  appendFramed(bytes: Uint8Array, times = 1): void {
+    const total = bytes.length * times;
+    this.#reserve(total);
+    const start = this.#length;
     this.#copy(bytes);
+    // A run of the same answer (pipelined pings) doubles what is copied, in a few calls.
+    const end = start + total;
+    for (let copied = this.#length; copied < end; copied += copied - start) {
+      this.#bytes.copyWithin(copied, start, Math.min(copied, end - (copied - start)));
+    }
+    this.#length = end;
   }
 
   /**

@@ -17,6 +17,21 @@ describe("response buffer", () => {
     assert.equal(buffer.length, 0);
   });
 
+  test("SRS-010 SRS-018 framed bytes appended many times over: each copy whole, in order, after what was there", () => {
+    const buffer = new ResponseBuffer();
+    buffer.appendLine("first");
+    const pong = new TextEncoder().encode("pong\n");
+    for (const times of [1, 2, 3, 7, 8, 1000]) {
+      buffer.appendFramed(pong, times);
+      assert.equal(text(buffer.take()), (times === 1 ? "first\n" : "") + "pong\n".repeat(times));
+    }
+    buffer.appendLine("a");
+    buffer.appendFramed(pong, 0);
+    buffer.appendFramed(bytesOf(0x0a), 3);
+    buffer.appendLine("b");
+    assert.equal(text(buffer.take()), "a\n\n\n\nb\n");
+  });
+
   test("SRS-010 it grows for a big batch, and a taken view stays intact while more is appended", () => {
     const buffer = new ResponseBuffer();
     const big = "b".repeat(100_000);

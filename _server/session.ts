@@ -109,35 +109,40 @@ export class Session {
   #watching = false;
   readonly #idle: IdleTimer | undefined;
   readonly #splitter: RangeSplitter;
-  // Whether reads reuse their array (see #read), and the current read, kept when a handler
-  // keeps its bytes (see #contextOwner).
+  // Whether reads reuse their array (see #read); the current read, and where the views of its
+  // lines are made once a handler asks for one (see #contextOwner).
   readonly #transientReads: boolean;
   #chunk: Uint8Array | undefined;
-  #keptChunk: Uint8Array | undefined;
+  #chunkBuffer: ArrayBufferLike | undefined;
+  #chunkOffset = 0;
   readonly #responses: ResponseBuffer;
   // The fast built-in's answer with the response terminator, appended as it is.
   readonly #fastReply: Uint8Array;
   // The lines of the current read that are not answered at once.
   readonly #batch = new LineBatch();
-  // Takes each line as it is found, and the built-in it names, if any. The
-  // hot path: the first built-in of the table (`ping`, which cannot be turned
-  // off) is answered at once when that changes nothing a client could see:
-  // while no line of this read waits before it (answers stay in order), no
-  // line is logged or reported (then every line is), and the responses are
-  // under maxPendingBytes (backpressure is checked once per line in #exchange).
+  // The hot path: the first built-in of the table (`ping`, which cannot be
+  // turned off) is answered at once when that changes nothing a client could
+  // see: while no line of this read waits before it (answers stay in order),
+  // no line is logged or reported (then every line is), and the responses are
+  // under maxPendingBytes (backpressure is checked once per line in
+  // #exchange). Such pings are counted as the read is split, and their answers
+  // appended in one go after it: how many more may be (see #split), and how
+  // many are.
+  #fastRoom = 0;
+  #fastReplies = 0;
+  // Takes each line as it is found, with the built-in it names, if any.
   readonly #collect = (bytes: Uint8Array, start: number, end: number, tooLong: boolean) => {
     this.#commands++;
-    const builtin = tooLong
-      ? undefined
-      : isBuiltin(FAST_BUILTIN, bytes, start, end)
-      ? FAST_BUILTIN
-      : findBuiltin(this.#settings.builtins, bytes, start, end);
     if (
-      builtin === FAST_BUILTIN && this.#batch.length === 0 && !this.#everyLine &&
-      this.#responses.length < this.#settings.maxPendingBytes
+      this.#fastReplies < this.#fastRoom && !tooLong && isBuiltin(FAST_BUILTIN, bytes, start, end)
     ) {
-      this.#responses.appendFramed(this.#fastReply);
-    } else this.#batch.push(bytes, start, end, tooLong, builtin);
+      this.#fastReplies++;
+      return;
+    }
+    // A line waits: the pings after it are answered in their turn.
+    this.#fastRoom = 0;
+    const builtin = tooLong ? undefined : findBuiltin(this.#settings.builtins, bytes, start, end);
+    this.#batch.push(bytes, start, end, tooLong, builtin);
   };
   readonly #appendResponse: (line: ResponseLine) => void;
   #closed: Promise<void> = DONE;
@@ -337,7 +342,7 @@ export class Session {
   #split(chunk: Uint8Array): string | undefined {
     this.#batch.clear();
     this.#chunk = chunk;
-    this.#keptChunk = undefined;
+    this.#chunkBuffer = undefined;
     // Stryker disable ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral: text or bytes, the same lines are found
     const ascii = !this.#decodesReads || this.#splitter.overflowing ||
         chunk.length < DECODE_WHOLE_READ_BYTES
@@ -345,7 +350,13 @@ export class Session {
       : asciiText(chunk);
     // Stryker restore ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral
     const commands = this.#commands;
+    const room = this.#settings.maxPendingBytes - this.#responses.length;
+    this.#fastRoom = this.#everyLine ? 0 : Math.ceil(room / this.#fastReply.length);
     this.#splitter.splitRanges(chunk, this.#collect, ascii);
+    if (this.#fastReplies > 0) {
+      this.#responses.appendFramed(this.#fastReply, this.#fastReplies);
+      this.#fastReplies = 0;
+    }
     // A whole line is progress; bytes of a line not yet ended are not.
     if (this.#commands !== commands) this.#idle?.progress();
     return ascii;
@@ -475,10 +486,19 @@ export class Session {
       return this.#sent();
     },
     // A transient read's array is read into again: the first line of it whose bytes a handler
-    // keeps copies the whole read, once, and the read's other lines share that copy.
-    keep: (source) => {
-      if (!this.#transientReads || source !== this.#chunk) return source;
-      return this.#keptChunk ??= source.slice();
+    // keeps copies the whole read, once, and the read's other lines share that copy. The read's
+    // buffer is looked up once, not per line: a view costs less made from it than by subarray()
+    // (which looks up the array's species, and would make a Buffer of a Buffer).
+    view: (source, start, end) => {
+      if (source !== this.#chunk) {
+        return new Uint8Array(source.buffer, source.byteOffset + start, end - start);
+      }
+      if (this.#chunkBuffer === undefined) {
+        const kept = this.#transientReads ? source.slice() : source;
+        this.#chunkBuffer = kept.buffer;
+        this.#chunkOffset = kept.byteOffset;
+      }
+      return new Uint8Array(this.#chunkBuffer, this.#chunkOffset + start, end - start);
     },
   };
 
