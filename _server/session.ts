@@ -6,11 +6,13 @@
  */
 
 import { RangeSplitter } from "../_framing/range_splitter.ts";
-import { asciiText, checkSingleLine, decodeLine, TEXT_SEARCH_IS_FASTER } from "../_framing/text.ts";
+import { asciiText, decodeLine, TEXT_SEARCH_IS_FASTER } from "../_framing/text.ts";
 import type { DecodedLine } from "../_framing/text.ts";
 import { terminatorBytes } from "../_framing/terminators.ts";
 import type { InvalidReason } from "../framing.ts";
-import { CommandContext, responseLines } from "./command_context.ts";
+import { CommandContext } from "./command_context.ts";
+import { handlerFailed, HandlerOutcome } from "./handler_outcome.ts";
+import type { Command } from "./handler_outcome.ts";
 import type { ContextOwner } from "./command_context.ts";
 import type { HandlerResult, ResponseLine } from "../handler.ts";
 import type { SessionSettings } from "./server_settings.ts";
@@ -56,16 +58,6 @@ const DONE = Promise.resolve();
 const FAST_BUILTIN = BUILTINS[0];
 // Reads this long or longer are decoded whole (see Session.#split).
 const DECODE_WHOLE_READ_BYTES = 64;
-
-// A command as its handler got it: text, or bytes.
-type Command = string | Uint8Array;
-
-// A command's text, for logs and onError: a bytes handler's command is decoded only then.
-function commandText(command: Command): string {
-  return typeof command === "string" ? command : decodeLine(command).text;
-}
-
-const handlerFailed = (text: string) => `handler failed on ${JSON.stringify(text)}`;
 
 function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
@@ -145,6 +137,7 @@ export class Session {
     this.#batch.push(bytes, start, end, tooLong, builtin);
   };
   readonly #appendResponse: (line: ResponseLine) => void;
+  readonly #outcome: HandlerOutcome;
   #closed: Promise<void> = DONE;
   readonly #writer: ResponseWriter;
   // The flush that context.send asked for, run once the handler's current turn is over.
@@ -194,6 +187,11 @@ export class Session {
         append(line);
       }
       : append;
+    this.#outcome = new HandlerOutcome(
+      settings,
+      (error) => observer.failed(error),
+      this.#appendResponse,
+    );
   }
 
   /** The client's address, for logs. */
@@ -466,7 +464,7 @@ export class Session {
     } catch (error) {
       this.#enter(SERVING);
       context.end();
-      this.#failed(command, error, handlerFailed);
+      this.#outcome.failed(command, error, handlerFailed);
       return undefined;
     }
     if (thenable) {
@@ -476,7 +474,7 @@ export class Session {
     }
     this.#enter(SERVING);
     context.end();
-    this.#answer(command, result as HandlerResult);
+    this.#outcome.answer(command, result as HandlerResult);
     return undefined;
   }
 
@@ -531,7 +529,7 @@ export class Session {
       if (handlerTimeout !== undefined) {
         timer = clock.setTimeout(() => {
           const error = new TimeoutError("handler timed out", handlerTimeout);
-          this.#failed(
+          this.#outcome.failed(
             command,
             error,
             (text) =>
@@ -552,12 +550,12 @@ export class Session {
       Promise.resolve(result).then(
         (value) => {
           if (settled) return;
-          this.#answer(command, value);
+          this.#outcome.answer(command, value);
           finish(undefined);
         },
         (error) => {
           if (settled) return;
-          this.#failed(command, error, handlerFailed);
+          this.#outcome.failed(command, error, handlerFailed);
           finish(undefined);
         },
       );
@@ -573,47 +571,5 @@ export class Session {
     if (this.#watching) return;
     this.#watching = true;
     gone.then(() => this.stop("closed"));
-  }
-
-  // Logs a failed command, and sends what onError answers for it, if anything.
-  #failed(command: Command, error: unknown, message: (text: string) => string): void {
-    const { logError, onError } = this.#settings;
-    const text = commandText(command);
-    logError(message(text), error);
-    this.#observer.failed(error);
-    if (onError === undefined) return;
-    let answer: HandlerResult;
-    try {
-      answer = onError(error, text);
-    } catch (failure) {
-      logError(`onError failed on ${JSON.stringify(text)}`, failure);
-      return;
-    }
-    this.#answer(command, answer, "onError");
-  }
-
-  // Appends a handler's (or onError's) return value to the responses.
-  #answer(command: Command, result: HandlerResult, from: "handler" | "onError" = "handler"): void {
-    let lines: readonly ResponseLine[];
-    try {
-      // One line is the common answer: skip the array that responseLines would build. Bytes
-      // (such as context.raw, echoed) are copied as they are, with no decoding.
-      if (typeof result === "string") {
-        this.#appendResponse(checkSingleLine(result, "response"));
-        return;
-      }
-      if (result instanceof Uint8Array) {
-        this.#appendResponse(result);
-        return;
-      }
-      lines = responseLines(result);
-    } catch (error) {
-      const message = (text: string) =>
-        `${from} answered ${JSON.stringify(text)} wrongly; nothing sent`;
-      if (from === "handler") this.#failed(command, error, message);
-      else this.#settings.logError(message(commandText(command)), error);
-      return;
-    }
-    for (const line of lines) this.#appendResponse(line);
   }
 }
