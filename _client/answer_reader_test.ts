@@ -91,10 +91,73 @@ describe("answer reader", () => {
       assert.equal(decoder.decode(error.raw), "ERR");
       return true;
     });
-    assert.throws(() => reader.takeBlock(10), /a block of 100 bytes is over maxBlockBytes \(10\)/);
+    assert.throws(() => reader.takeBlock(10), (error) => {
+      assert.ok(error instanceof BlockFormatError);
+      assert.equal(
+        error.message,
+        "a block of 100 bytes is over maxBlockBytes (10): connect with a higher maxBlockBytes",
+      );
+      assert.equal(decoder.decode(error.raw), "#3100", "the header, which the reader keeps");
+      return true;
+    });
     assert.equal(reader.buffered, 5);
     reader.discard();
     assert.equal(reader.buffered, 0);
+  });
+
+  test("SRS-160 a block of maxBytes is taken; one without its terminator is thrown with its bytes", () => {
+    const reader = new AnswerReader("\n", 100);
+    reader.push(encoder.encode("#13abc\n#11a"));
+    assert.deepEqual(reader.takeBlock(3), encoder.encode("abc"));
+    assert.equal(reader.takeBlock(3), undefined, "what follows the data is still to come");
+    reader.push(encoder.encode("b\n"));
+    assert.throws(() => reader.takeBlock(3), (error) => {
+      assert.ok(error instanceof BlockFormatError);
+      assert.equal(error.message, "a block of 1 bytes is not followed by the terminator");
+      assert.equal(decoder.decode(error.raw), "#11a");
+      return true;
+    });
+    assert.deepEqual(reader.takeLine(), { raw: encoder.encode("b"), tooLong: false });
+  });
+
+  test("SRS-160 a block asked for while a long line is under way is that line, even if it ends like a block", () => {
+    const reader = new AnswerReader("\n", 4);
+    reader.push(encoder.encode("LONG LINE #"));
+    assert.equal(reader.takeBlock(100), undefined);
+    reader.push(encoder.encode("15abcde\n"));
+    assert.throws(() => reader.takeBlock(100), (error) => {
+      assert.ok(error instanceof BlockFormatError);
+      assert.equal(error.message, "the answer is not a block: a long line is under way");
+      assert.equal(decoder.decode(error.raw), "LONG");
+      return true;
+    });
+    assert.equal(reader.buffered, 0);
+  });
+
+  test("SRS-081 SRS-152 a long line under way keeps one byte buffered, whatever comes", () => {
+    const reader = new AnswerReader("\n", 4);
+    reader.push(encoder.encode("xxxxxxxx"));
+    assert.equal(reader.takeLine(), undefined);
+    assert.equal(reader.buffered, 1);
+    reader.push(encoder.encode("xx"));
+    assert.equal(reader.takeLine(), undefined);
+    assert.equal(reader.buffered, 1);
+    reader.push(encoder.encode("\n"));
+    assert.deepEqual(reader.takeLine(), { raw: encoder.encode("xxxx"), tooLong: true });
+  });
+
+  test("SRS-157 discard() forgets a CR whose LF was still to come, and a long line under way", () => {
+    const reader = new AnswerReader("any", 4);
+    reader.push(encoder.encode("a\rxxxxxxxx"));
+    assert.deepEqual(reader.takeLine(), { raw: encoder.encode("a"), tooLong: false });
+    assert.equal(reader.takeLine(), undefined);
+    reader.discard();
+    reader.push(encoder.encode("b\r"));
+    assert.deepEqual(reader.takeLine(), { raw: encoder.encode("b"), tooLong: false });
+    reader.discard();
+    reader.push(encoder.encode("\nc\n"));
+    assert.deepEqual(reader.takeLine(), { raw: new Uint8Array(), tooLong: false }, "a new line");
+    assert.deepEqual(reader.takeLine(), { raw: encoder.encode("c"), tooLong: false });
   });
 });
 
@@ -125,6 +188,14 @@ const ENDINGS: Record<ReadTerminator, string[]> = {
   "any": ["\n", "\r\n", "\r"],
 };
 
+// What may follow a block without its terminator: anything that does not start one.
+const NOT_ENDINGS: Record<ReadTerminator, string[]> = {
+  "\n": ["z", "\rz"],
+  "\r\n": ["z", "\n", "\rz"],
+  "\r": ["z", "\n"],
+  "any": ["z"],
+};
+
 // A line's bytes that do not end it: letters, and the CR or LF that does not end a line.
 function lineBytes(terminator: ReadTerminator, length: number, next: (below: number) => number) {
   const alphabet = { "\n": "abc\r", "\r\n": "abc\r\n", "\r": "abc\n", "any": "abc" }[terminator];
@@ -144,8 +215,7 @@ function answers(terminator: ReadTerminator, seed: number, max: number) {
   let unended = false;
   for (let i = 0; i < 40; i++) {
     const roll = next(10);
-    // After a block without its terminator, a line starting with a letter: nothing that could
-    // end the block.
+    // After a block without its terminator, a line that does not start with one.
     const kind: Kind = unended
       ? roll < 5 ? "line" : "not block"
       : roll < 5
@@ -156,17 +226,21 @@ function answers(terminator: ReadTerminator, seed: number, max: number) {
       ? "not block"
       : "unended";
     kinds.push(kind);
-    const lead = unended ? "z" : kind === "not block" ? ["x", "#0", "#x"][next(3)] : "";
+    const lead = unended
+      ? NOT_ENDINGS[terminator][next(NOT_ENDINGS[terminator].length)]
+      : kind === "not block"
+      ? ["x", "#0", "#x"][next(3)]
+      : "";
     unended = kind === "unended";
     if (kind === "line" || kind === "not block") {
       const length = [0, 1, max - 1, max, max + 1, max + 2, 3 * max][next(7)];
       parts.push(...encoder.encode(lead), ...lineBytes(terminator, length, next));
     } else {
       const length = [0, 1, 5, 300, 5000][next(5)];
-      parts.push(
-        ...encoder.encode(lead),
-        ...definiteLengthBlock(new Uint8Array(length).map(() => next(256))),
-      );
+      const data = new Uint8Array(length).map(() => next(256));
+      // A CR that ends the data of a block without its terminator is not the terminator's.
+      if (kind === "unended" && length > 0 && next(2) === 0) data[length - 1] = CR;
+      parts.push(...encoder.encode(lead), ...definiteLengthBlock(data));
       if (kind === "unended") continue;
     }
     let ending = ENDINGS[terminator][next(ENDINGS[terminator].length)];
