@@ -213,7 +213,8 @@ export class AnswerReader {
       case "\n": {
         const lf = bytes.indexOf(LF, this.#scan);
         if (lf === -1) break;
-        return [lf > this.#start && bytes[lf - 1] === CR ? lf - 1 : lf, lf + 1];
+        // An LF at #start never follows a CR: that CR LF would have ended the answer before.
+        return [bytes[lf - 1] === CR ? lf - 1 : lf, lf + 1];
       }
       case "\r": {
         const cr = bytes.indexOf(CR, this.#scan);
