@@ -179,14 +179,18 @@ export class AcceptQueue<T> {
    *
    * @param item The connection.
    * @param departed Resolves once its peer has left while it waits; called
-   *   only for a connection the queue took.
+   *   only for a connection the queue took and did not hand to a waiting
+   *   taker at once.
    */
   offer(item: T, departed: () => Promise<void>): void {
+    // With a taker waiting, the connection is taken at once: it never waits, so no departure
+    // is watched for (which on Deno would start a read ahead of the taker's first read).
+    const takenAtOnce = this.#waiting !== undefined && !this.#closed;
     if (!this.push(item)) {
       this.#close(item);
       return;
     }
-    departed().then(() => this.drop(item));
+    if (!takenAtOnce) departed().then(() => this.drop(item));
   }
 
   /**

@@ -36,6 +36,18 @@ describe("accept queue", () => {
     assert.equal(await open.next(), "d");
   });
 
+  test("SRS-106 a connection handed to a waiting taker at once is never watched; one that waits is", async () => {
+    const { queue } = queueOf(1);
+    const asked: string[] = [];
+    const watch = (item: string) => () => (asked.push(item), new Promise<void>(() => {}));
+    const taken = queue.next();
+    queue.offer("a", watch("a"));
+    assert.equal(await taken, "a");
+    queue.offer("b", watch("b"));
+    assert.deepEqual(asked, ["b"]);
+    assert.equal(await queue.next(), "b");
+  });
+
   test("SRS-106 a connection that finds the queue full is held, then refused if it is still full", async () => {
     const { queue, refused, refusals } = queueOf(1);
     assert.equal(queue.push("a"), true);
