@@ -182,9 +182,16 @@ export class ConnectError extends AddressError {
   }
 }
 
+/** The options of a {@linkcode ProtocolError}: its cause, and the bytes that broke the protocol. */
+export interface ProtocolErrorOptions extends ErrorOptions {
+  /** The bytes of the answer that broke the protocol, as far as they were read. */
+  raw?: Uint8Array;
+}
+
 /**
  * The peer broke the protocol, such as answering `ping` with something other
- * than `pong`.
+ * than `pong`. Where the client kept the bytes of the answer that broke it,
+ * they are in `raw`.
  *
  * @example Usage
  * ```ts
@@ -193,11 +200,28 @@ export class ConnectError extends AddressError {
  *
  * const error = new ProtocolError('expected "pong", got "hello"');
  * assert.equal(error.name, "ProtocolError");
+ * assert.equal(error.raw, undefined);
+ * const kept = new ProtocolError("not a block", { raw: new Uint8Array([0x45]) });
+ * assert.deepEqual([...kept.raw!], [0x45]);
  * ```
  */
 export class ProtocolError extends OnelineError {
   /** The error's name, `"ProtocolError"`. */
   override readonly name: string = "ProtocolError";
+
+  /** The bytes of the answer that broke the protocol, where the client kept them. */
+  readonly raw: Uint8Array | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was expected and what came.
+   * @param options The underlying error, as `cause`, and the answer's bytes, as `raw`.
+   */
+  constructor(message: string, options?: ProtocolErrorOptions) {
+    super(message, options);
+    this.raw = options?.raw;
+  }
 }
 
 /**
@@ -224,7 +248,7 @@ export class InvalidResponseError extends ProtocolError {
   override readonly name: string = "InvalidResponseError";
 
   /** The line's bytes, without its terminator; for a line over the cap, its first bytes. */
-  readonly raw: Uint8Array;
+  declare readonly raw: Uint8Array;
   /** Why it is not handed out as text. */
   readonly reason: "decode" | "too_long";
 
@@ -242,9 +266,8 @@ export class InvalidResponseError extends ProtocolError {
           "with requestBytes() or recvLine()"
         : `an answer line is longer than maxLineBytes (${raw.length}); its first ` +
           `${raw.length} bytes are in error.raw: connect with a higher maxLineBytes`,
-      options,
+      { ...options, raw },
     );
-    this.raw = raw;
     this.reason = reason;
   }
 }
@@ -273,7 +296,7 @@ export class BlockFormatError extends ProtocolError {
   override readonly name: string = "BlockFormatError";
 
   /** The bytes read of the answer: its line, or the block's header. */
-  readonly raw: Uint8Array;
+  declare readonly raw: Uint8Array;
 
   /**
    * Creates the error.
@@ -283,8 +306,7 @@ export class BlockFormatError extends ProtocolError {
    * @param options The underlying error, as `cause`.
    */
   constructor(message: string, raw: Uint8Array, options?: ErrorOptions) {
-    super(message, options);
-    this.raw = raw;
+    super(message, { ...options, raw });
   }
 }
 

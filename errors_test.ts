@@ -134,4 +134,20 @@ describe("errors", () => {
     assert.equal(invalid.reason, "too_long");
     assert.equal(new errors.BlockFormatError("x", raw).raw, raw);
   });
+
+  test("SRS-255 a ProtocolError carries the answer's bytes when it is given them, and only then", () => {
+    const plain = new errors.ProtocolError("x");
+    assert.equal(plain.raw, undefined);
+    assert.equal(Object.hasOwn(plain, "raw"), true, "an own field, undefined");
+    const kept = new errors.ProtocolError("x", { raw, cause });
+    assert.equal(kept.raw, raw);
+    assert.equal(kept.cause, cause);
+    // The subclasses keep theirs in the same field, and their cause as before.
+    const block = new errors.BlockFormatError("x", raw);
+    assert.deepEqual(Object.keys(block).sort(), ["name", "raw"]);
+    assert.equal("cause" in block, false);
+    const invalid = new errors.InvalidResponseError(raw, "decode");
+    assert.deepEqual(Object.keys(invalid).sort(), ["name", "raw", "reason"]);
+    assert.equal("cause" in invalid, false);
+  });
 });

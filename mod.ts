@@ -87,6 +87,7 @@ export {
   ListenError,
   OnelineError,
   ProtocolError,
+  type ProtocolErrorOptions,
   ServerBusyError,
   TimeoutError,
   UnsolicitedResponseError,
