@@ -118,8 +118,10 @@ export class Session {
   // no line is logged or reported (then every line is), and the responses are
   // under maxPendingBytes (backpressure is checked once per line in
   // #exchange). Such pings are counted as the read is split, and their answers
-  // appended in one go after it: how many more may be (see #split), and how
-  // many are.
+  // appended in one go after it: how many a read may hold (the responses are
+  // all written before each read, so the room is maxPendingBytes), how many
+  // more this one may, and how many it holds.
+  readonly #fastLimit: number;
   #fastRoom = 0;
   #fastReplies = 0;
   // Takes each line as it is found, with the built-in it names, if any.
@@ -177,6 +179,9 @@ export class Session {
       progress,
     );
     this.#fastReply = new Uint8Array([...FAST_BUILTIN.replyBytes!, ...terminator]);
+    this.#fastLimit = this.#everyLine
+      ? 0
+      : Math.ceil(settings.maxPendingBytes / this.#fastReply.length);
     const responses = this.#responses;
     const append = (line: ResponseLine) =>
       typeof line === "string" ? responses.appendLine(line) : responses.appendBytes(line);
@@ -348,9 +353,7 @@ export class Session {
       : asciiText(chunk);
     // Stryker restore ConditionalExpression,LogicalOperator,EqualityOperator,BooleanLiteral
     const commands = this.#commands;
-    // The responses were all written before this read: the room is maxPendingBytes.
-    const room = this.#settings.maxPendingBytes;
-    this.#fastRoom = this.#everyLine ? 0 : Math.ceil(room / this.#fastReply.length);
+    this.#fastRoom = this.#fastLimit;
     this.#splitter.splitRanges(chunk, this.#collect, ascii);
     // Stryker disable next-line ConditionalExpression,EqualityOperator: appending no answers changes nothing
     if (this.#fastReplies > 0) {

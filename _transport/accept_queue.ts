@@ -185,7 +185,7 @@ export class AcceptQueue<T> {
   offer(item: T, departed: () => Promise<void>): void {
     // With a taker waiting, the connection is taken at once: it never waits, so no departure
     // is watched for (which on Deno would start a read ahead of the taker's first read).
-    const takenAtOnce = this.#waiting !== undefined && !this.#closed;
+    const takenAtOnce = this.#waiting !== undefined;
     if (!this.push(item)) {
       this.#close(item);
       return;
