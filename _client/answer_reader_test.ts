@@ -11,6 +11,16 @@ import { BlockFormatError } from "../errors.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Asserts that `take` throws a BlockFormatError holding `raw` (as text), with `message` if given.
+function assertBlockError(take: () => unknown, raw: string, message?: string): void {
+  assert.throws(take, (error) => {
+    assert.ok(error instanceof BlockFormatError);
+    if (message !== undefined) assert.equal(error.message, message);
+    assert.equal(decoder.decode(error.raw), raw);
+    return true;
+  });
+}
+
 // Every line of `text` fed in chunks of `size` bytes.
 function lines(terminator: ReadTerminator, text: string, size: number, max = 100): string[] {
   const reader = new AnswerReader(terminator, max);
@@ -86,20 +96,13 @@ describe("answer reader", () => {
     reader.push(encoder.encode("ERR"));
     assert.equal(reader.takeBlock(10), undefined, "the line is not complete yet");
     reader.push(encoder.encode("\n#3100"));
-    assert.throws(() => reader.takeBlock(10), (error) => {
-      assert.ok(error instanceof BlockFormatError);
-      assert.equal(decoder.decode(error.raw), "ERR");
-      return true;
-    });
-    assert.throws(() => reader.takeBlock(10), (error) => {
-      assert.ok(error instanceof BlockFormatError);
-      assert.equal(
-        error.message,
-        "a block of 100 bytes is over maxBlockBytes (10): connect with a higher maxBlockBytes",
-      );
-      assert.equal(decoder.decode(error.raw), "#3100", "the header, which the reader keeps");
-      return true;
-    });
+    assertBlockError(() => reader.takeBlock(10), "ERR");
+    // The header, which the reader keeps.
+    assertBlockError(
+      () => reader.takeBlock(10),
+      "#3100",
+      "a block of 100 bytes is over maxBlockBytes (10): connect with a higher maxBlockBytes",
+    );
     assert.equal(reader.buffered, 5);
     reader.discard();
     assert.equal(reader.buffered, 0);
@@ -111,12 +114,11 @@ describe("answer reader", () => {
     assert.deepEqual(reader.takeBlock(3), encoder.encode("abc"));
     assert.equal(reader.takeBlock(3), undefined, "what follows the data is still to come");
     reader.push(encoder.encode("b\n"));
-    assert.throws(() => reader.takeBlock(3), (error) => {
-      assert.ok(error instanceof BlockFormatError);
-      assert.equal(error.message, "a block of 1 bytes is not followed by the terminator");
-      assert.equal(decoder.decode(error.raw), "#11a");
-      return true;
-    });
+    assertBlockError(
+      () => reader.takeBlock(3),
+      "#11a",
+      "a block of 1 bytes is not followed by the terminator",
+    );
     assert.deepEqual(reader.takeLine(), { raw: encoder.encode("b"), tooLong: false });
   });
 
@@ -125,12 +127,11 @@ describe("answer reader", () => {
     reader.push(encoder.encode("LONG LINE #"));
     assert.equal(reader.takeBlock(100), undefined);
     reader.push(encoder.encode("15abcde\n"));
-    assert.throws(() => reader.takeBlock(100), (error) => {
-      assert.ok(error instanceof BlockFormatError);
-      assert.equal(error.message, "the answer is not a block: a long line is under way");
-      assert.equal(decoder.decode(error.raw), "LONG");
-      return true;
-    });
+    assertBlockError(
+      () => reader.takeBlock(100),
+      "LONG",
+      "the answer is not a block: a long line is under way",
+    );
     assert.equal(reader.buffered, 0);
   });
 
