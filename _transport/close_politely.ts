@@ -24,8 +24,6 @@ import type { Clock } from "../_util/clock.ts";
  * ```ts
  * import { closePolitely } from "./close_politely.ts";
  * import type { Connection } from "../transport.ts";
-import { systemClock } from "../_util/clock.ts";
-import type { Clock } from "../_util/clock.ts";
  * import assert from "node:assert/strict";
  *
  * const calls: string[] = [];
