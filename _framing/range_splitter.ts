@@ -48,7 +48,7 @@ export class RangeSplitter {
   #nextLF = UNKNOWN;
   // The incomplete line carried over from earlier chunks; holds at most
   // maxLineBytes + 1 bytes (one spare for a CR that may be dropped).
-  #carry: Uint8Array = new Uint8Array(0);
+  #carry: Uint8Array = NO_BYTES;
   #carryLength = 0;
   // True while the rest of an over-long line is being discarded.
   #discarding = false;

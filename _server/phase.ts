@@ -70,22 +70,26 @@ export const NEXT: Readonly<Record<PhaseName, readonly PhaseName[]>> = {
 
 const NAMES = Object.keys(NEXT) as PhaseName[];
 
-function moves(name: PhaseName): { bit: number; next: number } {
-  const bit = (to: PhaseName) => 1 << NAMES.indexOf(to);
-  return { bit: bit(name), next: NEXT[name].reduce((next, to) => next | bit(to), 0) };
-}
+const bitOf = (name: PhaseName) => 1 << NAMES.indexOf(name);
+// Each phase's moves as bits, worked out once: the phases with data are made on every session's
+// close.
+const MOVES = Object.fromEntries(
+  NAMES.map((
+    name,
+  ) => [name, { bit: bitOf(name), next: NEXT[name].reduce((n, to) => n | bitOf(to), 0) }]),
+) as Record<PhaseName, { readonly bit: number; readonly next: number }>;
 
 // The phases without data, made once: a session moves between them for every read.
 /** Not run yet. */
-export const NEW: Phase = { name: "new", ...moves("new") };
+export const NEW: Phase = { name: "new", ...MOVES.new };
 /** Waiting for the client. */
-export const READING: Phase = { name: "reading", ...moves("reading") };
+export const READING: Phase = { name: "reading", ...MOVES.reading };
 /** Serving a read's lines. */
-export const SERVING: Phase = { name: "serving", ...moves("serving") };
+export const SERVING: Phase = { name: "serving", ...MOVES.serving };
 /** The handler's synchronous part runs. */
-export const CALLING: Phase = { name: "calling", ...moves("calling") };
+export const CALLING: Phase = { name: "calling", ...MOVES.calling };
 /** An async handler runs. */
-export const HANDLING: Phase = { name: "handling", ...moves("handling") };
+export const HANDLING: Phase = { name: "handling", ...MOVES.handling };
 
 /**
  * The phase after a move from `from` to `to`: `to`, or `from` once ended (a
@@ -120,7 +124,8 @@ export function move(from: Phase, to: Phase): Phase {
  * @returns The phase.
  */
 export function finishing(timer: Timer): Phase {
-  return { name: "finishing", timer, ...moves("finishing") };
+  const { bit, next } = MOVES.finishing;
+  return { name: "finishing", timer, bit, next };
 }
 
 /**
@@ -130,7 +135,8 @@ export function finishing(timer: Timer): Phase {
  * @returns The phase.
  */
 export function closing(timer: Timer | undefined): Phase {
-  return { name: "closing", timer, ...moves("closing") };
+  const { bit, next } = MOVES.closing;
+  return { name: "closing", timer, bit, next };
 }
 
 /**
@@ -140,5 +146,6 @@ export function closing(timer: Timer | undefined): Phase {
  * @returns The phase.
  */
 export function ended(reason: SessionEnd): Phase {
-  return { name: "ended", reason, ...moves("ended") };
+  const { bit, next } = MOVES.ended;
+  return { name: "ended", reason, bit, next };
 }

@@ -9,8 +9,10 @@ import { LF } from "../_framing/types.ts";
 
 // Small, as many sessions answer a few short lines and a large buffer per
 // connection shows in the cost of short connections (see the README's
-// performance section); a big first batch grows it at once.
+// performance section); a big first batch grows it at once. No array is made
+// before a line is appended to it.
 const INITIAL_BYTES = 256;
+const NO_BYTES = new Uint8Array(0);
 // A buffer grown past this by one big batch is dropped after use, so one
 // large response does not pin its memory for the rest of the connection.
 const KEEP_BYTES = 1024 * 1024;
@@ -49,7 +51,7 @@ interface PendingText {
  */
 export class ResponseBuffer {
   readonly #terminator: Uint8Array;
-  #bytes = new Uint8Array(INITIAL_BYTES);
+  #bytes: Uint8Array<ArrayBuffer> = NO_BYTES;
   // The array the last take() handed out, which the next lines must not
   // overwrite while it is being written; the one after next goes into it.
   #taken: Uint8Array<ArrayBuffer> | undefined;
@@ -162,7 +164,7 @@ export class ResponseBuffer {
     const bytes = this.#bytes;
     const taken = new Uint8Array(bytes.buffer, 0, this.#length);
     this.#length = 0;
-    this.#bytes = this.#taken ?? new Uint8Array(INITIAL_BYTES);
+    this.#bytes = this.#taken ?? NO_BYTES;
     this.#taken = bytes.length > KEEP_BYTES ? undefined : bytes;
     return taken;
   }
@@ -173,7 +175,7 @@ export class ResponseBuffer {
     if (this.#length > 0) {
       this.#queue.push(this.#bytes.subarray(0, this.#length));
       this.#queued += this.#length;
-      this.#bytes = new Uint8Array(INITIAL_BYTES);
+      this.#bytes = NO_BYTES;
       this.#length = 0;
     }
     this.#queue.push(piece);
@@ -231,7 +233,7 @@ export class ResponseBuffer {
   #reserve(extra: number): void {
     const needed = this.#length + extra;
     if (needed <= this.#bytes.length) return;
-    const grown = new Uint8Array(Math.max(needed, this.#bytes.length * 2));
+    const grown = new Uint8Array(Math.max(needed, this.#bytes.length * 2, INITIAL_BYTES));
     grown.set(this.#bytes.subarray(0, this.#length));
     this.#bytes = grown;
   }

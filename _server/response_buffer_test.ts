@@ -237,10 +237,15 @@ describe("response buffer", () => {
 
   test("SRS-040 what the buffer holds: its arrays, the queued bytes and the slices' room while it is needed", () => {
     const buffer = new ResponseBuffer();
-    assert.equal(buffer.capacity, 256);
+    assert.equal(buffer.capacity, 0, "no array before a line");
     buffer.appendLine("a");
+    assert.equal(buffer.capacity, 256);
     buffer.take();
-    assert.equal(buffer.capacity, 512, "the taken array is kept for reuse");
+    assert.equal(buffer.capacity, 256, "the taken array is kept for reuse, and none made yet");
+    buffer.appendLine("b");
+    assert.equal(buffer.capacity, 512);
+    assert.equal(new TextDecoder().decode(buffer.take()), "b\n");
+    assert.equal(buffer.capacity, 512, "both arrays kept");
     const twoLong = new ResponseBuffer();
     twoLong.appendLine("x".repeat(SLICE + 1));
     twoLong.appendLine("x".repeat(SLICE + 1));

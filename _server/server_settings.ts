@@ -13,7 +13,8 @@ import type { ListenEndpoint } from "../transport.ts";
 import { optionsEndpoint } from "../_transport/default_endpoint.ts";
 import { BUILTINS } from "./builtins.ts";
 import type { Builtin } from "./builtins.ts";
-import type { ReadTerminator, WriteTerminator } from "../framing.ts";
+import type { ReadTerminator } from "../framing.ts";
+import { terminatorBytes } from "../_framing/terminators.ts";
 import type { BytesHandler, Handler, HandlerResult } from "../handler.ts";
 import type { Clock } from "../_util/clock.ts";
 import type { Logger, ServeOptions, ServerHooks } from "./serve_options.ts";
@@ -78,8 +79,8 @@ export interface SessionSettings {
   keepCR: boolean;
   /** What ends each command. */
   readTerminator: ReadTerminator;
-  /** What ends each response line, the built-ins' answers included. */
-  writeTerminator: WriteTerminator;
+  /** What ends each response line, the built-ins' answers included: `writeTerminator`'s bytes. */
+  responseTerminator: Uint8Array;
   /** The built-ins in force, from the table. */
   builtins: readonly Builtin[];
   idleTimeout: number | undefined;
@@ -105,7 +106,7 @@ function sessionSettings(options: ServeOptions, log: Log): SessionSettings {
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     keepCR: options.keepCR ?? false,
     readTerminator: options.readTerminator ?? "\n",
-    writeTerminator: options.writeTerminator ?? "\n",
+    responseTerminator: terminatorBytes(options.writeTerminator ?? "\n"),
     builtins: BUILTINS.filter((builtin) => turnedOff[builtin.name] !== false),
     idleTimeout: options.idleTimeout,
     handlerTimeout: options.handlerTimeout,

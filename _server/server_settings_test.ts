@@ -19,7 +19,7 @@ describe("server settings", () => {
       [session.verbose, session.maxLineBytes, session.keepCR, session.maxPendingBytes],
       [false, 65536, false, 1024 * 1024],
     );
-    assert.deepEqual([session.readTerminator, session.writeTerminator], ["\n", "\n"]);
+    assert.deepEqual([session.readTerminator, [...session.responseTerminator]], ["\n", [0x0a]]);
     assert.deepEqual([session.idleTimeout, session.handlerTimeout], [undefined, undefined]);
     assert.deepEqual([session.lineTooLong, session.onError, session.closeTimeout], [
       "handler",

@@ -8,7 +8,6 @@
 import { RangeSplitter } from "../_framing/range_splitter.ts";
 import { asciiText, decodeLine, TEXT_SEARCH_IS_FASTER } from "../_framing/text.ts";
 import type { DecodedLine } from "../_framing/text.ts";
-import { terminatorBytes } from "../_framing/terminators.ts";
 import type { InvalidReason } from "../framing.ts";
 import { CommandContext } from "./command_context.ts";
 import { handlerFailed, HandlerOutcome } from "./handler_outcome.ts";
@@ -93,7 +92,8 @@ export class Session {
   // under way, if any.
   #finishAfterCommand = false;
   #commands = 0;
-  readonly #peer: string;
+  // Made once a log or the server asks for it.
+  #peer: string | undefined;
   // Made on the first handler call: sessions that only ping never need one, and aborting one
   // costs a DOMException with a stack trace on every close.
   #aborter: AbortController | undefined;
@@ -154,7 +154,6 @@ export class Session {
     this.#decodes = settings.handler.decodes || this.#everyLine;
     this.#decodesReads = this.#decodes || TEXT_SEARCH_IS_FASTER;
     // Stryker restore ConditionalExpression,LogicalOperator
-    this.#peer = formatAddress(connection.remoteAddr);
     this.#transientReads = connection.readTransient !== undefined;
     // The time a handler takes is the server's, not the client's, unless it waits for the
     // client to take what it sent.
@@ -169,7 +168,7 @@ export class Session {
       keepCR: settings.keepCR,
       readTerminator: settings.readTerminator,
     });
-    const terminator = terminatorBytes(settings.writeTerminator);
+    const terminator = settings.responseTerminator;
     this.#responses = new ResponseBuffer(terminator);
     const progress = this.#idle && (() => this.#idle!.progress());
     this.#writer = new ResponseWriter(
@@ -178,7 +177,10 @@ export class Session {
       () => this.#phase === HANDLING,
       progress,
     );
-    this.#fastReply = new Uint8Array([...FAST_BUILTIN.replyBytes!, ...terminator]);
+    const reply = FAST_BUILTIN.replyBytes!;
+    this.#fastReply = new Uint8Array(reply.length + terminator.length);
+    this.#fastReply.set(reply);
+    this.#fastReply.set(terminator, reply.length);
     this.#fastLimit = this.#everyLine
       ? 0
       : Math.ceil(settings.maxPendingBytes / this.#fastReply.length);
@@ -188,7 +190,7 @@ export class Session {
     this.#appendResponse = settings.verbose
       ? (line) => {
         const text = typeof line === "string" ? line : decodeLine(line).text;
-        settings.log(`${this.#peer} > ${text}`);
+        settings.log(`${this.peer} > ${text}`);
         append(line);
       }
       : append;
@@ -201,7 +203,7 @@ export class Session {
 
   /** The client's address, for logs. */
   get peer(): string {
-    return this.#peer;
+    return this.#peer ??= formatAddress(this.#connection.remoteAddr);
   }
 
   /** Whether a handler runs now (it may be what calls the server's `shutdown()`). */
@@ -251,9 +253,9 @@ export class Session {
       // A write to a client that reset or vanished ends its turn quietly;
       // anything else is a bug, and is logged and counted.
       if (error instanceof ConnectionClosedError) {
-        if (this.#settings.verbose) this.#settings.log(`${this.#peer} failed: ${error}`);
+        if (this.#settings.verbose) this.#settings.log(`${this.peer} failed: ${error}`);
       } else {
-        this.#settings.logError(`${this.#peer}: the session failed`, error);
+        this.#settings.logError(`${this.peer}: the session failed`, error);
         this.#observer.failed(error);
       }
     }
@@ -382,7 +384,7 @@ export class Session {
     let line: DecodedLine | undefined;
     if (this.#everyLine) {
       line = lineText(source, start, end, chunk, ascii);
-      if (this.#settings.verbose) this.#settings.log(`${this.#peer} < ${line.text}`);
+      if (this.#settings.verbose) this.#settings.log(`${this.peer} < ${line.text}`);
       this.#observer.command?.(line.text, builtin !== undefined);
     }
     if (tooLong[i] && this.#settings.lineTooLong === "close") return this.#refuseTooLong();

@@ -67,7 +67,7 @@ function start(
     maxLineBytes: 64,
     keepCR: false,
     readTerminator: "\n",
-    writeTerminator: "\n",
+    responseTerminator: new Uint8Array([0x0a]),
     builtins: BUILTINS,
     idleTimeout: undefined,
     handlerTimeout: undefined,
