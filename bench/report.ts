@@ -22,6 +22,13 @@ export interface Row {
   value: number;
   /** The same figure for the reference server, when there is one. */
   reference?: number;
+  /**
+   * The figure against the reference, when the servers' turns were paired (see `turns.ts`);
+   * otherwise `value / reference`.
+   */
+  ratio?: number;
+  /** Where `ratio` would fall, 90 times in 100, were the turns taken again. */
+  range?: [number, number];
   target?: Target;
   /** Set when the run itself failed (such as no `pong` after the flood): the row fails. */
   failure?: string;
@@ -29,7 +36,6 @@ export interface Row {
 
 /** A row with its ratio and verdict, as written to the JSON. */
 export interface Verdict extends Row {
-  ratio?: number;
   pass?: boolean;
 }
 
@@ -41,7 +47,8 @@ export interface Verdict extends Row {
  */
 export function judge(rows: Row[]): Verdict[] {
   return rows.map((row) => {
-    const ratio = row.reference === undefined ? undefined : row.value / row.reference;
+    const ratio = row.ratio ??
+      (row.reference === undefined ? undefined : row.value / row.reference);
     if (row.target === undefined) return { ...row, ratio };
     const { on, op, limit } = row.target;
     const measured = on === "ratio" ? ratio : row.value;
@@ -69,7 +76,16 @@ function targetText(target: Target | undefined): string {
  * @returns The table.
  */
 export function table(verdicts: Verdict[]): string {
-  const header = ["server", "metric", "value", "reference", "ratio", "target", "verdict"];
+  const header = [
+    "server",
+    "metric",
+    "value",
+    "reference",
+    "ratio",
+    "90 % range",
+    "target",
+    "verdict",
+  ];
   const lines: string[] = [];
   for (const section of [...new Set(verdicts.map((v) => v.section))]) {
     const cells = verdicts.filter((v) => v.section === section).map((v) => [
@@ -78,12 +94,13 @@ export function table(verdicts: Verdict[]): string {
       figure(v.value),
       figure(v.reference),
       v.ratio === undefined ? "" : `${v.ratio.toFixed(2)}×`,
+      v.range === undefined ? "" : v.range.map((end) => end.toFixed(2)).join("–"),
       targetText(v.target),
       v.pass === undefined ? "" : v.pass ? "PASS" : "FAIL",
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
     const format = (c: string[]) =>
-      c.map((cell, i) => i >= 2 && i <= 4 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
+      c.map((cell, i) => i >= 2 && i <= 5 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))
         .join("  ").trimEnd();
     lines.push("", `== ${section}`, format(header), widths.map((w) => "-".repeat(w)).join("  "));
     lines.push(...cells.map(format));

@@ -7,10 +7,12 @@
  *
  * Flags: `--quick` (short smoke run), `--runtime deno|bun` (just one), `--duration SECONDS`
  * (per measured pass; default 0.5, with 8 rounds of turns, so each figure is a median of 8 or 9
- * passes). `--scaling` runs the scaling pass instead (see `scaling.ts`; with `--quick`, a smoke
+ * passes, and each ratio the median of 8 paired ones, shown with its 90 % range; see
+ * `turns.ts`). `--scaling` runs the scaling pass instead (see `scaling.ts`; with `--quick`, a smoke
  * run of under a minute; `--duration` defaults to 0.4 there, with 3 turns per point).
  * `--against REV` measures the module's server against its own `bench/server.ts` at an earlier
- * commit instead of the baselines (and skips the C reference), to show what changes cost; it
+ * commit instead of the baselines (and skips the C reference), to show what changes cost, with
+ * 24 rounds (its limits are the bench's noise, so it takes more turns to see past it); it
  * writes `bench/results/against.json`.
  *
  * @module
@@ -35,6 +37,9 @@ import type { RuntimeSetup, Settings } from "./suite.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const MIB = 1024 * 1024;
+// Rounds of turns against an earlier commit: a turn moves by a tenth on these machines, and the
+// question is a change of a few percent.
+const AGAINST_ROUNDS = 24;
 
 function options() {
   const { values } = parseArgs({
@@ -59,7 +64,7 @@ function options() {
   if (!(seconds > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
   const settings: Settings = {
     seconds,
-    rounds: values.quick ? 1 : 8,
+    rounds: values.quick ? 1 : values.against === undefined ? 8 : AGAINST_ROUNDS,
     floodBytes: (values.quick ? 64 : 1024) * MIB,
     idleSeconds: values.quick ? 1 : 5,
   };
@@ -216,7 +221,7 @@ function report(
   console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.os}, load ${info.loadavg}`);
   console.log(`runtimes: ${runtimeText}`);
   console.log(
-    `pass: ${settings.seconds} s (${turns(settings.rounds)}; medians); flood ${
+    `pass: ${settings.seconds} s (${turns(settings.rounds)}; medians, paired ratios); flood ${
       settings.floodBytes / MIB
     } MiB; idle ${settings.idleSeconds} s`,
   );

@@ -16,6 +16,7 @@
 import { cpuSeconds, onOneCore, startServer, track } from "./proc.ts";
 import type { ServerProcess } from "./proc.ts";
 import type { Launch } from "./suite.ts";
+import { median } from "./turns.ts";
 import { lineChart } from "./svg.ts";
 import type { Chart, Panel, ScaleKind, Series, Tick } from "./svg.ts";
 
@@ -90,12 +91,6 @@ function dimensions(quick: boolean, waitingMax: number): Dimension[] {
       args: (x, s) => ["churn", String(x), String(s)],
     },
   ];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Builds scalegen with `cc -O2`. */

@@ -1,8 +1,9 @@
 /**
  * The bench's measurements: the module's server against its runtime's baseline (TypeScript load
  * generator), and against the C reference server (olbench). Servers take short turns, many
- * times (see {@linkcode turns}), and each side's median counts: these machines are noisy, and their
- * noise drifts over seconds, which fine interleaving cancels.
+ * times (see {@linkcode turns}): each side's median is shown, and the ratio judged is the median
+ * of each turn against the other server's turns on either side (see `turns.ts`). These machines
+ * are noisy, and their noise drifts over seconds, which fine interleaving and pairing cancel.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { OlbenchResult } from "./native.ts";
 import { cpuSeconds, memory, onOneCore, resetPeak, startServer } from "./proc.ts";
 import type { ServerProcess } from "./proc.ts";
 import type { Row } from "./report.ts";
+import { median, medianRange, pairedRatios } from "./turns.ts";
 
 /** How to start a server: an executable and its arguments. */
 export type Launch = [command: string, args: string[]];
@@ -67,12 +69,6 @@ export function turns(rounds: number): string {
   return `A, then B,A × ${rounds}`;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 // Runs `measure` on a, then `rounds` times on b and a; returns each side's results.
 async function alternate<T>(
   a: ServerProcess,
@@ -117,8 +113,25 @@ export async function measureRuntime(
     ? await startServer(command, [...args, "--echo", "raw"])
     : undefined;
   const rows: Row[] = [];
-  const row = (metric: string, value: number, reference?: number, target?: Row["target"]) =>
-    rows.push({ section, server: setup.name, metric, value, reference, target });
+  // A figure of both servers' turns: the medians, and the module's turns paired with the
+  // reference's for the ratio and its range.
+  const compared = (
+    metric: string,
+    [onModule, onReference]: number[][],
+    target?: Row["target"],
+  ) => {
+    const ratios = pairedRatios(onModule, onReference);
+    rows.push({
+      section,
+      server: setup.name,
+      metric,
+      value: median(onModule),
+      reference: median(onReference),
+      ratio: median(ratios),
+      range: medianRange(ratios),
+      target,
+    });
+  };
   const pipe = async (port: number) =>
     checked(await pipelined(port, PING_COMMAND, 1024, seconds), "pong\n".length).opsPerSec;
   const echo = async (port: number) => {
@@ -132,8 +145,8 @@ export async function measureRuntime(
     limit = limits.throughput,
   ) => {
     log(`${setup.name}: ${metric}`);
-    const [onModule, onBaseline] = await alternate(module, baseline, rounds, measure);
-    row(metric, median(onModule), median(onBaseline), { on: "ratio", op: ">=", limit });
+    const turns = await alternate(module, baseline, rounds, measure);
+    compared(metric, turns, { on: "ratio", op: ">=", limit });
   };
   try {
     // Fresh processes: one unrecorded pass of the busy workloads first, so that the JIT's warm-up
@@ -151,7 +164,7 @@ export async function measureRuntime(
       [onModule, onBaseline]: RttResult[][],
       pick: (r: RttResult) => number,
       target?: Row["target"],
-    ) => row(metric, median(onModule.map(pick)), median(onBaseline.map(pick)), target);
+    ) => compared(metric, [onModule.map(pick), onBaseline.map(pick)], target);
     log(`${setup.name}: rtt, one core`);
     const pinned = await onOneCore([module.pid, baseline.pid], roundTrips);
     rttRow("rtt p50 µs, one core", pinned, (r) => r.p50Us, {
@@ -169,16 +182,18 @@ export async function measureRuntime(
     if (raw !== undefined) {
       const metric = "echo MB/s, raw bytes (1 KiB, 64 out)";
       log(`${setup.name}: ${metric}`);
-      const [onRaw, onBaseline] = await alternate(raw, baseline, rounds, echo);
-      row(metric, median(onRaw), median(onBaseline), { on: "ratio", op: ">=", limit: limits.echo });
+      const turns = await alternate(raw, baseline, rounds, echo);
+      compared(metric, turns, { on: "ratio", op: ">=", limit: limits.echo });
     }
     await throughput("churn cycles/s", (port) => churn(port, seconds));
 
     log(`${setup.name}: idle`);
-    row("idle CPU % of a core", await idleCpu(module, settings.idleSeconds), undefined, {
-      on: "value",
-      op: "<=",
-      limit: 1,
+    rows.push({
+      section,
+      server: setup.name,
+      metric: "idle CPU % of a core",
+      value: await idleCpu(module, settings.idleSeconds),
+      target: { on: "value", op: "<=", limit: 1 },
     });
 
     log(`${setup.name}: flood`);
@@ -291,7 +306,7 @@ export interface NativeContender {
  * @param contenders The module's servers and the baselines.
  * @param settings Rough seconds per pass, and rounds.
  * @param log Progress messages.
- * @returns The figures: each module server's median against the reference's median.
+ * @returns The figures: each server's median and the reference's, and the paired ratio.
  */
 export async function measureNative(
   olbench: string,
@@ -326,12 +341,15 @@ export async function measureNative(
     };
     const { references, runs } = oneCore ? await onOneCore(pids, measure) : await measure();
     for (const [i, { name, judged }] of contenders.entries()) {
+      const ratios = pairedRatios(references.map(pick), runs[i].map(pick)).map((r) => 1 / r);
       rows.push({
         section,
         server: name,
         metric,
         value: median(runs[i].map(pick)),
         reference: median(references.map(pick)),
+        ratio: median(ratios),
+        range: medianRange(ratios),
         target: judged ? target : undefined,
       });
     }
