@@ -150,28 +150,48 @@ export async function pipelined(
   return { opsPerSec: answered / (elapsed / 1000), bytesPerAnswer };
 }
 
+// Cycles per block of churn: a few milliseconds, over which the machine barely drifts.
+const CHURN_BLOCK_CYCLES = 20;
+
 /**
- * Cycles of connect, `ping`, `disconnect` (waiting for the server to close each time).
+ * Cycles of connect, `ping`, `disconnect` (waiting for the server to close each time), on two
+ * servers in turn, a block of 20 cycles each: A, then B, A, B, …, A. A cycle takes a fraction of
+ * a millisecond, and a turn of a second would see the machine's drift, which is as large as the
+ * differences asked about; blocks of a few milliseconds see the same machine on both servers.
  *
- * @param port The server's port.
- * @param seconds How long to measure (after a warm-up of a fifth of that).
- * @returns Cycles per second.
+ * @param portA One server's port (it has the first and the last block).
+ * @param portB The other's.
+ * @param seconds How long to measure, both servers together (after a warm-up of a fifth of that
+ *   on each).
+ * @returns Each block's cycles per second, per server: A has one block more than B.
  */
-export async function churn(port: number, seconds: number): Promise<number> {
-  const cycle = async () => {
+export async function churn(
+  portA: number,
+  portB: number,
+  seconds: number,
+): Promise<{ onA: number[]; onB: number[] }> {
+  const cycle = async (port: number) => {
     const client = await Client.open(port);
     await pingOnce(client);
     await client.disconnect();
   };
-  const warmEnd = performance.now() + seconds * 200;
-  while (performance.now() < warmEnd) await cycle();
-  const start = performance.now();
-  let cycles = 0;
-  while (performance.now() - start < seconds * 1000) {
-    await cycle();
-    cycles++;
+  for (const port of [portA, portB]) {
+    const warmEnd = performance.now() + seconds * 200;
+    while (performance.now() < warmEnd) await cycle(port);
   }
-  return cycles / ((performance.now() - start) / 1000);
+  const block = async (port: number) => {
+    const start = performance.now();
+    for (let i = 0; i < CHURN_BLOCK_CYCLES; i++) await cycle(port);
+    return CHURN_BLOCK_CYCLES / ((performance.now() - start) / 1000);
+  };
+  const onA = [await block(portA)];
+  const onB: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    onB.push(await block(portB));
+    onA.push(await block(portA));
+  }
+  return { onA, onB };
 }
 
 /**
