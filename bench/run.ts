@@ -7,7 +7,7 @@
  *
  * Flags: `--quick` (short smoke run), `--runtime deno|bun` (just one), `--duration SECONDS`
  * (per measured pass; default 0.5, with 8 rounds of turns, so each figure is a median of 8 or 9
- * passes, and each ratio the median of 8 paired ones, shown with its 90 % range; see
+ * passes, and each ratio the median of 16 paired ones, shown with its 90 % range; see
  * `turns.ts`). `--scaling` runs the scaling pass instead (see `scaling.ts`; with `--quick`, a smoke
  * run of under a minute; `--duration` defaults to 0.4 there, with 3 turns per point).
  * `--against REV` measures the module's server against its own `bench/server.ts` at an earlier

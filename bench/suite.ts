@@ -2,7 +2,7 @@
  * The bench's measurements: the module's server against its runtime's baseline (TypeScript load
  * generator), and against the C reference server (olbench). Servers take short turns, many
  * times (see {@linkcode turns}): each side's median is shown, and the ratio judged is the median
- * of each turn against the other server's turns on either side (see `turns.ts`). These machines
+ * of each turn against each of the other server's turns beside it (see `turns.ts`). These machines
  * are noisy, and their noise drifts over seconds, which fine interleaving and pairing cancel.
  *
  * @module

@@ -1,8 +1,8 @@
 /**
  * The statistics of servers that take turns: A, then B, A, B, A, …, A. These machines drift
  * (another tenant, the kernel's state after thousands of connections), and a turn's figure can
- * move by a tenth from one turn to the next: so each B turn is compared with the A turns on
- * either side of it, the ratios' median is the figure, and a bootstrap of it gives its range.
+ * move by a tenth from one turn to the next: so each B turn is compared with each A turn beside
+ * it, the ratios' median is the figure, and a bootstrap of it gives its range.
  *
  * @module
  */
@@ -29,27 +29,32 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * A's figure over B's, one per B turn: the mean of the A turns before and after it, over it.
+ * A's figure over B's, two per B turn: the A turn before it over it, and the one after it over
+ * it. A drift of the machine moves the two apart, the same way for every pair, and their median
+ * stays; every turn but A's first and last is in two ratios, so a bad turn of either server moves
+ * as many ratios, and the median leans to neither.
  *
  * @param onA A's turns, one more than B's (A went first and last).
  * @param onB B's turns.
- * @returns One ratio per B turn.
+ * @returns The ratios, two per B turn, in order.
  * @throws {RangeError} When A has not exactly one turn more than B.
  *
  * @example
  * ```ts
- * import { pairedRatios } from "./turns.ts";
+ * import { median, pairedRatios } from "./turns.ts";
  * import assert from "node:assert/strict";
  *
  * // The machine slows down during the run; A is always twice as fast as B.
- * assert.deepEqual(pairedRatios([100, 80, 60], [45, 35]), [2, 2]);
+ * const ratios = pairedRatios([100, 80, 60], [45, 35]);
+ * assert.deepEqual(ratios.map((r) => r.toFixed(3)), ["2.222", "1.778", "2.286", "1.714"]);
+ * assert.equal(median(ratios), 2);
  * ```
  */
 export function pairedRatios(onA: readonly number[], onB: readonly number[]): number[] {
   if (onA.length !== onB.length + 1) {
     throw new RangeError(`A takes one turn more than B: got ${onA.length} and ${onB.length}`);
   }
-  return onB.map((b, i) => (onA[i] + onA[i + 1]) / 2 / b);
+  return onB.flatMap((b, i) => [onA[i] / b, onA[i + 1] / b]);
 }
 
 const RESAMPLES = 2000;
