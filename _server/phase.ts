@@ -71,13 +71,19 @@ export const NEXT: Readonly<Record<PhaseName, readonly PhaseName[]>> = {
 const NAMES = Object.keys(NEXT) as PhaseName[];
 
 const bitOf = (name: PhaseName) => 1 << NAMES.indexOf(name);
+
+type Moves = { readonly bit: number; readonly next: number };
+
+function movesOf(name: PhaseName): Moves {
+  return { bit: bitOf(name), next: NEXT[name].reduce((next, to) => next | bitOf(to), 0) };
+}
+
 // Each phase's moves as bits, worked out once: the phases with data are made on every session's
 // close.
-const MOVES = Object.fromEntries(
-  NAMES.map((
-    name,
-  ) => [name, { bit: bitOf(name), next: NEXT[name].reduce((n, to) => n | bitOf(to), 0) }]),
-) as Record<PhaseName, { readonly bit: number; readonly next: number }>;
+const MOVES = Object.fromEntries(NAMES.map((name) => [name, movesOf(name)])) as Record<
+  PhaseName,
+  Moves
+>;
 
 // The phases without data, made once: a session moves between them for every read.
 /** Not run yet. */

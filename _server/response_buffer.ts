@@ -8,9 +8,9 @@
 import { LF } from "../_framing/types.ts";
 
 // Small, as many sessions answer a few short lines and a large buffer per
-// connection shows in the cost of short connections (see the README's
-// performance section); a big first batch grows it at once. No array is made
-// before a line is appended to it.
+// connection shows in the cost of short connections (see docs/performance.md);
+// a big first batch grows it at once. No array is made before a line is
+// appended to it.
 const INITIAL_BYTES = 256;
 const NO_BYTES = new Uint8Array(0);
 // A buffer grown past this by one big batch is dropped after use, so one
